@@ -1,0 +1,26 @@
+//! onespike-compiler: the shared contract of the accelerator in code.
+//!
+//! Owns the hardware parameters (the one source of truth for every width,
+//! depth and count), the word layouts of the SRAMs and the event bus, the
+//! network IR (float and quantized, versioned files), the input encoding,
+//! quantization and the integer reference model that judges the simulator
+//! and the RTL.
+//!
+//! Must not depend on: rust-hdl or anything of `hw`, the simulator (`sim`),
+//! the host/CLI (`host`). Errors are typed (`thiserror`), never `anyhow`.
+//! Tests live beside the code (`#[cfg(test)]`); cross-crate equivalence
+//! tests live in the `tests` crate.
+
+pub mod encode;
+pub mod ir;
+pub mod layout;
+pub mod params;
+pub mod program;
+pub mod quantize;
+pub mod reference;
+
+pub use encode::InputEncoding;
+pub use ir::{FloatLayer, FloatNetwork, IrError, LayerKind, QuantLayer, QuantNetwork};
+pub use params::{HwParams, ParamError};
+pub use reference::{Counts, Inference, ReferenceModel, RunOptions, Widths};
+pub use program::{map_in_order, CoreImage, MapError, NeuronSlot, Program};

@@ -1,0 +1,361 @@
+//! Hardware parameters: the one source of truth for every width, depth and
+//! count of the accelerator. `hw`, `sim` and the compiler all read
+//! [`HwParams`]; no other place writes a width down.
+//!
+//! Parameters come from a named preset ([`HwParams::preset`]) or a TOML file
+//! ([`HwParams::load`]); both go through [`HwParams::validate`], whose errors
+//! name the file and the field.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Why a set of hardware parameters was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    #[error("{origin}: cannot read: {source}")]
+    Io {
+        origin: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{origin}: not a valid hardware configuration: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{origin}: field `{field}` = {value}: {limit}")]
+    Field {
+        origin: String,
+        field: &'static str,
+        value: String,
+        limit: String,
+    },
+    #[error("unknown preset `{name}`; presets are: {known}")]
+    UnknownPreset { name: String, known: String },
+}
+
+/// Every parameter of the accelerator. Depths are in entries and must be
+/// powers of two (they become RAM address widths); widths are in bits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HwParams {
+    /// Name shown in reports (the preset name, or the file's own name).
+    pub name: String,
+    /// Number of integrate-and-fire cores.
+    pub cores: u32,
+    /// Neurons per core (`N`); a power of two.
+    pub neurons_per_core: u32,
+    /// Pointer SRAM entries per core: the sources one core can listen to.
+    pub pointer_depth: u32,
+    /// Weight SRAM entries per core: the synapses one core can hold.
+    pub weight_depth: u32,
+    /// Input channels (pixels) the host port can address; a power of two.
+    pub max_inputs: u32,
+    /// Signed weight width `W`.
+    pub weight_bits: u32,
+    /// Signed synaptic current `I` width (saturating).
+    pub current_bits: u32,
+    /// Signed membrane potential `V` width (saturating).
+    pub membrane_bits: u32,
+    /// Width of the time-step counter; at most `2^step_bits` steps.
+    pub step_bits: u32,
+    /// Entries of each core's event FIFO.
+    pub fifo_depth: u32,
+    /// Clock frequency used to turn cycles into time in reports.
+    pub clock_mhz: f64,
+}
+
+/// Names of the built-in presets, in the order `--help` lists them.
+pub const PRESETS: &[&str] = &["default", "small"];
+
+impl HwParams {
+    /// A built-in configuration by name.
+    ///
+    /// - `default`: sized for pruned MNIST-class networks (784-400-10 at 90 %
+    ///   sparsity fits with room to spare).
+    /// - `small`: sized to fit an iCE40 HX8K (32 block RAMs of 4 kbit).
+    pub fn preset(name: &str) -> Result<HwParams, ParamError> {
+        let p = match name {
+            "default" => HwParams {
+                name: "default".into(),
+                cores: 16,
+                neurons_per_core: 128,
+                pointer_depth: 1024,
+                weight_depth: 32768,
+                max_inputs: 1024,
+                weight_bits: 8,
+                current_bits: 18,
+                membrane_bits: 24,
+                step_bits: 8,
+                fifo_depth: 64,
+                clock_mhz: 100.0,
+            },
+            "small" => HwParams {
+                name: "small".into(),
+                cores: 2,
+                neurons_per_core: 64,
+                pointer_depth: 256,
+                weight_depth: 2048,
+                max_inputs: 256,
+                weight_bits: 8,
+                current_bits: 16,
+                membrane_bits: 20,
+                step_bits: 6,
+                fifo_depth: 16,
+                clock_mhz: 60.0,
+            },
+            _ => {
+                return Err(ParamError::UnknownPreset {
+                    name: name.into(),
+                    known: PRESETS.join(", "),
+                })
+            }
+        };
+        p.validate(&format!("preset `{name}`"))?;
+        Ok(p)
+    }
+
+    /// A preset name, or else a path to a TOML file.
+    pub fn from_preset_or_file(spec: &str) -> Result<HwParams, ParamError> {
+        if PRESETS.contains(&spec) {
+            HwParams::preset(spec)
+        } else if Path::new(spec).exists() {
+            HwParams::load(Path::new(spec))
+        } else {
+            Err(ParamError::UnknownPreset {
+                name: spec.into(),
+                known: format!("{} (or the path of a TOML file)", PRESETS.join(", ")),
+            })
+        }
+    }
+
+    /// Loads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<HwParams, ParamError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ParamError::Io {
+            origin: origin.clone(),
+            source,
+        })?;
+        HwParams::from_toml(&text, &origin)
+    }
+
+    /// Parses and validates TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<HwParams, ParamError> {
+        let p: HwParams = toml::from_str(text).map_err(|e| ParamError::Parse {
+            origin: origin.into(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        p.validate(origin)?;
+        Ok(p)
+    }
+
+    /// The TOML text of these parameters (loads back to the same value).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("hardware parameters always serialize")
+    }
+
+    /// Checks every field against the limits the hardware can build.
+    pub fn validate(&self, origin: &str) -> Result<(), ParamError> {
+        let err = |field: &'static str, value: String, limit: &str| ParamError::Field {
+            origin: origin.into(),
+            field,
+            value,
+            limit: limit.into(),
+        };
+        let range = |field: &'static str, v: u32, lo: u32, hi: u32| {
+            if v < lo || v > hi {
+                Err(err(field, v.to_string(), &format!("must be in {lo}..={hi}")))
+            } else {
+                Ok(())
+            }
+        };
+        let pow2 = |field: &'static str, v: u32, lo: u32, hi: u32| {
+            range(field, v, lo, hi)?;
+            if !v.is_power_of_two() {
+                return Err(err(field, v.to_string(), "must be a power of two"));
+            }
+            Ok(())
+        };
+        if self.name.trim().is_empty() {
+            return Err(err("name", "\"\"".into(), "must not be empty"));
+        }
+        range("cores", self.cores, 1, 256)?;
+        pow2("neurons_per_core", self.neurons_per_core, 2, 4096)?;
+        pow2("pointer_depth", self.pointer_depth, 2, 1 << 16)?;
+        pow2("weight_depth", self.weight_depth, 2, 1 << 20)?;
+        pow2("max_inputs", self.max_inputs, 2, 1 << 16)?;
+        pow2("fifo_depth", self.fifo_depth, 2, 1 << 12)?;
+        range("weight_bits", self.weight_bits, 2, 16)?;
+        range("current_bits", self.current_bits, self.weight_bits, 32)
+            .map_err(|_| {
+                err(
+                    "current_bits",
+                    self.current_bits.to_string(),
+                    &format!("must be in {}..=32 (at least weight_bits)", self.weight_bits),
+                )
+            })?;
+        range("membrane_bits", self.membrane_bits, self.current_bits, 40).map_err(|_| {
+            err(
+                "membrane_bits",
+                self.membrane_bits.to_string(),
+                &format!("must be in {}..=40 (at least current_bits)", self.current_bits),
+            )
+        })?;
+        range("step_bits", self.step_bits, 2, 16)?;
+        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 2000.0) {
+            return Err(err(
+                "clock_mhz",
+                self.clock_mhz.to_string(),
+                "must be a number in (0, 2000]",
+            ));
+        }
+        if self.source_bits() > 32 {
+            return Err(err(
+                "cores",
+                self.cores.to_string(),
+                "source id space (max_inputs + cores * neurons_per_core) exceeds 32 bits",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Largest number of time steps one inference can run.
+    pub fn max_time_steps(&self) -> u32 {
+        1u32 << self.step_bits
+    }
+    /// Bits of a neuron index within a core.
+    pub fn neuron_bits(&self) -> u32 {
+        log2(self.neurons_per_core)
+    }
+    /// Bits of a pointer SRAM address.
+    pub fn pointer_addr_bits(&self) -> u32 {
+        log2(self.pointer_depth)
+    }
+    /// Bits of a weight SRAM address.
+    pub fn weight_addr_bits(&self) -> u32 {
+        log2(self.weight_depth)
+    }
+    /// Bits of a synapse count in a pointer entry (0..=neurons_per_core).
+    pub fn count_bits(&self) -> u32 {
+        self.neuron_bits() + 1
+    }
+    /// Bits of a core index (at least one).
+    pub fn core_bits(&self) -> u32 {
+        ceil_log2(self.cores).max(1)
+    }
+    /// Number of global source ids: input channels, then every core's neurons.
+    pub fn source_count(&self) -> u64 {
+        self.max_inputs as u64 + self.cores as u64 * self.neurons_per_core as u64
+    }
+    /// Bits of a global source id.
+    pub fn source_bits(&self) -> u32 {
+        ceil_log2_u64(self.source_count())
+    }
+    /// Global source id of neuron `local` of core `core`.
+    ///
+    /// Ids `0..max_inputs` are input channels; core `c` owns the block
+    /// `max_inputs + c * N .. max_inputs + (c + 1) * N`.
+    pub fn neuron_source_id(&self, core: u32, local: u32) -> u32 {
+        self.max_inputs + core * self.neurons_per_core + local
+    }
+    /// Largest value of a signed `bits`-wide quantity.
+    pub fn signed_max(bits: u32) -> i64 {
+        (1i64 << (bits - 1)) - 1
+    }
+    /// Smallest value of a signed `bits`-wide quantity.
+    pub fn signed_min(bits: u32) -> i64 {
+        -(1i64 << (bits - 1))
+    }
+}
+
+fn log2(v: u32) -> u32 {
+    debug_assert!(v.is_power_of_two());
+    v.trailing_zeros()
+}
+
+/// Smallest `b` with `2^b >= v`.
+pub fn ceil_log2(v: u32) -> u32 {
+    ceil_log2_u64(v as u64)
+}
+
+/// Smallest `b` with `2^b >= v`.
+pub fn ceil_log2_u64(v: u64) -> u32 {
+    if v <= 1 {
+        0
+    } else {
+        64 - (v - 1).leading_zeros()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_validate_and_round_trip_through_toml() {
+        for name in PRESETS {
+            let p = HwParams::preset(name).unwrap();
+            let back = HwParams::from_toml(&p.to_toml(), "round trip").unwrap();
+            assert_eq!(p, back);
+        }
+    }
+
+    #[test]
+    fn derived_widths_of_the_default_preset() {
+        let p = HwParams::preset("default").unwrap();
+        assert_eq!(p.neuron_bits(), 7);
+        assert_eq!(p.count_bits(), 8);
+        assert_eq!(p.weight_addr_bits(), 15);
+        assert_eq!(p.pointer_addr_bits(), 10);
+        // 1024 inputs + 16 * 128 neurons = 3072 ids -> 12 bits.
+        assert_eq!(p.source_bits(), 12);
+        assert_eq!(p.neuron_source_id(2, 5), 1024 + 256 + 5);
+    }
+
+    #[test]
+    fn error_names_the_file_and_field() {
+        let mut p = HwParams::preset("small").unwrap();
+        p.weight_depth = 3000;
+        let e = HwParams::from_toml(&p.to_toml(), "cfg/x.toml").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("cfg/x.toml"), "{msg}");
+        assert!(msg.contains("weight_depth"), "{msg}");
+        assert!(msg.contains("power of two"), "{msg}");
+    }
+
+    #[test]
+    fn membrane_narrower_than_current_is_refused() {
+        let mut p = HwParams::preset("small").unwrap();
+        p.membrane_bits = p.current_bits - 1;
+        let msg = HwParams::from_toml(&p.to_toml(), "f.toml").unwrap_err().to_string();
+        assert!(msg.contains("membrane_bits"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_refused() {
+        let p = HwParams::preset("small").unwrap();
+        let extra = format!("{}\nbogus = 3\n", p.to_toml());
+        let msg = HwParams::from_toml(&extra, "f.toml").unwrap_err().to_string();
+        assert!(msg.contains("bogus"), "{msg}");
+        let missing: String = p
+            .to_toml()
+            .lines()
+            .filter(|l| !l.starts_with("cores"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let msg = HwParams::from_toml(&missing, "f.toml").unwrap_err().to_string();
+        assert!(msg.contains("cores"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_preset_lists_the_known_ones() {
+        let msg = HwParams::from_preset_or_file("huge").unwrap_err().to_string();
+        assert!(msg.contains("default") && msg.contains("small"), "{msg}");
+    }
+
+    #[test]
+    fn ceil_log2_edges() {
+        assert_eq!(ceil_log2(1), 0);
+        assert_eq!(ceil_log2(2), 1);
+        assert_eq!(ceil_log2(3), 2);
+        assert_eq!(ceil_log2(1024), 10);
+        assert_eq!(ceil_log2(1025), 11);
+    }
+}

@@ -1,0 +1,120 @@
+//! Quantization: float network -> integer network at the hardware's weight
+//! width, one scale per layer.
+//!
+//! The scale maps the layer's largest weight magnitude to the largest
+//! weight integer, so `w_int = round(w * scale)` and `theta_int =
+//! round(theta * scale)` keep each neuron's firing time (the time axis is
+//! not scaled; see `ir`). Weights that round to zero become absent synapses.
+
+use crate::ir::{FloatNetwork, IrError, QuantLayer, QuantNetwork, FORMAT_VERSION, QUANT_FORMAT};
+
+/// How a float network was quantized, layer by layer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QuantReport {
+    pub layers: Vec<LayerQuantReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LayerQuantReport {
+    pub scale: f64,
+    /// Root-mean-square of `w_int / scale - w` over present float weights.
+    pub weight_rms_error: f64,
+    /// Largest `|w_int / scale - w|`.
+    pub weight_max_error: f64,
+    /// Float synapses that became absent because they rounded to zero.
+    pub synapses_rounded_away: usize,
+    pub synapses_kept: usize,
+}
+
+/// Quantizes `net` to signed `weight_bits`-bit weights.
+pub fn quantize(net: &FloatNetwork, weight_bits: u32) -> Result<(QuantNetwork, QuantReport), IrError> {
+    net.validate("network to quantize")?;
+    if !(2..=16).contains(&weight_bits) {
+        return Err(IrError::field(
+            "quantization",
+            "weight_bits",
+            format!("is {weight_bits}, must be in 2..=16"),
+        ));
+    }
+    let wmax = ((1i64 << (weight_bits - 1)) - 1) as f64;
+    let mut layers = Vec::new();
+    let mut reports = Vec::new();
+    for (l, layer) in net.layers.iter().enumerate() {
+        let max_abs = layer.weights.iter().fold(0f32, |m, w| m.max(w.abs())) as f64;
+        // A layer with no weights at all keeps scale 1 (its neurons never fire).
+        let scale = if max_abs > 0.0 { wmax / max_abs } else { 1.0 };
+        let mut err_sq = 0.0;
+        let mut err_max: f64 = 0.0;
+        let (mut kept, mut lost) = (0, 0);
+        let weights: Vec<i32> = layer
+            .weights
+            .iter()
+            .map(|&w| {
+                let q = (w as f64 * scale).round().clamp(-wmax - 1.0, wmax) as i32;
+                if w != 0.0 {
+                    let e = q as f64 / scale - w as f64;
+                    err_sq += e * e;
+                    err_max = err_max.max(e.abs());
+                    if q == 0 {
+                        lost += 1;
+                    } else {
+                        kept += 1;
+                    }
+                }
+                q
+            })
+            .collect();
+        let threshold = (layer.threshold as f64 * scale).round().max(1.0);
+        if threshold > i64::MAX as f64 / 2.0 {
+            return Err(IrError::field(
+                "quantization",
+                format!("layers[{l}].threshold"),
+                format!("scaled threshold {threshold} does not fit an integer"),
+            ));
+        }
+        layers.push(QuantLayer {
+            kind: layer.kind,
+            inputs: layer.inputs,
+            outputs: layer.outputs,
+            threshold: threshold as i64,
+            scale,
+            weights,
+        });
+        reports.push(LayerQuantReport {
+            scale,
+            weight_rms_error: (err_sq / (kept + lost).max(1) as f64).sqrt(),
+            weight_max_error: err_max,
+            synapses_rounded_away: lost,
+            synapses_kept: kept,
+        });
+    }
+    let q = QuantNetwork {
+        format: QUANT_FORMAT.into(),
+        version: FORMAT_VERSION,
+        input_size: net.input_size,
+        encoding: net.encoding,
+        time_steps: net.time_steps,
+        weight_bits,
+        layers,
+    };
+    q.validate("quantized network")?;
+    Ok((q, QuantReport { layers: reports }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::InputEncoding;
+
+    #[test]
+    fn largest_weight_maps_to_the_largest_integer() {
+        let mut n = FloatNetwork::zeros(&[2, 2], InputEncoding::new(4), 8, 0.5);
+        n.layers[0].weights = vec![0.25, -0.5, 0.001, 0.0];
+        let (q, rep) = quantize(&n, 8).unwrap();
+        assert_eq!(q.layers[0].weights, vec![64, -127, 0, 0]);
+        assert_eq!(q.layers[0].threshold, 127);
+        assert_eq!(rep.layers[0].synapses_rounded_away, 1);
+        assert_eq!(rep.layers[0].synapses_kept, 2);
+        assert!(rep.layers[0].weight_max_error <= 0.5 / rep.layers[0].scale + 1e-12);
+    }
+}

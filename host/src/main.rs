@@ -1,0 +1,51 @@
+//! The `onespike` command line: one subcommand per stage of the flow
+//! (train, compile, sim, verilog, synth, report) and `run`, which chains
+//! them into one output folder. Glue only; the work is in the libraries.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// onespike: a toolchain for time-to-first-spike (TTFS) neuromorphic hardware.
+///
+/// Train a sparse TTFS network, compile it onto the accelerator's cores,
+/// simulate it cycle-accurately with energy reports, and export the
+/// accelerator as synthesizable Verilog. `onespike run` does it all on the
+/// built-in MNIST subset.
+#[derive(Parser)]
+#[command(name = "onespike", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Train(cmd::train::Args),
+    Compile(cmd::compile::Args),
+    Sim(cmd::sim::Args),
+    Verilog(cmd::verilog::Args),
+    Synth(cmd::synth::Args),
+    Report(cmd::report::Args),
+    Run(cmd::run::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => cmd::train::main(a),
+        Command::Compile(a) => cmd::compile::main(a),
+        Command::Sim(a) => cmd::sim::main(a),
+        Command::Verilog(a) => cmd::verilog::main(a),
+        Command::Synth(a) => cmd::synth::main(a),
+        Command::Report(a) => cmd::report::main(a),
+        Command::Run(a) => cmd::run::main(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        for cause in e.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        std::process::exit(1);
+    }
+}
