@@ -8,5 +8,7 @@
 //! shared parameters in `onespike-compiler`, it does not run it), nor `host`.
 //! Errors are typed (`thiserror`).
 //!
-//! Status: the block models arrive with the simulator issue (#4); until
-//! then this crate only fixes its place in the dependency graph.
+//! Status: the energy model ([`energy`]) is here; the block models and
+//! their counters arrive with the simulator issue (#4).
+
+pub mod energy;
