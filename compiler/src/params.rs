@@ -298,6 +298,15 @@ mod tests {
     }
 
     #[test]
+    fn shipped_config_files_equal_the_presets() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        for name in PRESETS {
+            let file = HwParams::load(&dir.join(format!("{name}.toml"))).unwrap();
+            assert_eq!(file, HwParams::preset(name).unwrap(), "configs/{name}.toml");
+        }
+    }
+
+    #[test]
     fn derived_widths_of_the_default_preset() {
         let p = HwParams::preset("default").unwrap();
         assert_eq!(p.neuron_bits(), 7);
