@@ -3,8 +3,9 @@
 //! Owns the hardware parameters (the one source of truth for every width,
 //! depth and count), the word layouts of the SRAMs and the event bus, the
 //! network IR (float and quantized, versioned files), the input encoding,
-//! quantization and the integer reference model that judges the simulator
-//! and the RTL.
+//! quantization, the integer reference model that judges the simulator
+//! and the RTL, and the mapping onto cores (`partition`, `report`; see
+//! docs/compiler.md).
 //!
 //! Must not depend on: rust-hdl or anything of `hw`, the simulator (`sim`),
 //! the host/CLI (`host`). Errors are typed (`thiserror`), never `anyhow`.
@@ -12,15 +13,20 @@
 //! tests live in the `tests` crate.
 
 pub mod encode;
+pub mod float_eval;
 pub mod ir;
 pub mod layout;
 pub mod params;
+pub mod partition;
 pub mod program;
 pub mod quantize;
 pub mod reference;
+pub mod report;
 
 pub use encode::InputEncoding;
 pub use ir::{FloatLayer, FloatNetwork, IrError, LayerKind, QuantLayer, QuantNetwork};
 pub use params::{HwParams, ParamError};
 pub use reference::{Counts, Inference, ReferenceModel, RunOptions, Widths};
 pub use program::{map_in_order, CoreImage, MapError, NeuronSlot, Program};
+pub use partition::{map_balanced, measure_activity, Activity};
+pub use report::MapReport;

@@ -63,7 +63,7 @@ pub struct HwParams {
 }
 
 /// Names of the built-in presets, in the order `--help` lists them.
-pub const PRESETS: &[&str] = &["default", "small"];
+pub const PRESETS: &[&str] = &["default", "small", "tiny", "tiny_narrow"];
 
 impl HwParams {
     /// A built-in configuration by name.
@@ -71,6 +71,10 @@ impl HwParams {
     /// - `default`: sized for pruned MNIST-class networks (784-400-10 at 90 %
     ///   sparsity fits with room to spare).
     /// - `small`: sized to fit an iCE40 HX8K (32 block RAMs of 4 kbit).
+    /// - `tiny`: 4 cores of 8 neurons, FIFOs of 4: fast to simulate, easy to
+    ///   fill; the configuration of most regression cases.
+    /// - `tiny_narrow`: `tiny` with 10-bit current and membrane, so that
+    ///   saturation of `V` is reachable within a run.
     pub fn preset(name: &str) -> Result<HwParams, ParamError> {
         let p = match name {
             "default" => HwParams {
@@ -101,6 +105,26 @@ impl HwParams {
                 fifo_depth: 16,
                 clock_mhz: 60.0,
             },
+            "tiny" => HwParams {
+                name: "tiny".into(),
+                cores: 4,
+                neurons_per_core: 8,
+                pointer_depth: 32,
+                weight_depth: 256,
+                max_inputs: 32,
+                weight_bits: 8,
+                current_bits: 16,
+                membrane_bits: 24,
+                step_bits: 6,
+                fifo_depth: 4,
+                clock_mhz: 100.0,
+            },
+            "tiny_narrow" => HwParams {
+                name: "tiny_narrow".into(),
+                current_bits: 10,
+                membrane_bits: 10,
+                ..HwParams::preset("tiny")?
+            },
             _ => {
                 return Err(ParamError::UnknownPreset {
                     name: name.into(),
@@ -124,6 +148,17 @@ impl HwParams {
                 known: format!("{} (or the path of a TOML file)", PRESETS.join(", ")),
             })
         }
+    }
+
+    /// Two configurations build the same hardware when everything but the
+    /// name and the clock used for reports is equal.
+    pub fn same_hardware(&self, other: &HwParams) -> bool {
+        let norm = |p: &HwParams| HwParams {
+            name: String::new(),
+            clock_mhz: 0.0,
+            ..p.clone()
+        };
+        norm(self) == norm(other)
     }
 
     /// Loads and validates a TOML file.

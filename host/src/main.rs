@@ -21,7 +21,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Train(cmd::train::Args),
+    Train(Box<cmd::train::Args>),
     Compile(cmd::compile::Args),
     Sim(cmd::sim::Args),
     Verilog(cmd::verilog::Args),
@@ -33,7 +33,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => cmd::train::main(a),
+        Command::Train(a) => cmd::train::main(*a),
         Command::Compile(a) => cmd::compile::main(a),
         Command::Sim(a) => cmd::sim::main(a),
         Command::Verilog(a) => cmd::verilog::main(a),

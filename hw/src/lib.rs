@@ -1,13 +1,68 @@
 //! onespike-hw: the accelerator in rust-hdl (`=0.46.0`) and its Verilog
 //! export.
 //!
-//! Owns one module per hardware block (host port, event FIFO, core, weight
-//! SRAM, router, step controller), their block-level tests, and the
-//! Verilog/FPGA export.
+//! Owns one module per hardware block — [`host_port`], [`event_fifo`],
+//! [`core`] (with its pointer/weight SRAMs and state memories),
+//! [`step_controller`], [`top`] (with the router), [`fpga_top`] (a serial
+//! host interface for pin-limited FPGAs) — plus the host-side
+//! [`driver`] that loads a `Program` and runs inferences through a [`Pins`]
+//! trait (implemented here for the rust-hdl model, and by the
+//! `onespike-verilator` crate for Verilator), and [`export`] (Verilog, lint,
+//! FPGA top). Timing and interfaces are documented in `docs/hw.md`.
 //!
 //! Must not depend on: `sim` or `host`. Every size comes from
 //! `onespike_compiler::HwParams`; every word layout from
-//! `onespike_compiler::layout`.
+//! `onespike_compiler::layout`. rust-hdl widths are const generics, so the
+//! hardware is built for the configurations listed in [`configs`]; any
+//! other `HwParams` is refused with [`HwError::UnsupportedConfig`].
 //!
-//! Status: the blocks arrive with the hardware issue (#3); until then this
-//! crate only fixes its place in the dependency graph.
+//! Tests (hand-clocked `simulate()` loops, never the threaded Simulation
+//! API): block tests of the FIFO beside it and of a core in
+//! `tests/core_block.rs`; exact cycle counts in `tests/timing.rs`;
+//! whole-accelerator equivalence with the reference model (random sparse
+//! networks and every `tests/cases` file) in `tests/equivalence.rs`; the
+//! serial FPGA top in `tests/fpga_top.rs`; Verilog through Verilator lint,
+//! Icarus and Yosys in `tests/verilog.rs`. The same equivalence runs on the
+//! exported Verilog in the `onespike-verilator` crate.
+
+pub mod configs;
+pub mod core;
+pub mod driver;
+pub mod event_fifo;
+pub mod export;
+pub mod fpga_top;
+pub mod hdl_model;
+pub mod host_port;
+pub mod step_controller;
+pub mod synth;
+pub mod top;
+
+pub use configs::{supported_configs, tiny_narrow_params, tiny_params};
+pub use driver::{Driver, Inputs, Outputs, Pins, RtlRun};
+
+/// Why the hardware side refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HwError {
+    #[error("configuration `{name}` is not built into onespike-hw; built-in configurations: {known} (widths are const generics: add a line to hw/src/configs.rs)")]
+    UnsupportedConfig { name: String, known: String },
+    #[error("the program was compiled for configuration `{program}` but the hardware model is `{model}`")]
+    ConfigMismatch { program: String, model: String },
+    #[error("invalid program: {0}")]
+    Program(#[from] onespike_compiler::IrError),
+    #[error("input has {got} values, the program expects input_size = {expected}")]
+    InputSize { got: usize, expected: usize },
+    #[error("input channel {channel}: step {step} is beyond the step counter (2^step_bits = {max})")]
+    InputStep { channel: usize, step: u32, max: u32 },
+    #[error("the accelerator did not finish within {cycles} cycles")]
+    Timeout { cycles: u64 },
+    #[error("the output stream carried source id {source_id}, which is no neuron of the program")]
+    UnknownSpike { source_id: u64 },
+    #[error("{tool} failed on {file}: {message}")]
+    Tool { tool: String, file: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}

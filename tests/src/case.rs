@@ -1,14 +1,19 @@
-//! A regression case: a quantized network, a hardware configuration, a
-//! set of inputs, and the expected result of each input, as one JSON file.
+//! A regression case: a quantized network, a hardware configuration, the
+//! program the compiler made of the network for that configuration, a set
+//! of inputs, and the expected result of each input, as one JSON file.
+//!
+//! The program is stored, not recomputed, so that a case pins the exact
+//! SRAM images whose cycle counts it records: a change of the mapper does
+//! not silently change what a case tests.
 
 use onespike_compiler::ir::{load_json, save_json, IrError};
 use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
-use onespike_compiler::{HwParams, Inference, QuantNetwork};
+use onespike_compiler::{map_balanced, HwParams, Inference, MapError, Program, QuantNetwork};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub const CASE_FORMAT: &str = "onespike-case";
-pub const CASE_VERSION: u32 = 1;
+pub const CASE_VERSION: u32 = 2;
 
 /// What one input must produce, on every backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,7 +23,8 @@ pub struct Expected {
     pub final_v: Vec<i64>,
     pub class: usize,
     pub steps_run: u32,
-    /// Cycle count, once a cycle-level backend has recorded it.
+    /// Cycle count (the accelerator's `cycles` counter), recorded from the
+    /// rust-hdl RTL; `None` in results of the reference model.
     #[serde(default)]
     pub cycles: Option<u64>,
 }
@@ -33,21 +39,25 @@ pub struct Case {
     pub params: HwParams,
     pub early_exit: bool,
     pub network: QuantNetwork,
+    /// `network` compiled for `params` (what the cycle-level backends run).
+    pub program: Program,
     pub inputs: Vec<Vec<Option<u32>>>,
     pub expected: Vec<Expected>,
 }
 
 impl Case {
-    /// Builds a case whose expectations are the reference model's results.
+    /// Builds a case whose expectations are the reference model's results
+    /// (cycles not yet recorded); the program is the compiler's balanced
+    /// mapping of `network` onto `params`.
     pub fn record(
         description: &str,
         params: HwParams,
         early_exit: bool,
         network: QuantNetwork,
         inputs: Vec<Vec<Option<u32>>>,
-    ) -> Case {
-        network.validate(description).expect("a recorded case holds a valid network");
-        params.validate(description).expect("a recorded case holds valid parameters");
+    ) -> Result<Case, MapError> {
+        params.validate(description).map_err(|e| IrError::field(description, "params", e.to_string()))?;
+        let (program, _) = map_balanced(&network, &params, None)?;
         let mut c = Case {
             format: CASE_FORMAT.into(),
             version: CASE_VERSION,
@@ -55,15 +65,26 @@ impl Case {
             params,
             early_exit,
             network,
+            program,
             inputs,
             expected: Vec::new(),
         };
         c.expected = c
             .inputs
             .iter()
-            .map(|inp| expected_of(&c.reference(inp).expect("recorded inputs fit the network")))
-            .collect();
-        c
+            .map(|inp| c.reference(inp).map(|r| expected_of(&r)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| IrError::field(description, "inputs", e.to_string()))?;
+        Ok(c)
+    }
+
+    /// The case reduced to its input `k` (a reproducer).
+    pub fn only_input(&self, k: usize) -> Case {
+        Case {
+            inputs: vec![self.inputs[k].clone()],
+            expected: vec![self.expected[k].clone()],
+            ..self.clone()
+        }
     }
 
     pub fn options(&self) -> RunOptions {
@@ -88,6 +109,18 @@ impl Case {
             ));
         }
         c.network.validate(&origin)?;
+        c.params.validate(&origin).map_err(|e| IrError::field(&origin, "params", e.to_string()))?;
+        c.program.validate(&origin)?;
+        if !c.program.params.same_hardware(&c.params) {
+            return Err(IrError::field(&origin, "program.params", "differ from the case's params"));
+        }
+        let sizes_agree = c.program.input_size == c.network.input_size
+            && c.program.time_steps == c.network.time_steps
+            && c.program.neurons.len() == c.network.layers.len()
+            && c.program.neurons.iter().zip(&c.network.layers).all(|(n, l)| n.len() == l.outputs as usize);
+        if !sizes_agree {
+            return Err(IrError::field(&origin, "program", "does not have the network's shape"));
+        }
         if c.inputs.len() != c.expected.len() {
             return Err(IrError::field(
                 &origin,

@@ -2,13 +2,16 @@
 //! integer reference model (SPEC §5).
 //!
 //! Owns the regression cases (files under `tests/cases/`, format in
-//! [`case`]) and the driver that runs each case on every backend. Today the
-//! backends are the reference model itself (expected results recorded in
-//! the file); the simulator, the rust-hdl RTL and Verilator join as their
-//! issues land. A mismatch names the case, the input, and the first
-//! differing spike.
+//! [`case`]; random ones from a seed in [`random`]) and the runners of each
+//! backend behind one function ([`backends::run`]): the reference model,
+//! the rust-hdl RTL and Verilator on the exported Verilog; the
+//! cycle-accurate simulator joins with its issue. A mismatch names the
+//! case, the backend, the input and the first differing spike or cycle
+//! count, and writes a one-input reproducer case.
 //!
 //! Must not depend on: `host` (nothing does). It may depend on every
 //! library crate.
 
+pub mod backends;
 pub mod case;
+pub mod random;

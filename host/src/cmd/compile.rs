@@ -4,7 +4,9 @@
 use anyhow::Context;
 use onespike_compiler::quantize::quantize;
 use onespike_compiler::reference::{RunOptions, Widths};
-use onespike_compiler::{map_in_order, FloatNetwork, HwParams, Program, QuantNetwork};
+use onespike_compiler::{
+    map_balanced, measure_activity, FloatNetwork, HwParams, MapReport, Program, QuantNetwork,
+};
 use std::path::{Path, PathBuf};
 
 /// Compile a trained network into a program for the accelerator.
@@ -36,12 +38,43 @@ pub struct Args {
 pub struct Compiled {
     pub quantized: QuantNetwork,
     pub program: Program,
+    /// Mapping report (cores versus the lower bound, SRAM bits, per core).
+    pub report: MapReport,
 }
 
-/// Quantizes and maps `net` for `params`, printing a short report.
+/// Sample images used to measure activity for load balancing.
+const ACTIVITY_SAMPLES: usize = 256;
+
+/// Quantizes and maps `net` for `params`, printing a short report. Load
+/// balancing assumes every source spikes once per inference.
 pub fn compile(net: &FloatNetwork, params: &HwParams) -> anyhow::Result<Compiled> {
+    compile_with_activity(net, params, None)
+}
+
+/// As [`compile`], but balances the cores by activity measured with the
+/// integer reference model on (up to 256 of) the `samples` images.
+pub fn compile_with_activity(
+    net: &FloatNetwork,
+    params: &HwParams,
+    samples: Option<&onespike_host::data::Split>,
+) -> anyhow::Result<Compiled> {
     let (q, rep) = quantize(net, params.weight_bits).context("quantizing")?;
-    let program = map_in_order(&q, params).context("mapping onto cores")?;
+    let activity = match samples {
+        None => None,
+        Some(split) => {
+            let split = split.take(ACTIVITY_SAMPLES.min(split.len()));
+            let inputs: Vec<_> = (0..split.len())
+                .map(|k| q.encoding.encode(split.image(k)))
+                .collect();
+            let opt = RunOptions {
+                widths: Widths::from(params),
+                early_exit: false,
+            };
+            Some(measure_activity(&q, &inputs, opt).context("measuring activity")?)
+        }
+    };
+    let (program, report) =
+        map_balanced(&q, params, activity.as_ref()).context("mapping onto cores")?;
     println!(
         "compiled for `{}`: {} layers, {} synapses on {} of {} cores",
         params.name,
@@ -56,18 +89,88 @@ pub fn compile(net: &FloatNetwork, params: &HwParams) -> anyhow::Result<Compiled
             r.scale, r.weight_rms_error, r.weight_max_error, r.synapses_kept, r.synapses_rounded_away
         );
     }
-    Ok(Compiled { quantized: q, program })
+    print_report(&report);
+    Ok(Compiled {
+        quantized: q,
+        program,
+        report,
+    })
+}
+
+/// Renders the mapping report as a table.
+pub fn print_report(r: &MapReport) {
+    println!(
+        "  cores used {} (lower bound {}, ratio {:.2}x) of {}; SRAM {} bits sparse vs {} dense ({:.1}%)",
+        r.cores_used,
+        r.cores_lower_bound,
+        r.cores_ratio,
+        r.cores_available,
+        r.sram_bits,
+        r.dense_sram_bits,
+        100.0 * r.sram_bits as f64 / r.dense_sram_bits.max(1) as f64
+    );
+    println!(
+        "  cycles lower bound (busiest core's synaptic events, {} activity): {:.0}",
+        if r.measured_activity {
+            "measured"
+        } else {
+            "uniform"
+        },
+        r.cycles_lower_bound
+    );
+    println!(
+        "  {:>4} {:>5} {:>7} {:>8} {:>8} {:>10} {:>10}",
+        "core", "layer", "neurons", "synapses", "pointers", "events", "sram_bits"
+    );
+    for c in &r.per_core {
+        println!(
+            "  {:>4} {:>5} {:>7} {:>8} {:>8} {:>10.0} {:>10}",
+            c.core,
+            c.layer,
+            c.neurons,
+            c.synapses,
+            c.pointer_entries,
+            c.synaptic_events_per_inference,
+            c.sram_bits
+        );
+    }
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
     let params = HwParams::from_preset_or_file(&args.config)?;
     let net = FloatNetwork::load(&args.model)?;
-    let c = compile(&net, &params)?;
-    if let Some(spec) = &args.data {
-        let data = onespike_host::data::load(spec)?;
+    let data = args
+        .data
+        .as_deref()
+        .map(onespike_host::data::load)
+        .transpose()?;
+    let c = compile_with_activity(&net, &params, data.as_ref().map(|d| &d.train))?;
+    if let Some(data) = &data {
+        report_float_accuracy(&net, &data.test);
         report_accuracy(&c.quantized, &data.test, &params)?;
     }
     write_outputs(&c, &args.output, args.quantized.as_deref())
+}
+
+/// Prints the float network's accuracy on `split` (exact continuous-time
+/// TTFS forward), the "before quantization" figure. Returns the accuracy.
+pub fn report_float_accuracy(net: &FloatNetwork, split: &onespike_host::data::Split) -> f64 {
+    use rayon::prelude::*;
+    let correct: usize = (0..split.len())
+        .into_par_iter()
+        .filter(|&k| {
+            let r =
+                onespike_compiler::float_eval::run_float(net, &net.encoding.encode(split.image(k)));
+            r.class == split.labels[k] as usize
+        })
+        .count();
+    let acc = correct as f64 / split.len().max(1) as f64;
+    println!(
+        "float network (before quantization) on {} images: accuracy {:.2}%",
+        split.len(),
+        100.0 * acc
+    );
+    acc
 }
 
 /// Prints reference-model accuracy of `q` on `split`.
@@ -94,6 +197,14 @@ pub fn report_accuracy(
 pub fn write_outputs(c: &Compiled, program: &Path, quantized: Option<&Path>) -> anyhow::Result<()> {
     c.program.save(program)?;
     println!("wrote {}", program.display());
+    // The report sits next to the program: `<program>.report.json`.
+    let mut rp = program.as_os_str().to_owned();
+    rp.push(".report.json");
+    let rp = PathBuf::from(rp);
+    let text = serde_json::to_string_pretty(&c.report)?;
+    onespike_compiler::ir::write_atomic(&rp, text.as_bytes())
+        .with_context(|| format!("writing {}", rp.display()))?;
+    println!("wrote {}", rp.display());
     if let Some(q) = quantized {
         c.quantized.save(q)?;
         println!("wrote {}", q.display());

@@ -38,4 +38,4 @@ pub fn optional_stage(result: anyhow::Result<()>, skipped: &mut Vec<String>) -> 
 
 /// Help text shared by every `--config` flag.
 pub const CONFIG_HELP: &str =
-    "Hardware configuration: a preset name (default, small) or the path of a TOML file";
+    "Hardware configuration: a preset name (default, small, tiny, tiny_narrow) or the path of a TOML file";

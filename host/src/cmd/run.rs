@@ -42,12 +42,13 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     let net = super::train::run_stage(&data, &args.out, args.seed)?;
 
     println!("[3/5] compile for `{}`", params.name);
-    let compiled = super::compile::compile(&net, &params)?;
+    let compiled = super::compile::compile_with_activity(&net, &params, Some(&data.train))?;
     super::compile::write_outputs(
         &compiled,
         &args.out.join("program.json"),
         Some(&args.out.join("quantized.json")),
     )?;
+    super::compile::report_float_accuracy(&net, &data.test);
     super::compile::report_accuracy(&compiled.quantized, &data.test, &params)?;
 
     let mut skipped = Vec::new();

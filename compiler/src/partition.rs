@@ -1,0 +1,369 @@
+//! Balanced partitioning: splits each layer into core tiles within every
+//! capacity limit (neurons per core, weight entries, pointer entries), using
+//! as few cores as the limits allow and balancing the busiest core's
+//! synaptic events (the cycle lower bound) among them.
+//!
+//! A core holds neurons of one layer only (the `CoreImage::layer` register
+//! gives one threshold per core), so the core lower bound is the sum over
+//! layers of `max(ceil(neurons / N), ceil(synapses / weight_depth))`.
+//! Within a layer, neurons are placed largest-load-first onto the
+//! least-loaded core that still has room (LPT scheduling, a 4/3
+//! approximation of the best makespan); if some neuron finds no room, the
+//! layer gets one more core and is placed again.
+//!
+//! Activity: the load of a neuron is the sum, over its synapses, of the
+//! expected spikes per inference of the synapse's source. Without measured
+//! activity every source counts 1, so load = fan-in (synapse count).
+
+use crate::ir::{QuantNetwork, FORMAT_VERSION};
+use crate::layout::{PointerEntry, WeightEntry};
+use crate::params::HwParams;
+use crate::program::{CoreImage, MapError, NeuronSlot, Program, PROGRAM_FORMAT};
+use crate::report::MapReport;
+
+/// Expected spikes per inference of every source of every layer:
+/// `activity[l][i]` for input `i` of layer `l` (layer 0: input channels).
+pub type Activity = Vec<Vec<f64>>;
+
+/// Measures `Activity` as mean spike counts of the reference model over
+/// sample inputs (spike steps per input channel, as `encode` gives them).
+pub fn measure_activity(
+    net: &QuantNetwork,
+    samples: &[Vec<Option<u32>>],
+    opt: crate::reference::RunOptions,
+) -> Result<Activity, crate::reference::RefError> {
+    let model = crate::reference::ReferenceModel::new(net);
+    let mut act: Activity = net
+        .layers
+        .iter()
+        .map(|l| vec![0.0; l.inputs as usize])
+        .collect();
+    for s in samples {
+        let inf = model.run(s, opt)?;
+        for (i, x) in s.iter().enumerate() {
+            if x.is_some_and(|t| t < net.time_steps) {
+                act[0][i] += 1.0;
+            }
+        }
+        // Layer l's sources are layer l-1's neurons.
+        for (a, fired) in act.iter_mut().skip(1).zip(&inf.spikes) {
+            for (x, s) in a.iter_mut().zip(fired) {
+                if s.is_some() {
+                    *x += 1.0;
+                }
+            }
+        }
+    }
+    let n = samples.len().max(1) as f64;
+    for a in act.iter_mut().flatten() {
+        *a /= n;
+    }
+    Ok(act)
+}
+
+/// Where every neuron of one layer goes: `core_of[j]` is a core index
+/// relative to the layer's first core.
+struct LayerPlan {
+    cores: u32,
+    core_of: Vec<u32>,
+}
+
+fn does_not_fit(
+    limit: &'static str,
+    have: u64,
+    layer: usize,
+    need: u64,
+    suggestion: String,
+) -> MapError {
+    MapError::DoesNotFit {
+        limit,
+        have,
+        layer,
+        need,
+        suggestion,
+    }
+}
+
+/// Places the neurons of one layer on the fewest cores that hold them,
+/// balancing the per-core load. `syn[j]`: fan-in of neuron j; `load[j]`:
+/// its expected synaptic events.
+fn plan_layer(l: usize, syn: &[u64], load: &[f64], p: &HwParams) -> Result<LayerPlan, MapError> {
+    let n = syn.len() as u64;
+    let n_per = p.neurons_per_core as u64;
+    let depth = p.weight_depth as u64;
+    if let Some((j, &s)) = syn.iter().enumerate().max_by_key(|(_, &s)| s) {
+        if s > depth {
+            return Err(does_not_fit(
+                "weight_depth",
+                depth,
+                l,
+                s,
+                format!(
+                    "neuron {j} alone has {s} synapses, {} over: set weight_depth = {} or prune layer {l} further",
+                    s - depth,
+                    s.next_power_of_two()
+                ),
+            ));
+        }
+    }
+    let total: u64 = syn.iter().sum();
+    let mut k = n.div_ceil(n_per).max(total.div_ceil(depth)).max(1);
+    // Largest load first; ties by larger fan-in, then index, so the plan is deterministic.
+    let mut order: Vec<usize> = (0..syn.len()).collect();
+    order.sort_by(|&a, &b| {
+        load[b]
+            .total_cmp(&load[a])
+            .then(syn[b].cmp(&syn[a]))
+            .then(a.cmp(&b))
+    });
+    loop {
+        let mut c_load = vec![0.0f64; k as usize];
+        let mut c_syn = vec![0u64; k as usize];
+        let mut c_n = vec![0u64; k as usize];
+        let mut core_of = vec![0u32; syn.len()];
+        let mut ok = true;
+        for &j in &order {
+            let mut best: Option<usize> = None;
+            for c in 0..k as usize {
+                if c_n[c] < n_per && c_syn[c] + syn[j] <= depth {
+                    let better = match best {
+                        None => true,
+                        Some(b) => {
+                            c_load[c] < c_load[b] || (c_load[c] == c_load[b] && c_syn[c] < c_syn[b])
+                        }
+                    };
+                    if better {
+                        best = Some(c);
+                    }
+                }
+            }
+            match best {
+                Some(c) => {
+                    c_load[c] += load[j];
+                    c_syn[c] += syn[j];
+                    c_n[c] += 1;
+                    core_of[j] = c as u32;
+                }
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return Ok(LayerPlan {
+                cores: k as u32,
+                core_of,
+            });
+        }
+        // Bin packing by weight entries failed at this count: one more core
+        // always terminates, since every neuron fits an empty core alone.
+        k += 1;
+    }
+}
+
+/// Maps a quantized network onto cores with balanced, capacity-checked
+/// partitioning. `activity` (see [`measure_activity`]) weights the balance;
+/// `None` assumes every source spikes once.
+pub fn map_balanced(
+    net: &QuantNetwork,
+    p: &HwParams,
+    activity: Option<&Activity>,
+) -> Result<(Program, MapReport), MapError> {
+    net.validate("network to map")?;
+    if net.weight_bits > p.weight_bits {
+        return Err(does_not_fit(
+            "weight_bits",
+            p.weight_bits as u64,
+            0,
+            net.weight_bits as u64,
+            format!(
+                "quantize to {} bits or set weight_bits = {}",
+                p.weight_bits, net.weight_bits
+            ),
+        ));
+    }
+    if net.input_size > p.max_inputs {
+        return Err(does_not_fit(
+            "max_inputs",
+            p.max_inputs as u64,
+            0,
+            net.input_size as u64,
+            format!(
+                "{} over: set max_inputs = {}",
+                net.input_size - p.max_inputs,
+                net.input_size.next_power_of_two()
+            ),
+        ));
+    }
+    if let Some(a) = activity {
+        let ok = a.len() == net.layers.len()
+            && a.iter()
+                .zip(&net.layers)
+                .all(|(a, l)| a.len() == l.inputs as usize);
+        if !ok {
+            return Err(MapError::Invalid(crate::ir::IrError::field(
+                "activity",
+                "shape",
+                "does not match the network's layer inputs",
+            )));
+        }
+    }
+    // 1. Plan every layer with no limit on the core count, so that a
+    //    network that does not fit can be told the count that would.
+    let mut plans = Vec::with_capacity(net.layers.len());
+    for (l, layer) in net.layers.iter().enumerate() {
+        let n_in = layer.inputs as usize;
+        let mut syn = vec![0u64; layer.outputs as usize];
+        let mut load = vec![0.0f64; layer.outputs as usize];
+        for (j, row) in layer.weights.chunks(n_in).enumerate() {
+            for (i, &w) in row.iter().enumerate() {
+                if w != 0 {
+                    syn[j] += 1;
+                    load[j] += activity.map_or(1.0, |a| a[l][i]);
+                }
+            }
+        }
+        plans.push(plan_layer(l, &syn, &load, p)?);
+    }
+    let need: u32 = plans.iter().map(|pl| pl.cores).sum();
+    if need > p.cores {
+        // Name the first layer that crosses the limit.
+        let mut acc = 0;
+        let layer = plans.iter().position(|pl| {
+            acc += pl.cores;
+            acc > p.cores
+        });
+        return Err(does_not_fit(
+            "cores",
+            p.cores as u64,
+            layer.unwrap_or(0),
+            need as u64,
+            format!(
+                "the network needs {need} cores, {} over: set cores = {need}",
+                need - p.cores
+            ),
+        ));
+    }
+
+    // 2. Slots: local indices in ascending neuron order within each core.
+    let mut neurons: Vec<Vec<NeuronSlot>> = Vec::with_capacity(plans.len());
+    let mut first = 0u32;
+    let mut firsts = Vec::with_capacity(plans.len());
+    for pl in &plans {
+        let mut next_local = vec![0u32; pl.cores as usize];
+        let slots = pl
+            .core_of
+            .iter()
+            .map(|&c| {
+                let local = next_local[c as usize];
+                next_local[c as usize] += 1;
+                NeuronSlot {
+                    core: first + c,
+                    local,
+                }
+            })
+            .collect();
+        neurons.push(slots);
+        firsts.push(first);
+        first += pl.cores;
+    }
+
+    // 3. Images. The listen window of layer l is the id range of layer
+    //    l-1's cores, trimmed after the last used id (holes in between
+    //    cost a pointer entry with count 0).
+    let mut cores: Vec<CoreImage> = Vec::with_capacity(first as usize);
+    for (l, layer) in net.layers.iter().enumerate() {
+        let src_ids: Vec<u32> = if l == 0 {
+            (0..net.input_size).collect()
+        } else {
+            neurons[l - 1]
+                .iter()
+                .map(|s| p.neuron_source_id(s.core, s.local))
+                .collect()
+        };
+        let base = src_ids.iter().copied().min().unwrap_or(0);
+        let len = src_ids.iter().copied().max().map_or(0, |m| m - base + 1);
+        if len > p.pointer_depth {
+            return Err(does_not_fit(
+                "pointer_depth",
+                p.pointer_depth as u64,
+                l,
+                len as u64,
+                format!(
+                    "{} over: set pointer_depth = {}",
+                    len - p.pointer_depth,
+                    len.next_power_of_two()
+                ),
+            ));
+        }
+        let pl = &plans[l];
+        let n_in = layer.inputs as usize;
+        // Per core: synapse lists by source (offset in the window).
+        let mut lists: Vec<Vec<Vec<WeightEntry>>> =
+            vec![vec![Vec::new(); len as usize]; pl.cores as usize];
+        let mut counts = vec![0u32; pl.cores as usize];
+        for (j, row) in layer.weights.chunks(n_in).enumerate() {
+            let slot = neurons[l][j];
+            let c = (slot.core - firsts[l]) as usize;
+            counts[c] += 1;
+            for (i, &w) in row.iter().enumerate() {
+                if w != 0 {
+                    lists[c][(src_ids[i] - base) as usize].push(WeightEntry {
+                        target: slot.local,
+                        weight: w,
+                    });
+                }
+            }
+        }
+        for (c, per_src) in lists.into_iter().enumerate() {
+            let mut pointers = Vec::with_capacity(len as usize);
+            let mut weights = Vec::new();
+            for mut list in per_src {
+                // Ascending target within a list: the hardware does not care, but
+                // a canonical image makes diffs and golden files stable.
+                list.sort_unstable_by_key(|w| w.target);
+                pointers.push(PointerEntry {
+                    base: weights.len() as u32,
+                    count: list.len() as u32,
+                });
+                weights.extend(list);
+            }
+            cores.push(CoreImage {
+                layer: l as u32,
+                threshold: layer.threshold,
+                neurons: counts[c],
+                listen_base: base,
+                pointers,
+                weights,
+            });
+        }
+    }
+    let prog = Program {
+        format: PROGRAM_FORMAT.into(),
+        version: FORMAT_VERSION,
+        params: p.clone(),
+        input_size: net.input_size,
+        encoding: net.encoding,
+        time_steps: net.time_steps,
+        cores,
+        neurons,
+    };
+    prog.validate("mapped program")?;
+    let report = MapReport::of(&prog, net, activity);
+    Ok((prog, report))
+}
+
+/// Lower bound on the cores any one-layer-per-core mapping needs.
+pub fn cores_lower_bound(net: &QuantNetwork, p: &HwParams) -> u64 {
+    net.layers
+        .iter()
+        .map(|l| {
+            let syn = l.weights.iter().filter(|&&w| w != 0).count() as u64;
+            (l.outputs as u64)
+                .div_ceil(p.neurons_per_core as u64)
+                .max(syn.div_ceil(p.weight_depth as u64))
+                .max(1)
+        })
+        .sum()
+}

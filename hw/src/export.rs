@@ -1,0 +1,75 @@
+//! Verilog export of the accelerator for a configuration, and checks of the
+//! exported text with the installed tools (Verilator lint, Icarus, Yosys).
+
+use crate::HwError;
+use onespike_compiler::HwParams;
+use rust_hdl::prelude::*;
+use std::path::Path;
+
+/// The synthesizable Verilog of the accelerator built for `p` (top module `top`).
+pub fn verilog(p: &HwParams) -> Result<String, HwError> {
+    crate::with_config!(p, T => {
+        let mut top = T::new(p);
+        top.connect_all();
+        generate_verilog(&top)
+    })
+}
+
+/// The Verilog of the serial-host FPGA top for `p` (top module `top`).
+pub fn fpga_verilog(p: &HwParams) -> Result<String, HwError> {
+    crate::with_fpga_config!(p, F => {
+        let mut top = F::new(p);
+        top.connect_all();
+        generate_verilog(&top)
+    })
+}
+
+/// Writes `fpga_top.v`, the serial-host FPGA top, into `dir`.
+pub fn write_fpga_verilog(p: &HwParams, dir: &Path) -> Result<std::path::PathBuf, HwError> {
+    let v = fpga_verilog(p)?;
+    std::fs::create_dir_all(dir).map_err(|source| HwError::Io { path: dir.display().to_string(), source })?;
+    let file = dir.join("fpga_top.v");
+    std::fs::write(&file, v).map_err(|source| HwError::Io { path: file.display().to_string(), source })?;
+    Ok(file)
+}
+
+/// Writes `top.v` (and the parameters it was built for) into `dir`.
+pub fn write_verilog(p: &HwParams, dir: &Path) -> Result<std::path::PathBuf, HwError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| HwError::Io { path, source }
+    };
+    let v = verilog(p)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let file = dir.join("top.v");
+    std::fs::write(&file, v).map_err(io(&file))?;
+    let cfg = dir.join("params.toml");
+    std::fs::write(&cfg, p.to_toml()).map_err(io(&cfg))?;
+    Ok(file)
+}
+
+/// Whether `tool` runs on this machine.
+pub fn tool_available(tool: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg(if tool == "iverilog" { "-V" } else { "--version" })
+        .output()
+        .is_ok()
+}
+
+/// Runs `cmd args...`; an error carries the tool's stderr.
+pub fn run_tool(tool: &str, args: &[&str], file: &Path) -> Result<String, HwError> {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .map_err(|e| HwError::Tool { tool: tool.into(), file: file.display().to_string(), message: e.to_string() })?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        let tail: Vec<&str> = text.lines().rev().take(30).collect();
+        return Err(HwError::Tool {
+            tool: tool.into(),
+            file: file.display().to_string(),
+            message: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    Ok(text)
+}

@@ -1,0 +1,128 @@
+//! Shared helpers of the hw integration tests: random sparse networks,
+//! random inputs, and the RTL-vs-reference comparison over any `Pins`.
+
+#![allow(dead_code)]
+
+use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
+use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
+use onespike_compiler::{map_in_order, HwParams, InputEncoding, QuantNetwork};
+use onespike_hw::driver::{synaptic_lower_bound, Driver, Pins, RunConfig};
+use rand::{Rng, SeedableRng};
+
+/// A random network with about `density` of its synapses present.
+pub fn random_network(seed: u64, sizes: &[u32], density: f64, time_steps: u32) -> QuantNetwork {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let layers = sizes
+        .windows(2)
+        .map(|w| {
+            let (n_in, n_out) = (w[0], w[1]);
+            let weights = (0..n_in * n_out)
+                .map(|_| if rng.gen_bool(density) { rng.gen_range(-6..=14) } else { 0 })
+                .collect();
+            QuantLayer {
+                kind: LayerKind::Dense,
+                inputs: n_in,
+                outputs: n_out,
+                threshold: rng.gen_range(8..40),
+                scale: 1.0,
+                weights,
+            }
+        })
+        .collect();
+    let net = QuantNetwork {
+        format: QUANT_FORMAT.into(),
+        version: FORMAT_VERSION,
+        input_size: sizes[0],
+        encoding: InputEncoding::new(8),
+        time_steps,
+        weight_bits: 8,
+        layers,
+    };
+    net.validate("random network").unwrap();
+    net
+}
+
+pub fn random_inputs(seed: u64, n: usize, count: usize, steps: u32) -> Vec<Vec<Option<u32>>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    (0..count)
+        .map(|_| (0..n).map(|_| if rng.gen_bool(0.7) { Some(rng.gen_range(0..steps)) } else { None }).collect())
+        .collect()
+}
+
+/// Runs every input on the RTL behind `pins` and on the reference model;
+/// panics on the first difference. Returns (total cycles, total lower bound).
+pub fn check_equivalence<P: Pins>(
+    pins: P,
+    params: &HwParams,
+    net: &QuantNetwork,
+    inputs: &[Vec<Option<u32>>],
+    early_exit: bool,
+) -> (u64, u64) {
+    let prog = map_in_order(net, params).unwrap();
+    let reference = ReferenceModel::new(net);
+    let opt = RunOptions { widths: Widths::from(params), early_exit };
+    let run = RunConfig { early_exit, all_spikes: true, max_cycles: 2_000_000 };
+    let mut d = Driver::new(pins, params);
+    d.load(&prog, &run).unwrap();
+    let (mut cycles, mut bound) = (0, 0);
+    let mut spikes_seen = vec![0usize; net.layers.len()];
+    for (k, input) in inputs.iter().enumerate() {
+        let want = reference.run(input, opt).unwrap();
+        for (l, s) in want.spikes.iter().enumerate() {
+            spikes_seen[l] += s.iter().filter(|s| s.is_some()).count();
+        }
+        let got = d.infer(&prog, input, &run).unwrap();
+        assert_eq!(got.spikes, want.spikes, "input {k}: spikes differ (input {input:?})");
+        assert_eq!(got.final_v, want.final_v, "input {k}: final V differs");
+        assert_eq!(got.steps_run, want.steps_run, "input {k}: steps run differ");
+        cycles += got.cycles;
+        bound += synaptic_lower_bound(&prog, input, &want.spikes, want.steps_run);
+    }
+    // A test whose network never fires would prove little.
+    assert!(spikes_seen.iter().all(|&n| n > 0), "some layer never fired: {spikes_seen:?}");
+    (cycles, bound)
+}
+
+
+/// Loads a 3-5 network through the serial FPGA top, runs one input event,
+/// and checks the cycle count (the wide port's, see tests/timing.rs) and a
+/// final potential.
+pub fn serial_smoke<S: onespike_hw::fpga_top::SerialPort>(port: S, p: &HwParams) {
+    use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
+    let net = QuantNetwork {
+        format: QUANT_FORMAT.into(),
+        version: FORMAT_VERSION,
+        input_size: 3,
+        encoding: InputEncoding::new(4),
+        time_steps: 10,
+        weight_bits: 8,
+        layers: vec![QuantLayer {
+            kind: LayerKind::Dense,
+            inputs: 3,
+            outputs: 5,
+            threshold: 100_000,
+            scale: 1.0,
+            weights: vec![5, 1, 0, 5, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0],
+        }],
+    };
+    let prog = map_in_order(&net, p).unwrap();
+    let mut s = onespike_hw::fpga_top::SerialHost::new(port, p);
+    let run = RunConfig { early_exit: false, all_spikes: true, max_cycles: 0 };
+    for w in onespike_hw::driver::host_writes(&prog, &run).unwrap() {
+        s.send(&[("cfg_we", 1), ("cfg_core", w.core), ("cfg_region", w.region), ("cfg_index", w.index), ("cfg_data", w.data)]);
+    }
+    // Input 0 spikes at step 0; it is the only event (in_end).
+    s.send(&[("start", 1), ("in_valid", 1), ("in_end", 1), ("in_source", 0), ("in_step", 0)]);
+    let mut polls = 0;
+    while s.read_field("done") == 0 {
+        polls += 1;
+        assert!(polls < 100);
+    }
+    // The wide port's count (tests/timing.rs): (8 + 2) + 10 * (5 + 6) + 3 + 3.
+    assert_eq!(s.read_field("cycles"), 126);
+    assert_eq!(s.read_field("in_pending"), 0);
+    // V of neuron 0: I = 5 from step 1 on, nine steps.
+    s.send(&[("in_end", 1), ("vread_core", 0), ("vread_addr", 0)]);
+    s.idle();
+    assert_eq!(s.read_field("vread_data"), 45);
+}

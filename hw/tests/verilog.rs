@@ -1,0 +1,75 @@
+//! The exported Verilog goes through every tool of the flow with zero
+//! errors: Verilator lint, Icarus, Yosys `synth_ice40` (memories become
+//! SB_RAM40_4K block RAM) and `synth_xilinx`. A tool that is not installed
+//! is skipped with a printed note (CI installs them all).
+
+use onespike_compiler::HwParams;
+use onespike_hw::export::{run_tool, tool_available, write_fpga_verilog, write_verilog};
+use onespike_hw::synth::parse_yosys_stats;
+use std::path::PathBuf;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("onespike-hw-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn have(tool: &str) -> bool {
+    let ok = tool_available(tool);
+    if !ok {
+        eprintln!("note: {tool} is not installed; skipping its check");
+    }
+    ok
+}
+
+#[test]
+fn every_configuration_exports_and_lints_clean() {
+    for p in onespike_hw::supported_configs() {
+        let dir = scratch(&format!("lint-{}", p.name));
+        let top = write_verilog(&p, &dir).unwrap();
+        let fpga = write_fpga_verilog(&p, &dir).unwrap();
+        let text = std::fs::read_to_string(&top).unwrap();
+        assert!(text.contains("module top"), "{}", p.name);
+        for f in [&top, &fpga] {
+            let s = f.display().to_string();
+            if have("verilator") {
+                let out = run_tool("verilator", &["--lint-only", "-Wno-fatal", &s], f).unwrap();
+                assert!(!out.contains("%Error"), "{out}");
+            }
+            if have("iverilog") {
+                run_tool("iverilog", &["-o", "/dev/null", &s], f).unwrap();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn yosys_maps_memories_to_block_ram_on_ice40_and_xilinx() {
+    if !have("yosys") {
+        return;
+    }
+    let p = onespike_hw::tiny_params();
+    let dir = scratch("yosys");
+    let top = write_verilog(&p, &dir).unwrap();
+    let s = top.display().to_string();
+    let log = dir.join("ice40.log").display().to_string();
+    run_tool("yosys", &["-q", "-l", &log, "-p", "synth_ice40 -top top", &s], &top).unwrap();
+    let (luts, _ffs, brams) = parse_yosys_stats(&std::fs::read_to_string(&log).unwrap());
+    // Per core: pointer, weight, I and V memories and two FIFOs.
+    assert!(brams >= 4 * p.cores as u64, "only {brams} SB_RAM40_4K");
+    assert!(luts > 0);
+    let xlog = dir.join("xilinx.log").display().to_string();
+    run_tool("yosys", &["-q", "-l", &xlog, "-p", "synth_xilinx -top top", &s], &top).unwrap();
+    let x = std::fs::read_to_string(&xlog).unwrap();
+    assert!(x.contains("RAMB18E1") || x.contains("RAMB36E1") || x.contains("RAM32M") || x.contains("RAM64M"), "no RAM cells in synth_xilinx");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unsupported_configuration_is_a_clear_error() {
+    let mut p = HwParams::preset("small").unwrap();
+    p.cores = 3;
+    let e = write_verilog(&p, &scratch("bad")).unwrap_err().to_string();
+    assert!(e.contains("not built into onespike-hw"), "{e}");
+}

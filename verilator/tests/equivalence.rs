@@ -1,0 +1,84 @@
+//! The exported Verilog in Verilator, driven by the same host driver as the
+//! rust-hdl model: spikes, final potentials and steps must equal the
+//! reference model's, and cycle counts must equal the rust-hdl model's.
+
+#[path = "../../hw/tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use onespike_compiler::HwParams;
+use onespike_hw::hdl_model::HdlModel;
+use onespike_hw::tiny_params;
+use onespike_verilator::{available, VerilatorModel};
+
+/// Skips only where Verilator is not installed (or ONESPIKE_NO_VERILATOR
+/// asked for a build without models); with `verilator` on the PATH the
+/// models must have been built.
+fn skip() -> bool {
+    if available() {
+        return false;
+    }
+    let installed = std::process::Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(
+        !installed || std::env::var_os("ONESPIKE_NO_VERILATOR").is_some(),
+        "verilator is installed but onespike-verilator was built without models"
+    );
+    eprintln!("note: Verilator was not found at build time; skipping");
+    true
+}
+
+fn check(p: &HwParams, sizes: &[u32], density: f64, seed: u64, n_inputs: usize, early_exit: bool) {
+    let net = random_network(seed, sizes, density, 24);
+    let inputs = random_inputs(seed, sizes[0] as usize, n_inputs, 8);
+    let (vc, vb) = check_equivalence(VerilatorModel::new(p).unwrap(), p, &net, &inputs, early_exit);
+    let (hc, _) = onespike_hw::with_config!(p, T => {
+        check_equivalence(HdlModel::<T>::new(p), p, &net, &inputs, early_exit)
+    })
+    .unwrap();
+    assert_eq!(vc, hc, "Verilator and rust-hdl cycle counts differ");
+    println!("{} {sizes:?} seed {seed}: {vc} cycles, synaptic lower bound {vb}", p.name);
+}
+
+#[test]
+fn tiny_random_sparse_networks_match_reference_and_rust_hdl() {
+    if skip() {
+        return;
+    }
+    let p = tiny_params();
+    for seed in 2..5 {
+        check(&p, &[12, 10, 4], 0.35, seed, 4, false);
+    }
+    check(&p, &[20, 16, 6], 0.5, 11, 3, false);
+    check(&p, &[12, 10, 4], 0.4, 7, 4, true);
+}
+
+#[test]
+fn small_preset_matches_reference_and_rust_hdl() {
+    if skip() {
+        return;
+    }
+    let p = HwParams::preset("small").unwrap();
+    check(&p, &[40, 48, 10], 0.3, 21, 2, false);
+    check(&p, &[64, 60, 10], 0.25, 22, 2, true);
+}
+
+#[test]
+fn the_serial_fpga_top_runs_a_program_in_verilator() {
+    if skip() {
+        return;
+    }
+    common::serial_smoke(onespike_verilator::VerilatorFpgaTiny::new().unwrap(), &tiny_params());
+}
+
+#[test]
+fn every_input_in_one_step_into_full_fifos_matches_in_verilator() {
+    if skip() {
+        return;
+    }
+    let p = tiny_params();
+    let net = random_network(5, &[32, 16, 4], 1.0, 16);
+    let inputs = vec![vec![Some(0); 32], (0..32).map(|i| Some(i % 3)).collect()];
+    let (v, _) = check_equivalence(VerilatorModel::new(&p).unwrap(), &p, &net, &inputs, false);
+    let (h, _) = onespike_hw::with_config!(&p, T => check_equivalence(HdlModel::<T>::new(&p), &p, &net, &inputs, false)).unwrap();
+    assert_eq!(v, h);
+}
