@@ -5,6 +5,15 @@
 //! weight integer, so `w_int = round(w * scale)` and `theta_int =
 //! round(theta * scale)` keep each neuron's firing time (the time axis is
 //! not scaled; see `ir`). Weights that round to zero become absent synapses.
+//!
+//! Time resolution is a separate, exact transformation of the float network
+//! ([`retime`]): stretching every spike time by `r` while scaling every
+//! threshold by `r` leaves the continuous-time network's decisions unchanged
+//! (the ramp potential `sum w (t - t_i)` scales by `r` too), but makes the
+//! hardware's step grid finer relative to the network's dynamics, so the
+//! ceiling of each firing time costs less. More steps cost more cycles;
+//! `host`'s `compile --time-steps` gives `T`, `--choose-time-steps` picks it
+//! from measured accuracy.
 
 use crate::ir::{FloatNetwork, IrError, QuantLayer, QuantNetwork, FORMAT_VERSION, QUANT_FORMAT};
 
@@ -101,6 +110,27 @@ pub fn quantize(net: &FloatNetwork, weight_bits: u32) -> Result<(QuantNetwork, Q
     Ok((q, QuantReport { layers: reports }))
 }
 
+/// The float network on a time axis stretched so that an inference runs
+/// `time_steps` steps: spike times and thresholds scale by
+/// `r = time_steps / net.time_steps`, input levels become
+/// `round((input_steps - 1) * r) + 1`.
+pub fn retime(net: &FloatNetwork, time_steps: u32) -> Result<FloatNetwork, IrError> {
+    net.validate("network to retime")?;
+    if time_steps == 0 {
+        return Err(IrError::field("retiming", "time_steps", "must be at least 1"));
+    }
+    let r = time_steps as f64 / net.time_steps as f64;
+    let mut out = net.clone();
+    out.time_steps = time_steps;
+    let levels = ((net.encoding.input_steps - 1) as f64 * r).round() as u32 + 1;
+    out.encoding.input_steps = levels.min(time_steps).max(1);
+    for l in &mut out.layers {
+        l.threshold = (l.threshold as f64 * r) as f32;
+    }
+    out.validate("retimed network")?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +146,32 @@ mod tests {
         assert_eq!(rep.layers[0].synapses_rounded_away, 1);
         assert_eq!(rep.layers[0].synapses_kept, 2);
         assert!(rep.layers[0].weight_max_error <= 0.5 / rep.layers[0].scale + 1e-12);
+    }
+
+    #[test]
+    fn retiming_stretches_firing_times_and_keeps_decisions() {
+        use crate::float_eval::run_float;
+        let mut n = FloatNetwork::zeros(&[3, 4, 2], InputEncoding::new(5), 12, 1.0);
+        n.layers[0].weights = vec![0.9, 0.2, -0.1, 0.3, 0.8, 0.4, 0.5, 0.5, 0.5, -0.2, 0.6, 0.9];
+        n.layers[1].weights = vec![0.7, 0.1, 0.3, 0.2, 0.2, 0.6, 0.4, 0.5];
+        let x4 = retime(&n, 48).unwrap();
+        assert_eq!((x4.time_steps, x4.encoding.input_steps), (48, 17));
+        assert!((x4.layers[1].threshold - 4.0).abs() < 1e-6);
+        // Input steps on the level grid (0, 2, 4 of 5 levels) stretch exactly.
+        let input = [Some(0), Some(2), Some(4)];
+        let stretched = [Some(0), Some(8), Some(16)];
+        let (a, b) = (run_float(&n, &input), run_float(&x4, &stretched));
+        assert_eq!(a.class, b.class);
+        assert!(a.spikes.iter().all(|l| l.iter().any(|s| s.is_some())), "{a:?}");
+        for (la, lb) in a.spikes.iter().zip(&b.spikes) {
+            for (ta, tb) in la.iter().zip(lb) {
+                match (ta, tb) {
+                    (Some(ta), Some(tb)) => assert!((4.0 * ta - tb).abs() < 1e-3, "{ta} vs {tb}"),
+                    (None, None) => {}
+                    _ => panic!("firing differs: {ta:?} vs {tb:?}"),
+                }
+            }
+        }
+        assert!(retime(&n, 0).is_err());
     }
 }

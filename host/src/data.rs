@@ -75,6 +75,16 @@ impl Split {
             labels: self.labels[..n].to_vec(),
         }
     }
+    /// The last `n` examples (all of them if there are fewer).
+    pub fn last(&self, n: usize) -> Split {
+        let k = self.len() - n.min(self.len());
+        Split {
+            rows: self.rows,
+            cols: self.cols,
+            pixels: self.pixels[k * self.image_size()..].to_vec(),
+            labels: self.labels[k..].to_vec(),
+        }
+    }
 }
 
 /// A dataset: training and test splits.

@@ -32,6 +32,70 @@ pub struct Args {
     /// Dataset to measure accuracy on: `default` (embedded MNIST subset) or a directory of IDX files.
     #[arg(long)]
     pub data: Option<String>,
+    /// Steps per inference on the hardware (default: the trained
+    /// network's). Stretches the network's time axis exactly (thresholds
+    /// scale alike), so a finer step grid costs less accuracy to the
+    /// ceiling of each firing time but more cycles. At most 2^step_bits.
+    #[arg(long, conflicts_with = "choose_time_steps")]
+    pub time_steps: Option<u32>,
+    /// Choose the steps per inference from measured accuracy (needs
+    /// `--data`): tries 1/4x to 4x the trained resolution within the
+    /// step counter, on held-out training images, and keeps the fewest
+    /// steps whose accuracy is within 0.2 points of the best.
+    #[arg(long, requires = "data")]
+    pub choose_time_steps: bool,
+}
+
+/// Accuracy a candidate time resolution may lose against the best one and
+/// still be chosen for its fewer steps (cycles), in points.
+const RESOLUTION_TOLERANCE_POINTS: f64 = 0.2;
+
+/// Held-out training images used to choose the time resolution.
+const RESOLUTION_SAMPLES: usize = 1000;
+
+/// `net` retimed to `time_steps`, checked against the step counter.
+pub fn retime_for(net: &FloatNetwork, params: &HwParams, time_steps: u32) -> anyhow::Result<FloatNetwork> {
+    if time_steps > params.max_time_steps() {
+        anyhow::bail!(
+            "--time-steps {time_steps} is more than the step counter holds: step_bits = {} allows {} steps (raise step_bits or ask for fewer steps)",
+            params.step_bits,
+            params.max_time_steps()
+        );
+    }
+    Ok(onespike_compiler::quantize::retime(net, time_steps)?)
+}
+
+/// Chooses the steps per inference (see `--choose-time-steps`) on the last
+/// images of `train` and returns the retimed network.
+pub fn choose_time_steps(net: &FloatNetwork, params: &HwParams, train: &onespike_host::data::Split) -> anyhow::Result<FloatNetwork> {
+    let n = RESOLUTION_SAMPLES.min(train.len());
+    let held_out = train.last(n);
+    let t0 = net.time_steps;
+    let mut candidates: Vec<u32> = [t0 / 4, t0 / 2, t0, 2 * t0, 4 * t0]
+        .into_iter()
+        .filter(|&t| t >= 2 && t <= params.max_time_steps())
+        .collect();
+    candidates.dedup();
+    if candidates.is_empty() {
+        anyhow::bail!("no time resolution near {t0} steps fits step_bits = {}", params.step_bits);
+    }
+    let opt = RunOptions { widths: Widths::from(params), early_exit: false };
+    let mut results = Vec::new();
+    println!("choosing steps per inference on {n} held-out training images:");
+    for &t in &candidates {
+        let retimed = retime_for(net, params, t)?;
+        let (q, _) = quantize(&retimed, params.weight_bits).context("quantizing")?;
+        let e = onespike_host::eval::reference_eval(&q, &held_out, opt)?;
+        println!("  {t:>5} steps: accuracy {:.2}%, {:.1} steps run/image", 100.0 * e.accuracy, e.steps_per_image);
+        results.push((t, e.accuracy));
+    }
+    let best = results.iter().map(|r| r.1).fold(0.0, f64::max);
+    let (t, _) = *results
+        .iter()
+        .find(|r| 100.0 * (best - r.1) <= RESOLUTION_TOLERANCE_POINTS)
+        .expect("the best candidate qualifies");
+    println!("  chosen: {t} steps");
+    retime_for(net, params, t)
 }
 
 /// What compiling produced.
@@ -45,14 +109,10 @@ pub struct Compiled {
 /// Sample images used to measure activity for load balancing.
 const ACTIVITY_SAMPLES: usize = 256;
 
-/// Quantizes and maps `net` for `params`, printing a short report. Load
-/// balancing assumes every source spikes once per inference.
-pub fn compile(net: &FloatNetwork, params: &HwParams) -> anyhow::Result<Compiled> {
-    compile_with_activity(net, params, None)
-}
-
-/// As [`compile`], but balances the cores by activity measured with the
-/// integer reference model on (up to 256 of) the `samples` images.
+/// Quantizes and maps `net` for `params`, printing a short report. With
+/// `samples`, balances the cores by activity measured with the integer
+/// reference model on (up to 256 of) those images; without, load balancing
+/// assumes every source spikes once per inference.
 pub fn compile_with_activity(
     net: &FloatNetwork,
     params: &HwParams,
@@ -144,6 +204,11 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         .as_deref()
         .map(onespike_host::data::load)
         .transpose()?;
+    let net = match (args.time_steps, &data) {
+        (Some(t), _) => retime_for(&net, &params, t)?,
+        (None, Some(d)) if args.choose_time_steps => choose_time_steps(&net, &params, &d.train)?,
+        _ => net,
+    };
     let c = compile_with_activity(&net, &params, data.as_ref().map(|d| &d.train))?;
     if let Some(data) = &data {
         report_float_accuracy(&net, &data.test);
