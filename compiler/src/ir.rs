@@ -261,6 +261,36 @@ impl FloatNetwork {
 }
 
 impl QuantNetwork {
+    /// A dense layered network from `(outputs, threshold, weights)` per
+    /// layer (`weights[o * inputs + i]`, zero = no synapse), scale 1, not
+    /// yet validated: the builder of tests, examples and generators.
+    pub fn dense(
+        input_size: u32,
+        encoding: InputEncoding,
+        time_steps: u32,
+        weight_bits: u32,
+        layers: Vec<(u32, i64, Vec<i32>)>,
+    ) -> QuantNetwork {
+        let mut inputs = input_size;
+        let layers = layers
+            .into_iter()
+            .map(|(outputs, threshold, weights)| {
+                let l = QuantLayer { kind: LayerKind::Dense, inputs, outputs, threshold, scale: 1.0, weights };
+                inputs = outputs;
+                l
+            })
+            .collect();
+        QuantNetwork {
+            format: QUANT_FORMAT.into(),
+            version: FORMAT_VERSION,
+            input_size,
+            encoding,
+            time_steps,
+            weight_bits,
+            layers,
+        }
+    }
+
     pub fn validate(&self, origin: &str) -> Result<(), IrError> {
         check_shape(
             &Shape {

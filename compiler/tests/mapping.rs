@@ -3,7 +3,6 @@
 //! every synapse lands exactly once, and a tiny interpreter that executes a
 //! program from its images gives the reference model's spikes.
 
-use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
 use onespike_compiler::program::MapError;
 use onespike_compiler::reference::{saturate, RunOptions, Widths};
 use onespike_compiler::{
@@ -96,25 +95,10 @@ fn case() -> impl Strategy<Value = (QuantNetwork, HwParams, Vec<Option<u32>>)> {
                             }
                         })
                         .collect();
-                    QuantLayer {
-                        kind: LayerKind::Dense,
-                        inputs: w[0],
-                        outputs: w[1],
-                        threshold: thr as i64,
-                        scale: 1.0,
-                        weights,
-                    }
+                    (w[1], thr as i64, weights)
                 })
                 .collect();
-            let net = QuantNetwork {
-                format: QUANT_FORMAT.into(),
-                version: FORMAT_VERSION,
-                input_size: sizes[0],
-                encoding: InputEncoding::new(8),
-                time_steps,
-                weight_bits: 8,
-                layers,
-            };
+            let net = QuantNetwork::dense(sizes[0], InputEncoding::new(8), time_steps, 8, layers);
             let mut p = HwParams::preset("small").unwrap();
             p.neurons_per_core = n_per;
             p.weight_depth = wdepth;
@@ -202,32 +186,8 @@ fn too_few_cores_names_the_layer_and_the_count_that_fits() {
     let mut p = HwParams::preset("small").unwrap();
     p.neurons_per_core = 4;
     p.cores = 3;
-    let net = QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size: 3,
-        encoding: InputEncoding::new(4),
-        time_steps: 16,
-        weight_bits: 8,
-        layers: vec![
-            QuantLayer {
-                kind: LayerKind::Dense,
-                inputs: 3,
-                outputs: 10,
-                threshold: 3,
-                scale: 1.0,
-                weights: vec![1; 30],
-            },
-            QuantLayer {
-                kind: LayerKind::Dense,
-                inputs: 10,
-                outputs: 2,
-                threshold: 3,
-                scale: 1.0,
-                weights: vec![1; 20],
-            },
-        ],
-    };
+    let layers = vec![(10, 3, vec![1; 30]), (2, 3, vec![1; 20])];
+    let net = QuantNetwork::dense(3, InputEncoding::new(4), 16, 8, layers);
     let msg = map_balanced(&net, &p, None).unwrap_err().to_string();
     assert!(
         msg.contains("cores is 3, layer 1 needs 4") && msg.contains("set cores = 4"),
@@ -253,22 +213,7 @@ fn balanced_mapping_evens_out_synapses() {
             weights.push(if i < 8 - j { 1 } else { 0 });
         }
     }
-    let net = QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size: 8,
-        encoding: InputEncoding::new(4),
-        time_steps: 16,
-        weight_bits: 8,
-        layers: vec![QuantLayer {
-            kind: LayerKind::Dense,
-            inputs: 8,
-            outputs: 8,
-            threshold: 3,
-            scale: 1.0,
-            weights,
-        }],
-    };
+    let net = QuantNetwork::dense(8, InputEncoding::new(4), 16, 8, vec![(8, 3, weights)]);
     let mut p = HwParams::preset("small").unwrap();
     p.neurons_per_core = 4;
     let (prog, rep) = map_balanced(&net, &p, None).unwrap();

@@ -2,7 +2,6 @@
 //! random sparse network for the `small` preset:
 //! `cargo run --release -p onespike-hw --example cycles`.
 
-use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
 use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
 use onespike_compiler::{map_in_order, HwParams, InputEncoding, QuantNetwork};
 use onespike_hw::driver::{synaptic_lower_bound, Driver, RunConfig};
@@ -19,26 +18,14 @@ fn main() {
     let mut s = 7u64;
     let layers = sizes
         .windows(2)
-        .map(|w| QuantLayer {
-            kind: LayerKind::Dense,
-            inputs: w[0],
-            outputs: w[1],
-            threshold: 60,
-            scale: 1.0,
-            weights: (0..w[0] * w[1])
+        .map(|w| {
+            let weights = (0..w[0] * w[1])
                 .map(|_| if lcg(&mut s) % 100 < 10 { (lcg(&mut s) % 20) as i32 - 5 } else { 0 })
-                .collect(),
+                .collect();
+            (w[1], 60, weights)
         })
         .collect();
-    let net = QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size: sizes[0],
-        encoding: InputEncoding::new(8),
-        time_steps: 32,
-        weight_bits: 8,
-        layers,
-    };
+    let net = QuantNetwork::dense(sizes[0], InputEncoding::new(8), 32, 8, layers);
     let prog = map_in_order(&net, &p).unwrap();
     let reference = ReferenceModel::new(&net);
     for early_exit in [false, true] {

@@ -8,7 +8,6 @@
 
 use crate::case::Case;
 use onespike_compiler::encode::InputEncoding;
-use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
 use onespike_compiler::{HwParams, QuantNetwork};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -60,18 +59,10 @@ fn random_network(rng: &mut ChaCha8Rng, p: &HwParams) -> QuantNetwork {
                 .map(|_| if rng.gen_bool(density) { rng.gen_range(-wmax / 2..=wmax) } else { 0 })
                 .collect();
             let threshold = if narrow { rng.gen_range(50..=511) } else { rng.gen_range(1..=(40 * inputs as i64).max(2)) };
-            QuantLayer { kind: LayerKind::Dense, inputs, outputs, threshold, scale: 1.0, weights }
+            (outputs, threshold, weights)
         })
         .collect();
-    QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size,
-        encoding: InputEncoding::new(time_steps.min(8)),
-        time_steps,
-        weight_bits: p.weight_bits,
-        layers,
-    }
+    QuantNetwork::dense(input_size, InputEncoding::new(time_steps.min(8)), time_steps, p.weight_bits, layers)
 }
 
 /// Input `k` of a case: the first is worst-case fan-in (every channel at

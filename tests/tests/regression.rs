@@ -11,7 +11,6 @@
 //! one-input reproducer case under `target/regression-failures/`.
 
 use onespike_compiler::encode::InputEncoding;
-use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
 use onespike_compiler::{HwParams, QuantNetwork};
 use onespike_tests::backends::{compare, reproducer_dir, run, Backend, RunError};
 use onespike_tests::case::{first_difference, Case, Expected};
@@ -30,24 +29,8 @@ fn tiny_params(current_bits: u32, membrane_bits: u32) -> HwParams {
 }
 
 fn network(input_size: u32, time_steps: u32, layers: Vec<(i64, Vec<i32>, u32)>) -> QuantNetwork {
-    let mut inputs = input_size;
-    let layers = layers
-        .into_iter()
-        .map(|(threshold, weights, outputs)| {
-            let l = QuantLayer { kind: LayerKind::Dense, inputs, outputs, threshold, scale: 1.0, weights };
-            inputs = outputs;
-            l
-        })
-        .collect();
-    QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size,
-        encoding: InputEncoding::new(time_steps.min(8)),
-        time_steps,
-        weight_bits: 8,
-        layers,
-    }
+    let layers = layers.into_iter().map(|(threshold, weights, outputs)| (outputs, threshold, weights)).collect();
+    QuantNetwork::dense(input_size, InputEncoding::new(time_steps.min(8)), time_steps, 8, layers)
 }
 
 /// A random sparse network with `density` of synapses present.

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
 use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
 use onespike_compiler::{map_in_order, HwParams, InputEncoding, QuantNetwork};
 use onespike_hw::driver::{synaptic_lower_bound, Driver, Pins, RunConfig};
@@ -15,29 +14,13 @@ pub fn random_network(seed: u64, sizes: &[u32], density: f64, time_steps: u32) -
     let layers = sizes
         .windows(2)
         .map(|w| {
-            let (n_in, n_out) = (w[0], w[1]);
-            let weights = (0..n_in * n_out)
+            let weights = (0..w[0] * w[1])
                 .map(|_| if rng.gen_bool(density) { rng.gen_range(-6..=14) } else { 0 })
                 .collect();
-            QuantLayer {
-                kind: LayerKind::Dense,
-                inputs: n_in,
-                outputs: n_out,
-                threshold: rng.gen_range(8..40),
-                scale: 1.0,
-                weights,
-            }
+            (w[1], rng.gen_range(8..40), weights)
         })
         .collect();
-    let net = QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size: sizes[0],
-        encoding: InputEncoding::new(8),
-        time_steps,
-        weight_bits: 8,
-        layers,
-    };
+    let net = QuantNetwork::dense(sizes[0], InputEncoding::new(8), time_steps, 8, layers);
     net.validate("random network").unwrap();
     net
 }
@@ -83,28 +66,12 @@ pub fn check_equivalence<P: Pins>(
     (cycles, bound)
 }
 
-
 /// Loads a 3-5 network through the serial FPGA top, runs one input event,
 /// and checks the cycle count (the wide port's, see tests/timing.rs) and a
 /// final potential.
 pub fn serial_smoke<S: onespike_hw::fpga_top::SerialPort>(port: S, p: &HwParams) {
-    use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
-    let net = QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size: 3,
-        encoding: InputEncoding::new(4),
-        time_steps: 10,
-        weight_bits: 8,
-        layers: vec![QuantLayer {
-            kind: LayerKind::Dense,
-            inputs: 3,
-            outputs: 5,
-            threshold: 100_000,
-            scale: 1.0,
-            weights: vec![5, 1, 0, 5, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0],
-        }],
-    };
+    let weights = vec![5, 1, 0, 5, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0];
+    let net = QuantNetwork::dense(3, InputEncoding::new(4), 10, 8, vec![(5, 100_000, weights)]);
     let prog = map_in_order(&net, p).unwrap();
     let mut s = onespike_hw::fpga_top::SerialHost::new(port, p);
     let run = RunConfig { early_exit: false, all_spikes: true, max_cycles: 0 };
