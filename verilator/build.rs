@@ -5,13 +5,18 @@
 //! exposes new / eval / tick / free over the `#[repr(C)]` pin structs of
 //! `onespike_hw::driver`. Without Verilator the crate still builds, with
 //! no models (`has_verilator` unset), and says so in a warning; so it does
-//! with `ONESPIKE_NO_VERILATOR` set.
+//! with `ONESPIKE_NO_VERILATOR` set. With `ONESPIKE_VERILATE_DEFAULT` set,
+//! the `default` preset (16 cores, for the simulator benchmark) is built
+//! too (`has_verilator_default`); it costs about 20 s more of C++ compile,
+//! so ordinary builds leave it out.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Configurations with a Verilated model (names of `onespike_hw::configs`).
 const CONFIGS: &[&str] = &["tiny", "tiny_narrow", "small"];
+/// Built as well when `ONESPIKE_VERILATE_DEFAULT` is set.
+const OPT_IN_CONFIG: &str = "default";
 
 const INPUTS: &[&str] = &[
     "reset", "start", "cfg_we", "cfg_core", "cfg_region", "cfg_index", "cfg_data", "in_valid",
@@ -139,7 +144,9 @@ fn params(cfg: &str) -> onespike_compiler::HwParams {
 fn main() {
     println!("cargo:rustc-check-cfg=cfg(has_verilator)");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-check-cfg=cfg(has_verilator_default)");
     println!("cargo:rerun-if-env-changed=ONESPIKE_NO_VERILATOR");
+    println!("cargo:rerun-if-env-changed=ONESPIKE_VERILATE_DEFAULT");
     if std::env::var_os("ONESPIKE_NO_VERILATOR").is_some() {
         println!("cargo:warning=ONESPIKE_NO_VERILATOR is set: onespike-verilator is built without models");
         return;
@@ -161,7 +168,12 @@ fn main() {
         .opt_level(2)
         .include(&include)
         .include(include.join("vltstd"));
-    for cfg in CONFIGS {
+    let mut configs = CONFIGS.to_vec();
+    let with_default = std::env::var_os("ONESPIKE_VERILATE_DEFAULT").is_some();
+    if with_default {
+        configs.push(OPT_IN_CONFIG);
+    }
+    for cfg in &configs {
         let dir = out.join(cfg);
         let _ = std::fs::remove_dir_all(&dir);
         let p = params(cfg);
@@ -188,6 +200,9 @@ fn main() {
     build.file(include.join("verilated_threads.cpp"));
     build.compile("onespike_vmodels");
     println!("cargo:rustc-cfg=has_verilator");
+    if with_default {
+        println!("cargo:rustc-cfg=has_verilator_default");
+    }
 }
 
 fn cpp_files(dir: &Path) -> Vec<PathBuf> {

@@ -76,3 +76,89 @@ fn compile_writes_a_program_that_loads() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("accuracy"), "{stdout}");
 }
+
+/// A compiled program for the `default` preset (784-24-10, sparse), via
+/// the compile stage.
+fn compiled_program(d: &std::path::Path) -> PathBuf {
+    let mut net = FloatNetwork::zeros(&[784, 24, 10], InputEncoding::new(8), 24, 1.0);
+    for (l, layer) in net.layers.iter_mut().enumerate() {
+        for (k, w) in layer.weights.iter_mut().enumerate() {
+            if (k * 7 + l) % 5 == 0 {
+                *w = ((k % 13) as f32 - 4.0) * 0.05;
+            }
+        }
+    }
+    let model = d.join("model.json");
+    net.save(&model).unwrap();
+    let prog = d.join("prog.json");
+    let out = onespike(&["compile", "--model", model.to_str().unwrap(), "--config", "default", "-o", prog.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    prog
+}
+
+#[test]
+fn sim_of_a_bad_program_file_names_it_and_fails() {
+    let d = scratch("sim-bad");
+    let prog = d.join("broken-prog.json");
+    std::fs::write(&prog, "{\"format\": \"onespike-program\", \"cores\": 7}").unwrap();
+    let report = d.join("r.json");
+    let out = onespike(&["sim", "--model", prog.to_str().unwrap(), "--limit", "2", "-o", report.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken-prog.json"), "{err}");
+    assert!(!report.exists(), "a report was written for a broken program");
+    let missing = d.join("no-such-prog.json");
+    let out = onespike(&["sim", "--model", missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-prog.json"));
+}
+
+#[test]
+fn sim_refuses_a_config_the_program_was_not_compiled_for() {
+    let d = scratch("sim-cfg");
+    let prog = compiled_program(&d);
+    let out = onespike(&["sim", "--model", prog.to_str().unwrap(), "--config", "small", "--limit", "1"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("prog.json") && err.contains("small") && err.contains("recompile"), "{err}");
+}
+
+#[test]
+fn sim_then_report_end_to_end() {
+    let d = scratch("sim-ok");
+    let prog = compiled_program(&d);
+    let (report, vcd, plots) = (d.join("r.json"), d.join("t.vcd"), d.join("plots"));
+    let out = onespike(&[
+        "sim", "--model", prog.to_str().unwrap(), "--data", "default", "--limit", "40", "--early-exit",
+        "--vcd", vcd.to_str().unwrap(), "-o", report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for what in ["accuracy", "cycles", "latency", "pJ per synaptic op", "per core", "energy by block"] {
+        assert!(stdout.contains(what), "no `{what}` in:\n{stdout}");
+    }
+    let r = onespike_sim::report::SimReport::load(&report).unwrap();
+    assert_eq!(r.inferences, 40);
+    assert!(r.early_exit && r.cycles_per_inference.mean > 0.0 && r.energy_per_inference_pj.mean > 0.0);
+    assert_eq!(r.per_core.len(), 16);
+    let trace = std::fs::read_to_string(&vcd).unwrap();
+    for sig in ["clock", "in_ready", "out_valid", "cycles"] {
+        assert!(trace.contains(&format!(" {sig} $end")), "no {sig} in the VCD");
+    }
+    let out = onespike(&["report", "--report", report.to_str().unwrap(), "-o", plots.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in ["tables.txt", "energy_breakdown.svg", "cycles_per_core.svg", "spike_raster.svg"] {
+        let text = std::fs::read_to_string(plots.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(text.len() > 200, "{f} is nearly empty");
+    }
+}
+
+#[test]
+fn report_of_a_file_that_is_no_report_names_it_and_fails() {
+    let d = scratch("report-bad");
+    let bad = d.join("not-a-report.json");
+    std::fs::write(&bad, "{\"format\": \"something-else\"}").unwrap();
+    let out = onespike(&["report", "--report", bad.to_str().unwrap(), "-o", d.join("o").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-report.json"));
+}

@@ -220,7 +220,7 @@ pub struct EnergyBreakdown {
 }
 
 /// Energies of each action for one hardware configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionEnergies {
     pub pointer_read_pj: f64,
     pub weight_read_pj: f64,

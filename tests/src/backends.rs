@@ -1,6 +1,6 @@
 //! The backends a case runs on, behind one function: the integer reference
-//! model (the judge), the rust-hdl RTL (hand-clocked `simulate()` loop),
-//! and Verilator on the exported Verilog. Each returns, per input, the
+//! model (the judge), the cycle-accurate simulator, the rust-hdl RTL
+//! (hand-clocked `simulate()` loop), and Verilator on the exported Verilog. Each returns, per input, the
 //! backend-independent [`Expected`] record (cycles included where the
 //! backend has a clock), so that one comparison serves them all.
 
@@ -18,6 +18,8 @@ const MAX_CYCLES: u64 = 5_000_000;
 pub enum Backend {
     /// The integer reference model (no cycles).
     Reference,
+    /// The cycle-accurate simulator (`onespike-sim`).
+    Sim,
     /// The accelerator in rust-hdl simulation.
     RustHdl,
     /// The exported Verilog, compiled by Verilator.
@@ -28,6 +30,7 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Reference => "reference model",
+            Backend::Sim => "simulator",
             Backend::RustHdl => "rust-hdl RTL",
             Backend::Verilator => "Verilator",
         }
@@ -59,6 +62,16 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
                 })
             })
             .collect(),
+        Backend::Sim => {
+            let fail = |input: usize, e: onespike_sim::SimError| RunError::Failed { backend: backend.name(), input, message: e.to_string() };
+            let mut sim = onespike_sim::Simulator::new(&case.program).map_err(|e| fail(0, e))?;
+            let opts = onespike_sim::SimOptions { early_exit: case.early_exit, all_spikes: true, max_cycles: MAX_CYCLES };
+            case.inputs
+                .iter()
+                .enumerate()
+                .map(|(k, inp)| sim.run(inp, &opts).map(|r| expected_of_sim(&r)).map_err(|e| fail(k, e)))
+                .collect()
+        }
         Backend::RustHdl => onespike_hw::with_config!(&case.params, T => {
             run_rtl(backend, HdlModel::<T>::new(&case.params), case)
         })
@@ -92,6 +105,17 @@ pub fn expected_of_rtl(r: &RtlRun) -> Expected {
         spikes: r.spikes.clone(),
         final_v: r.final_v.clone(),
         class: decide(outputs, &r.final_v),
+        steps_run: r.steps_run,
+        cycles: Some(r.cycles),
+    }
+}
+
+/// The [`Expected`] record of a simulator run.
+pub fn expected_of_sim(r: &onespike_sim::SimRun) -> Expected {
+    Expected {
+        spikes: r.spikes.clone(),
+        final_v: r.final_v.clone(),
+        class: r.class(),
         steps_run: r.steps_run,
         cycles: Some(r.cycles),
     }

@@ -4,8 +4,8 @@
 //! Owns the regression cases (files under `tests/cases/`, format in
 //! [`case`]; random ones from a seed in [`random`]) and the runners of each
 //! backend behind one function ([`backends::run`]): the reference model,
-//! the rust-hdl RTL and Verilator on the exported Verilog; the
-//! cycle-accurate simulator joins with its issue. A mismatch names the
+//! the cycle-accurate simulator, the rust-hdl RTL and Verilator on the
+//! exported Verilog. A mismatch names the
 //! case, the backend, the input and the first differing spike or cycle
 //! count, and writes a one-input reproducer case.
 //!

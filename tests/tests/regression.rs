@@ -164,6 +164,13 @@ fn every_case_file_passes_on_the_reference_model() {
 }
 
 #[test]
+fn every_case_file_passes_on_the_simulator() {
+    for (name, case) in case_files() {
+        check(Backend::Sim, &name, &case, &case.expected);
+    }
+}
+
+#[test]
 fn every_case_file_passes_on_the_rust_hdl_rtl() {
     for (name, case) in case_files() {
         check(Backend::RustHdl, &name, &case, &case.expected);
@@ -182,7 +189,7 @@ fn every_case_file_passes_on_verilator() {
 
 /// Random cases per CI run, and how many of them also run on the (slow)
 /// rust-hdl model.
-const RANDOM_CASES: u64 = 300;
+const RANDOM_CASES: u64 = 1000;
 const RUST_HDL_EVERY: u64 = 10;
 
 #[test]
@@ -190,13 +197,13 @@ fn random_cases_agree_on_every_backend() {
     let mut cycles = 0u64;
     let mut verilator_ran = 0;
     // Coverage: random cases that prove little would pass too.
-    let (mut spikes, mut cut_short, mut deep_fired, mut fan_in) = (0usize, 0, 0, 0);
+    let (mut spikes, mut cut_short, mut deep_fired, mut fan_in, mut stalled) = (0usize, 0, 0, 0, 0);
     for seed in 0..RANDOM_CASES {
         let case = random_case(seed);
         let name = format!("random-{seed}");
-        // The reference model's results are the expectation; a cycle-level
-        // backend's cycles become the expectation of the next.
-        let mut want = case.expected.clone();
+        // The reference model's results are the expectation; the
+        // simulator's cycles become the expectation of the RTL backends.
+        let mut want = check(Backend::Sim, &name, &case, &case.expected).unwrap();
         if let Some(got) = check(Backend::Verilator, &name, &case, &want) {
             verilator_ran += 1;
             want = got;
@@ -211,14 +218,24 @@ fn random_cases_agree_on_every_backend() {
             deep_fired += (e.spikes.len() >= 2 && e.spikes.last().unwrap().iter().any(|s| s.is_some())) as usize;
             fan_in += input.iter().all(|s| *s == Some(0)) as usize;
         }
+        // Back-pressure: runs in which the bus waited on a full event FIFO.
+        let mut sim = onespike_sim::Simulator::new(&case.program).unwrap();
+        let opts = onespike_sim::SimOptions { early_exit: case.early_exit, ..Default::default() };
+        for input in &case.inputs {
+            stalled += (sim.run(input, &opts).unwrap().router.stall_cycles > 0) as usize;
+        }
     }
     println!(
-        "{RANDOM_CASES} random cases: Verilator on {verilator_ran}, {cycles} cycles compared; \
-         {spikes} spikes, {cut_short} runs ended early, {deep_fired} with a deeper output layer firing, {fan_in} all-inputs-at-once"
+        "{RANDOM_CASES} random cases on the reference model and the simulator: Verilator on {verilator_ran}, {cycles} cycles compared; \
+         {spikes} spikes, {cut_short} runs ended early, {deep_fired} with a deeper output layer firing, {fan_in} all-inputs-at-once, \
+         {stalled} with full-FIFO stalls"
     );
     let runs = RANDOM_CASES as usize * onespike_tests::random::INPUTS_PER_CASE;
     assert!(spikes > 5 * runs, "too few spikes ({spikes}) for {runs} runs");
-    assert!(cut_short > runs / 20 && deep_fired > runs / 10 && fan_in > runs / 20, "random cases miss corners");
+    assert!(
+        cut_short > runs / 20 && deep_fired > runs / 10 && fan_in > runs / 20 && stalled > runs / 20,
+        "random cases miss corners"
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! model.
 //!
 //! Models exist for the configurations listed in `build.rs` (`tiny`,
-//! `tiny_narrow`, `small`). Without Verilator at build time the crate builds with no
+//! `tiny_narrow`, `small`; `default` too when built with
+//! `ONESPIKE_VERILATE_DEFAULT=1`, see [`has_default_model`]). Without Verilator at build time the crate builds with no
 //! models and [`VerilatorModel::new`] says so.
 //!
 //! Must not depend on: `sim`, `host`. Tests: `tests/` (RTL vs reference).
@@ -18,7 +19,7 @@ use std::ffi::c_void;
 pub enum VerilatorError {
     #[error("onespike-verilator was built without Verilator (install verilator and rebuild)")]
     NotBuilt,
-    #[error("no Verilated model for configuration `{0}`; models: tiny, tiny_narrow, small")]
+    #[error("no Verilated model for configuration `{0}`; models: tiny, tiny_narrow, small, and default when built with ONESPIKE_VERILATE_DEFAULT=1")]
     NoModel(String),
     #[error(transparent)]
     Hw(#[from] onespike_hw::HwError),
@@ -45,6 +46,8 @@ mod ffi {
     model!(os_tiny_new, os_tiny_eval, os_tiny_tick, os_tiny_free);
     model!(os_tiny_narrow_new, os_tiny_narrow_eval, os_tiny_narrow_tick, os_tiny_narrow_free);
     model!(os_small_new, os_small_eval, os_small_tick, os_small_free);
+    #[cfg(has_verilator_default)]
+    model!(os_default_new, os_default_eval, os_default_tick, os_default_free);
 }
 
 #[cfg(has_verilator)]
@@ -106,6 +109,11 @@ pub fn available() -> bool {
     cfg!(has_verilator)
 }
 
+/// Whether the `default` preset's model was built (`ONESPIKE_VERILATE_DEFAULT`).
+pub fn has_default_model() -> bool {
+    cfg!(has_verilator_default)
+}
+
 /// One Verilated accelerator instance.
 pub struct VerilatorModel {
     handle: *mut c_void,
@@ -129,6 +137,8 @@ impl VerilatorModel {
                     ffi::os_tiny_narrow_free,
                 )),
                 "small" => Some((ffi::os_small_new, ffi::os_small_eval, ffi::os_small_tick, ffi::os_small_free)),
+                #[cfg(has_verilator_default)]
+                "default" => Some((ffi::os_default_new, ffi::os_default_eval, ffi::os_default_tick, ffi::os_default_free)),
                 _ => None,
             };
             let (new, eval, tick, free) = fns.ok_or_else(|| VerilatorError::NoModel(name.into()))?;

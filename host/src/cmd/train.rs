@@ -1,16 +1,352 @@
-//! `onespike train`: Train a sparse TTFS network (float weights) on a dataset.
+//! `onespike train`: train a sparse TTFS network (float weights) on a
+//! dataset, and the train stage of `onespike run`. Argument parsing,
+//! progress bars and files only; the trainer is `onespike_host::train`.
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use onespike_compiler::FloatNetwork;
+use onespike_host::data::Dataset;
+use onespike_host::train::report::{self, EpochRecord, FinalReport};
+use onespike_host::train::ttfs::TimeMode;
+use onespike_host::train::{parse_arch, Progress, SsrKind, TrainConfig, Trainer};
+use std::path::{Path, PathBuf};
 
 /// Train a sparse TTFS network (float weights) on a dataset.
 ///
-/// Not built yet: arrives with issue #6.
+/// Trains the time-to-first-spike network of SPEC §2 with exact spike-time
+/// gradients, optional sparse-firing regularizers (M-SSR / F-SSR), an
+/// annealed spike-count term and pruning with rewiring, then fine-tunes it
+/// quantization-aware. Every epoch measures validation accuracy in float
+/// and through the integer reference model of the hardware (`--config`).
+///
+/// Writes: the float network (`-o`, JSON, what `onespike compile` reads),
+/// the training log (`--log`, CSV or JSON by extension; default
+/// `<output>.log.csv` plus `<output>.log.json` with the final test figures),
+/// a plot (`--plot`, SVG; default `<output>.svg`), and with `--checkpoint`
+/// the full training state after every epoch, which `--resume` continues.
 #[derive(clap::Args)]
-pub struct Args {}
-
-pub fn main(_args: Args) -> anyhow::Result<()> {
-    Err(super::not_built("train", 6))
+pub struct Args {
+    /// Dataset: `default` (embedded MNIST subset) or a directory of IDX files.
+    #[arg(long, default_value = "default")]
+    pub data: String,
+    /// Layer sizes, input first, e.g. 784-400-10. The input size must match the images.
+    #[arg(long, default_value = "784-400-10")]
+    pub arch: String,
+    /// Training epochs (the last --qat-epochs of them quantization-aware).
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Images per mini-batch (one Adam step each).
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Adam learning rate (decays by --lr-decay per epoch).
+    #[arg(long, default_value_t = 3e-4)]
+    pub lr: f64,
+    /// Learning-rate multiplier per epoch.
+    #[arg(long, default_value_t = 0.85)]
+    pub lr_decay: f64,
+    /// Random seed: same seed and options give the same weights.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Target fraction of pruned synapses (0 = dense), reached by rewiring.
+    #[arg(long, default_value_t = 0.0)]
+    pub sparsity: f64,
+    /// Weight of the sparse-firing regularizer (SSR).
+    #[arg(long, default_value_t = 0.0)]
+    pub ssr_weight: f32,
+    /// Which SSR: m (membrane-potential-aware), f (firing-condition-aware), both.
+    #[arg(long, value_enum, default_value = "m")]
+    pub ssr: SsrKind,
+    /// Final weight of the spike-count term (rises linearly over training).
+    #[arg(long, default_value_t = 0.0)]
+    pub count_weight: f32,
+    /// Steps of one inference (T); at most what the hardware's step counter allows.
+    #[arg(long, default_value_t = 64)]
+    pub time_steps: u32,
+    /// Input time levels of the pixel encoding.
+    #[arg(long, default_value_t = 8)]
+    pub input_steps: u32,
+    /// Last epochs trained quantization-aware (hardware steps, quantized weights).
+    #[arg(long, default_value_t = 1)]
+    pub qat_epochs: usize,
+    /// Train the non-QAT epochs in continuous time instead of hardware steps.
+    #[arg(long)]
+    pub continuous: bool,
+    /// Softmax temperature over output spike times, in steps.
+    #[arg(long, default_value_t = 1.0)]
+    pub tau_steps: f32,
+    /// Target spike time of the label neuron, in steps.
+    #[arg(long, default_value_t = 24.0)]
+    pub target_steps: f32,
+    /// Weight of the target-time term.
+    #[arg(long, default_value_t = 0.1)]
+    pub target_weight: f32,
+    /// Weight of the able-to-fire term (label neuron, silent hidden neurons).
+    #[arg(long, default_value_t = 1.0)]
+    pub fire_weight: f32,
+    /// Initial weight mean, as init_mean * threshold / fan_in.
+    #[arg(long, default_value_t = 2.0)]
+    pub init_mean: f32,
+    /// Initial weight half-width (uniform), as init_width * threshold / sqrt(fan_in).
+    #[arg(long, default_value_t = 0.5)]
+    pub init_width: f32,
+    /// Fraction of surviving synapses re-chosen by gradient at each rewiring.
+    #[arg(long, default_value_t = 0.05)]
+    pub regrow_fraction: f64,
+    /// Data augmentation: shift each training image by a random (dx, dy) in -N..=N pixels every epoch.
+    #[arg(long, default_value_t = 0)]
+    pub shift_pixels: u32,
+    /// Data augmentation: mirror each training image left-right with probability 1/2 every epoch.
+    #[arg(long)]
+    pub mirror: bool,
+    /// Decoupled (AdamW) weight decay per step, relative to the learning rate.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Training images held out for validation (from the end of the training split).
+    #[arg(long, default_value_t = 1000)]
+    pub val_images: usize,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    pub limit_train: Option<usize>,
+    #[arg(long, default_value = "default", help = super::CONFIG_HELP)]
+    pub config: String,
+    /// Float network to write (JSON).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Training log: `.csv` or `.json` (default: `<output>.log.csv`).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Plot of accuracy, spikes per neuron and sparsity per epoch (SVG; default `<output>.svg`).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Save the training state here after every epoch.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from a checkpoint (give the same --data); its training options win over the flags.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
 }
 
-/// The train stage of `onespike run`.
-pub fn run_stage(_data: &onespike_host::data::Dataset, _out: &std::path::Path, _seed: u64) -> anyhow::Result<onespike_compiler::FloatNetwork> {
-    Err(super::not_built("train", 6))
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Progress bars on stderr (hidden when stderr is not a terminal) and one
+/// line per epoch on stdout.
+struct Bars {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress for Bars {
+    fn epoch_start(&mut self, epoch: usize, batches: usize) {
+        let bar = ProgressBar::with_draw_target(Some(batches as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:40}] {pos}/{len} batches, {elapsed} (eta {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(epoch.to_string());
+        self.bar = Some(bar);
+    }
+    fn batch_done(&mut self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+    fn epoch_end(&mut self, r: &EpochRecord) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        if !self.quiet {
+            println!(
+                "epoch {:>3}: loss {:.4}, train {:.2}%, val float {:.2}% / hardware {:.2}%, {:.3} spikes/neuron (hw), sparsity {:.1}%, {:.1} s{}",
+                r.epoch,
+                r.train_loss,
+                100.0 * r.train_accuracy,
+                100.0 * r.val_float_accuracy,
+                100.0 * r.val_hw_accuracy,
+                r.val_hw_spikes_per_neuron,
+                100.0 * r.sparsity,
+                r.epoch_seconds,
+                if r.quantization_aware { " (quantization-aware)" } else { "" }
+            );
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct LogFile<'a> {
+    config: &'a TrainConfig,
+    epochs: &'a [EpochRecord],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test: Option<&'a FinalReport>,
+}
+
+/// Writes the log (CSV and/or JSON) and the plot, atomically.
+fn write_log(trainer: &Trainer, final_report: Option<&FinalReport>, log: &Path, plot: &Path) -> anyhow::Result<()> {
+    let json = serde_json::to_vec_pretty(&LogFile {
+        config: &trainer.config,
+        epochs: &trainer.log,
+        test: final_report,
+    })?;
+    let is_json = log.extension().is_some_and(|e| e == "json");
+    if is_json {
+        onespike_compiler::ir::write_atomic(log, &json).with_context(|| format!("writing {}", log.display()))?;
+    } else {
+        onespike_compiler::ir::write_atomic(log, report::to_csv(&trainer.log).as_bytes())
+            .with_context(|| format!("writing {}", log.display()))?;
+        // The CSV has no room for the configuration and test figures: they go beside it.
+        let side = log.with_extension("json");
+        onespike_compiler::ir::write_atomic(&side, &json).with_context(|| format!("writing {}", side.display()))?;
+    }
+    onespike_compiler::ir::write_atomic(plot, report::to_svg(&trainer.log).as_bytes())
+        .with_context(|| format!("writing {}", plot.display()))?;
+    Ok(())
+}
+
+pub fn main(args: Args) -> anyhow::Result<()> {
+    let mut trainer = match &args.resume {
+        Some(path) => {
+            let t = Trainer::load_checkpoint(path)?;
+            println!(
+                "resuming {} after epoch {} of {} (the checkpoint's training options are used)",
+                path.display(),
+                t.epochs_done,
+                t.config.epochs
+            );
+            t
+        }
+        None => {
+            let mut c = TrainConfig::new(parse_arch(&args.arch)?);
+            c.epochs = args.epochs;
+            c.batch_size = args.batch_size;
+            c.learning_rate = args.lr;
+            c.lr_decay = args.lr_decay;
+            c.seed = args.seed;
+            c.sparsity = args.sparsity;
+            c.ssr_weight = args.ssr_weight;
+            c.ssr = args.ssr;
+            c.count_weight = args.count_weight;
+            c.time_steps = args.time_steps;
+            c.input_steps = args.input_steps;
+            c.qat_epochs = args.qat_epochs;
+            c.mode = if args.continuous {
+                TimeMode::Continuous
+            } else {
+                TimeMode::Discrete
+            };
+            c.val_images = args.val_images;
+            c.tau_steps = args.tau_steps;
+            c.target_steps = args.target_steps;
+            c.target_weight = args.target_weight;
+            c.fire_weight = args.fire_weight;
+            c.init_mean = args.init_mean;
+            c.init_width = args.init_width;
+            c.regrow_fraction = args.regrow_fraction;
+            c.limit_train = args.limit_train;
+            c.shift_pixels = args.shift_pixels;
+            c.mirror = args.mirror;
+            c.weight_decay = args.weight_decay;
+            c.hw_config = args.config.clone();
+            Trainer::new(c)?
+        }
+    };
+    // Everything that can be refused is checked before any file is written.
+    let data = onespike_host::data::load(&args.data)?;
+    let prepared = trainer.prepare(&data.train)?;
+    let log = args
+        .log
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.output, ".log.csv"));
+    let plot = args.plot.clone().unwrap_or_else(|| args.output.with_extension("svg"));
+    println!(
+        "training {} on {} ({} training, {} validation images), {} epochs",
+        trainer
+            .config
+            .sizes
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join("-"),
+        data.name,
+        prepared.train.spikes.len(),
+        prepared.val.spikes.len(),
+        trainer.config.epochs
+    );
+    let mut bars = Bars {
+        bar: None,
+        quiet: false,
+    };
+    let epochs = trainer.config.epochs;
+    trainer.train(&prepared, epochs, &mut bars, args.checkpoint.as_deref())?;
+    let fin = trainer.final_report(&data.test)?;
+    println!(
+        "test ({} images): float {:.2}% (continuous time {:.2}%), hardware (`{}`) {:.2}%, {:.4} spikes/neuron/sample (hw; {:.4} with early exit; per image by layer {:?}), {:.1}% synapses pruned ({:.1}% after quantization)",
+        fin.test_images,
+        100.0 * fin.test_float_accuracy,
+        100.0 * fin.test_float_continuous_accuracy,
+        fin.hw_config,
+        100.0 * fin.test_hw_accuracy,
+        fin.test_hw_spikes_per_neuron,
+        fin.test_hw_early_exit_spikes_per_neuron,
+        fin.test_hw_spikes_per_image_by_layer
+            .iter()
+            .map(|s| (s * 10.0).round() / 10.0)
+            .collect::<Vec<_>>(),
+        100.0 * fin.float_sparsity,
+        100.0 * fin.hw_sparsity
+    );
+    trainer.network().save(&args.output)?;
+    write_log(&trainer, Some(&fin), &log, &plot)?;
+    println!("wrote {}, {}, {}", args.output.display(), log.display(), plot.display());
+    Ok(())
+}
+
+/// The train stage of `onespike run`: a small, quick network (784-100-10,
+/// 80 % pruned so it fits one core's weight SRAM of the default preset),
+/// trained on the given data; writes `model.json`, `train-log.csv`,
+/// `train-log.json` and `train-plot.svg` into `out`.
+pub fn run_stage(data: &Dataset, out: &Path, seed: u64) -> anyhow::Result<FloatNetwork> {
+    let inputs = data.train.image_size() as u32;
+    let classes = data.train.labels.iter().copied().max().unwrap_or(0) as u32 + 1;
+    let mut c = TrainConfig::new(vec![inputs, 100, classes.max(2)]);
+    c.epochs = 10;
+    c.batch_size = 16;
+    // A few thousand images: a larger step than the full-data default.
+    c.learning_rate = 1e-3;
+    c.seed = seed;
+    c.sparsity = 0.8;
+    c.ssr_weight = 0.0;
+    c.val_images = (data.train.len() / 10).clamp(1, 1000);
+    // Bound the stage's time on large datasets: it is a demonstration, not
+    // the experiment (see docs/training.md for those).
+    c.limit_train = Some(6000);
+    let mut trainer = Trainer::new(c)?;
+    let prepared = trainer.prepare(&data.train)?;
+    let mut bars = Bars {
+        bar: None,
+        quiet: false,
+    };
+    let epochs = trainer.config.epochs;
+    trainer.train(&prepared, epochs, &mut bars, None)?;
+    let fin = trainer.final_report(&data.test)?;
+    println!(
+        "      test: float {:.2}%, hardware {:.2}%, {:.3} spikes/neuron, {:.1}% synapses pruned",
+        100.0 * fin.test_float_accuracy,
+        100.0 * fin.test_hw_accuracy,
+        fin.test_hw_spikes_per_neuron,
+        100.0 * fin.float_sparsity
+    );
+    let net = trainer.network();
+    net.save(&out.join("model.json"))?;
+    write_log(
+        &trainer,
+        Some(&fin),
+        &out.join("train-log.csv"),
+        &out.join("train-plot.svg"),
+    )?;
+    println!("      wrote {}", out.join("model.json").display());
+    Ok(net)
 }

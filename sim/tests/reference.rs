@@ -1,0 +1,169 @@
+//! The simulator against the integer reference model on many random
+//! networks and inputs (cheap: no RTL here), the cycle formulas of
+//! docs/hw.md, the action counters' invariants, and the errors of bad
+//! input.
+
+mod common;
+
+use common::*;
+use onespike_compiler::{HwParams, Program};
+use onespike_sim::{simulate, SimError, SimOptions, Simulator};
+
+fn configs() -> Vec<HwParams> {
+    let tiny = HwParams {
+        name: "tiny".into(),
+        cores: 4,
+        neurons_per_core: 8,
+        pointer_depth: 32,
+        weight_depth: 256,
+        max_inputs: 32,
+        weight_bits: 8,
+        current_bits: 16,
+        membrane_bits: 24,
+        step_bits: 6,
+        fifo_depth: 4,
+        clock_mhz: 100.0,
+    };
+    let narrow = HwParams { name: "tiny_narrow".into(), current_bits: 10, membrane_bits: 10, ..tiny.clone() };
+    // A configuration no RTL is built for: the simulator takes any valid one.
+    let odd = HwParams { name: "odd".into(), cores: 5, neurons_per_core: 4, fifo_depth: 2, ..tiny.clone() };
+    vec![tiny, narrow, odd, HwParams::preset("small").unwrap(), HwParams::preset("default").unwrap()]
+}
+
+#[test]
+fn hundreds_of_random_networks_match_the_reference() {
+    let mut cases = 0;
+    for p in configs() {
+        let n = p.neurons_per_core;
+        let max_in = p.max_inputs.min(300);
+        for seed in 0..40u64 {
+            let sizes: Vec<u32> = match seed % 4 {
+                0 => vec![max_in / 2, n, 4],
+                1 if p.cores >= 4 => vec![max_in, n + n / 2, n / 2 + 1, 3],
+                1 => vec![max_in, n / 2 + 1, 3],
+                2 => vec![7, 3],
+                _ => vec![max_in / 3 + 1, (2 * n).min(p.cores * n / 2), 5],
+            };
+            // Halve the density until the weight SRAMs hold the network.
+            let mut spec = NetSpec::new(&sizes, [0.1, 0.3, 0.7][seed as usize % 3], 8 + seed as u32 % 40);
+            let (net, prog) = loop {
+                let net = random_network(seed, &spec);
+                match onespike_compiler::map_in_order(&net, &p) {
+                    Ok(_) => break (net.clone(), map(&net, &p, seed)),
+                    Err(_) => spec.density /= 2.0,
+                }
+            };
+            let mut sim = Simulator::new(&prog).unwrap();
+            for (k, input) in random_inputs(seed, sizes[0] as usize, 3, 0.5, spec.input_steps + 1).iter().enumerate() {
+                let opts = SimOptions { early_exit: k == 1, all_spikes: k != 2, max_cycles: u64::MAX };
+                let got = sim.run(input, &opts).unwrap();
+                let what = format!("{} seed {seed} input {k}", p.name);
+                assert_matches_reference(&got, &reference(&net, &p, input, opts.early_exit), &opts, &what);
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 5 * 40 * 3);
+}
+
+/// docs/hw.md's pinned example: 3 inputs into 5 neurons that never fire;
+/// input 0 has 3 synapses, input 1 one, input 2 none.
+fn pinned_program() -> Program {
+    use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
+    #[rustfmt::skip]
+    let weights = vec![
+        5, 1, 0,
+        5, 0, 0,
+        5, 0, 0,
+        0, 0, 0,
+        0, 0, 0,
+    ];
+    let net = onespike_compiler::QuantNetwork {
+        format: QUANT_FORMAT.into(),
+        version: FORMAT_VERSION,
+        input_size: 3,
+        encoding: onespike_compiler::InputEncoding::new(4),
+        time_steps: 10,
+        weight_bits: 8,
+        layers: vec![QuantLayer { kind: LayerKind::Dense, inputs: 3, outputs: 5, threshold: 100_000, scale: 1.0, weights }],
+    };
+    onespike_compiler::map_in_order(&net, &configs()[0]).unwrap()
+}
+
+#[test]
+fn the_documented_cycle_costs_hold() {
+    let prog = pinned_program();
+    let cycles = |input: &[Option<u32>]| simulate(&prog, input, &SimOptions::default()).unwrap().cycles;
+    // (N + 2) + T (n_max + 6) with N = 8, T = 10, n_max = 5.
+    let base = 10 + 10 * 11;
+    assert_eq!(cycles(&[None, None, None]), base);
+    // An event with k synapses adds k + 3, at any step.
+    assert_eq!(cycles(&[Some(0), None, None]), base + 3 + 3);
+    assert_eq!(cycles(&[Some(7), None, None]), base + 3 + 3);
+    assert_eq!(cycles(&[None, Some(0), None]), base + 1 + 3);
+    // An event without synapse adds 2.
+    assert_eq!(cycles(&[None, None, Some(0)]), base + 2);
+    // Back to back: the second pop overlaps the first's last weight read.
+    assert_eq!(cycles(&[Some(2), Some(2), None]), base + 3 + 1 + 3);
+    // Inputs at or after T never arrive.
+    assert_eq!(cycles(&[Some(10), Some(63), None]), base);
+}
+
+#[test]
+fn counters_add_up() {
+    let p = configs()[0].clone();
+    let net = random_network(3, &NetSpec::new(&[20, 16, 6], 0.5, 16));
+    let prog = map(&net, &p, 0);
+    let input = random_inputs(3, 20, 1, 0.8, 4).remove(0);
+    let r = simulate(&prog, &input, &SimOptions::default()).unwrap();
+    let want = reference(&net, &p, &input, false);
+    assert_eq!(r.per_core.len(), p.cores as usize);
+    let syn: u64 = r.per_core.iter().map(|c| c.synaptic_ops).sum();
+    assert_eq!(syn, want.counts.synaptic_events.iter().sum::<u64>(), "synaptic ops = the reference's synaptic events");
+    assert_eq!(r.counts.synaptic_accumulates, syn);
+    let spikes: u64 = r.per_core.iter().map(|c| c.spikes).sum();
+    assert_eq!(spikes, want.counts.spikes.iter().sum::<u64>());
+    assert_eq!(r.router.transfers, want.counts.input_spikes + spikes);
+    assert_eq!(r.counts.bus_transfers, r.router.transfers);
+    let integrations: u64 = want.counts.integrations.iter().sum();
+    assert_eq!(r.counts.membrane_updates, integrations);
+    for c in &r.per_core {
+        let k = &c.counts;
+        assert_eq!(k.cycles_busy + k.cycles_stalled + k.cycles_idle, r.cycles, "core {}", c.core);
+        assert_eq!(k.cycles_busy, c.busy_cycles);
+        assert!(c.busy_cycles >= 8 + r.steps_run as u64, "clear plus one cycle per sweep at least");
+        assert_eq!(k.pointer_reads, c.events_received);
+    }
+}
+
+#[test]
+fn bad_input_is_refused_with_the_limit() {
+    let prog = pinned_program();
+    let o = SimOptions::default();
+    let e = simulate(&prog, &[None, None], &o).unwrap_err();
+    assert!(matches!(e, SimError::InputSize { got: 2, expected: 3 }), "{e}");
+    let e = simulate(&prog, &[Some(64), None, None], &o).unwrap_err();
+    assert!(e.to_string().contains("channel 0") && e.to_string().contains("64"), "{e}");
+    let e = simulate(&prog, &[None, None, None], &SimOptions { max_cycles: 119, ..o }).unwrap_err();
+    assert!(matches!(e, SimError::Timeout { cycles: 119 }), "{e}");
+    // Exactly enough cycles is enough.
+    assert!(simulate(&prog, &[None, None, None], &SimOptions { max_cycles: 120, ..o }).is_ok());
+    let mut bad = prog.clone();
+    bad.cores[0].threshold = 0;
+    let e = simulate(&bad, &[None, None, None], &o).unwrap_err().to_string();
+    assert!(e.contains("cores[0].threshold"), "{e}");
+}
+
+#[test]
+fn inferences_are_independent_of_what_ran_before() {
+    let p = configs()[0].clone();
+    let net = random_network(8, &NetSpec::new(&[12, 10, 4], 0.4, 20));
+    let prog = map(&net, &p, 0);
+    let ins = random_inputs(8, 12, 4, 0.6, 8);
+    let o = SimOptions::default();
+    let mut sim = Simulator::new(&prog).unwrap();
+    let seq: Vec<_> = ins.iter().map(|i| sim.run(i, &o).unwrap()).collect();
+    for (i, r) in ins.iter().zip(&seq) {
+        assert_eq!(&simulate(&prog, i, &o).unwrap(), r);
+    }
+}
