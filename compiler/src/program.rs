@@ -214,6 +214,46 @@ impl Program {
     }
 }
 
+/// Why an input cannot be sent to the accelerator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("input has {got} values, the program expects input_size = {expected}")]
+    Size { got: usize, expected: usize },
+    #[error("input channel {channel}: step {step} is beyond the step counter (2^step_bits = {max})")]
+    Step { channel: usize, step: u32, max: u32 },
+}
+
+/// The input events the host sends for `input` (the spike step of each
+/// channel, `None` for none), in the order of the host port's contract:
+/// `(step, channel)` sorted by step, then channel. Spikes at or after
+/// `time_steps` never arrive (reference semantics) and are dropped; a step
+/// the step counter cannot hold is refused. Shared by the RTL driver and
+/// the simulator, so both see the same stream.
+pub fn input_events(
+    input: &[Option<u32>],
+    input_size: u32,
+    time_steps: u32,
+    p: &HwParams,
+) -> Result<Vec<(u32, u32)>, InputError> {
+    if input.len() != input_size as usize {
+        return Err(InputError::Size { got: input.len(), expected: input_size as usize });
+    }
+    let max = p.max_time_steps();
+    let mut events = Vec::new();
+    for (channel, s) in input.iter().enumerate() {
+        if let Some(step) = *s {
+            if step >= max {
+                return Err(InputError::Step { channel, step, max });
+            }
+            if step < time_steps {
+                events.push((step, channel as u32));
+            }
+        }
+    }
+    events.sort_unstable();
+    Ok(events)
+}
+
 /// Why a network could not be mapped onto the hardware.
 #[derive(Debug, thiserror::Error)]
 pub enum MapError {

@@ -137,22 +137,7 @@ impl<P: Pins> Driver<P> {
     /// of each input channel, `None` for no spike).
     pub fn infer(&mut self, prog: &Program, input: &[Option<u32>], run: &RunConfig) -> Result<RtlRun, HwError> {
         let p = self.params.clone();
-        if input.len() != prog.input_size as usize {
-            return Err(HwError::InputSize { got: input.len(), expected: prog.input_size as usize });
-        }
-        let mut events: Vec<(u32, u32)> = Vec::new();
-        for (ch, s) in input.iter().enumerate() {
-            if let Some(t) = *s {
-                if t >= p.max_time_steps() {
-                    return Err(HwError::InputStep { channel: ch, step: t, max: p.max_time_steps() });
-                }
-                // Inputs at or after T never arrive (reference semantics).
-                if t < prog.time_steps {
-                    events.push((t, ch as u32));
-                }
-            }
-        }
-        events.sort();
+        let events = onespike_compiler::program::input_events(input, prog.input_size, prog.time_steps, &p)?;
         let mut spikes: Vec<Vec<Option<u32>>> = prog.neurons.iter().map(|l| vec![None; l.len()]).collect();
         let mut spike_count = 0;
         let mut record = |out: &Outputs, spikes: &mut Vec<Vec<Option<u32>>>| -> Result<(), HwError> {

@@ -49,10 +49,8 @@ pub enum HwError {
     ConfigMismatch { program: String, model: String },
     #[error("invalid program: {0}")]
     Program(#[from] onespike_compiler::IrError),
-    #[error("input has {got} values, the program expects input_size = {expected}")]
-    InputSize { got: usize, expected: usize },
-    #[error("input channel {channel}: step {step} is beyond the step counter (2^step_bits = {max})")]
-    InputStep { channel: usize, step: u32, max: u32 },
+    #[error(transparent)]
+    Input(#[from] onespike_compiler::program::InputError),
     #[error("the accelerator did not finish within {cycles} cycles")]
     Timeout { cycles: u64 },
     #[error("the output stream carried source id {source_id}, which is no neuron of the program")]

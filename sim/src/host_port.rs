@@ -129,23 +129,7 @@ impl InputStream {
     /// The events of `input` (spike step per channel); refuses what the
     /// driver refuses, with the same limits.
     pub fn new(input: &[Option<u32>], l: &Loaded) -> Result<InputStream, SimError> {
-        if input.len() != l.input_size as usize {
-            return Err(SimError::InputSize { got: input.len(), expected: l.input_size as usize });
-        }
-        let max = l.params.max_time_steps();
-        let mut events = Vec::new();
-        for (ch, s) in input.iter().enumerate() {
-            if let Some(t) = *s {
-                if t >= max {
-                    return Err(SimError::InputStep { channel: ch, step: t, max });
-                }
-                // Inputs at or after T never arrive (reference semantics).
-                if t < l.time_steps {
-                    events.push((t, ch as u32));
-                }
-            }
-        }
-        events.sort_unstable();
+        let events = onespike_compiler::program::input_events(input, l.input_size, l.time_steps, &l.params)?;
         Ok(InputStream { events, next: 0 })
     }
 

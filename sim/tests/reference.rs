@@ -7,24 +7,12 @@ mod common;
 
 use common::*;
 use onespike_compiler::{HwParams, Program};
+use onespike_compiler::program::InputError;
 use onespike_sim::{simulate, SimError, SimOptions, Simulator};
 
 fn configs() -> Vec<HwParams> {
-    let tiny = HwParams {
-        name: "tiny".into(),
-        cores: 4,
-        neurons_per_core: 8,
-        pointer_depth: 32,
-        weight_depth: 256,
-        max_inputs: 32,
-        weight_bits: 8,
-        current_bits: 16,
-        membrane_bits: 24,
-        step_bits: 6,
-        fifo_depth: 4,
-        clock_mhz: 100.0,
-    };
-    let narrow = HwParams { name: "tiny_narrow".into(), current_bits: 10, membrane_bits: 10, ..tiny.clone() };
+    let tiny = HwParams::preset("tiny").unwrap();
+    let narrow = HwParams::preset("tiny_narrow").unwrap();
     // A configuration no RTL is built for: the simulator takes any valid one.
     let odd = HwParams { name: "odd".into(), cores: 5, neurons_per_core: 4, fifo_depth: 2, ..tiny.clone() };
     vec![tiny, narrow, odd, HwParams::preset("small").unwrap(), HwParams::preset("default").unwrap()]
@@ -141,7 +129,7 @@ fn bad_input_is_refused_with_the_limit() {
     let prog = pinned_program();
     let o = SimOptions::default();
     let e = simulate(&prog, &[None, None], &o).unwrap_err();
-    assert!(matches!(e, SimError::InputSize { got: 2, expected: 3 }), "{e}");
+    assert!(matches!(e, SimError::Input(InputError::Size { got: 2, expected: 3 })), "{e}");
     let e = simulate(&prog, &[Some(64), None, None], &o).unwrap_err();
     assert!(e.to_string().contains("channel 0") && e.to_string().contains("64"), "{e}");
     let e = simulate(&prog, &[None, None, None], &SimOptions { max_cycles: 119, ..o }).unwrap_err();
