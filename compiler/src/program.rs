@@ -393,7 +393,7 @@ mod tests {
 
     fn small_net() -> QuantNetwork {
         // 3 inputs -> 5 hidden -> 2 outputs, some zeros.
-        let w1: Vec<i32> = (0..15).map(|k| if k % 4 == 0 { 0 } else { (k as i32 % 7) - 3 }).collect();
+        let w1: Vec<i32> = (0..15).map(|k| if k % 4 == 0 { 0 } else { (k % 7) - 3 }).collect();
         let w1: Vec<i32> = w1.into_iter().map(|w| if w == 0 { 1 } else { w }).collect();
         QuantNetwork {
             format: QUANT_FORMAT.into(),

@@ -39,8 +39,8 @@ pub fn reference_eval(net: &QuantNetwork, split: &Split, opt: RunOptions) -> Res
     let mut events = 0f64;
     let mut steps = 0f64;
     for (_, c, s) in &results {
-        for l in 0..n_layers {
-            by_layer[l] += c.spikes[l] as f64;
+        for (b, &k) in by_layer.iter_mut().zip(&c.spikes) {
+            *b += k as f64;
         }
         events += c.synaptic_events.iter().sum::<u64>() as f64;
         steps += *s as f64;
