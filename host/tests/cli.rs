@@ -162,3 +162,34 @@ fn report_of_a_file_that_is_no_report_names_it_and_fails() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-report.json"));
 }
+
+#[test]
+fn time_steps_beyond_the_step_counter_are_refused_and_a_given_resolution_is_used() {
+    let d = scratch("steps");
+    let mut net = FloatNetwork::zeros(&[784, 12, 10], InputEncoding::new(8), 32, 1.0);
+    for layer in &mut net.layers {
+        for (k, w) in layer.weights.iter_mut().enumerate() {
+            if k % 3 == 0 {
+                *w = 0.1;
+            }
+        }
+    }
+    let model = d.join("model.json");
+    net.save(&model).unwrap();
+    let prog = d.join("prog.json");
+    let run = |steps: &str| {
+        onespike(&["compile", "--model", model.to_str().unwrap(), "--config", "small", "-o", prog.to_str().unwrap(), "--time-steps", steps])
+    };
+    // small: step_bits = 6, at most 64 steps; 784 inputs do not fit it
+    // either, but the step counter is checked first.
+    let out = run("100");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("step_bits = 6") && err.contains("64 steps"), "{err}");
+    assert!(!prog.exists());
+    let out = onespike(&["compile", "--model", model.to_str().unwrap(), "--config", "default", "-o", prog.to_str().unwrap(), "--time-steps", "128"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let p = Program::load(&prog).unwrap();
+    assert_eq!(p.time_steps, 128);
+    assert_eq!(p.encoding.input_steps, 29, "input levels stretch with the time axis: (8 - 1) * 4 + 1");
+}
