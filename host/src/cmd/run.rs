@@ -49,11 +49,11 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         &args.out.join("program.json"),
         Some(&args.out.join("quantized.json")),
     )?;
-    super::compile::report_float_accuracy(&net, &data.test);
-    super::compile::report_accuracy(&compiled.quantized, &data.test, &params)?;
+    let float_acc = super::compile::report_float_accuracy(&net, &data.test);
+    let reference = super::compile::report_accuracy(&compiled.quantized, &data.test, &params)?;
 
     println!("[4/5] simulate");
-    super::sim::run_stage(&compiled.program, &data, &args.out)?;
+    let sim = super::sim::run_stage(&compiled.program, &data, &args.out)?;
 
     println!("[5/5] export Verilog");
     // rust-hdl widths are const generics: a TOML configuration that is not
@@ -64,5 +64,17 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         Err(e) => println!("      skipped: {e}"),
     }
     println!("done: everything is in {}", args.out.display());
+    let pruned = 1.0 - compiled.quantized.synapse_count() as f64 / compiled.quantized.layers.iter().map(|l| l.weights.len()).sum::<usize>().max(1) as f64;
+    println!("summary ({} test images, `{}` at {} MHz):", data.test.len(), params.name, params.clock_mhz);
+    println!("  accuracy          float {:.2}%, reference model {:.2}%, simulator {:.2}%", 100.0 * float_acc, 100.0 * reference.accuracy, 100.0 * sim.accuracy);
+    println!("  sparsity          {:.3} spikes/neuron/image, {:.1}% of synapses pruned", reference.spikes_per_neuron, 100.0 * pruned);
+    println!(
+        "  per inference     {:.0} cycles ({:.0} lower bound), {:.1} us, {:.1} nJ, {:.1} pJ per synaptic op",
+        sim.cycles_per_inference.mean,
+        sim.cycles_lower_bound_per_inference,
+        sim.latency_us.mean,
+        sim.energy_per_inference_pj.mean / 1000.0,
+        sim.energy_per_synaptic_op_pj
+    );
     Ok(())
 }

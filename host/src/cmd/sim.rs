@@ -193,7 +193,7 @@ pub fn write_report(report: &SimReport, path: &Path) -> anyhow::Result<()> {
 /// The sim stage of `onespike run`: simulates the test split, writes
 /// `sim-report.json`, the VCD of the first inference (`sim-inference0.vcd`)
 /// and the report's plots and tables (`report/`) into `out`.
-pub fn run_stage(prog: &Program, data: &Dataset, out: &Path) -> anyhow::Result<()> {
+pub fn run_stage(prog: &Program, data: &Dataset, out: &Path) -> anyhow::Result<SimReport> {
     let setup = Setup {
         program: out.join("program.json").display().to_string(),
         dataset: data.name.clone(),
@@ -205,5 +205,5 @@ pub fn run_stage(prog: &Program, data: &Dataset, out: &Path) -> anyhow::Result<(
     super::report::print_report(&report);
     write_report(&report, &out.join("sim-report.json"))?;
     super::report::render(&report, &out.join("report"))?;
-    Ok(())
+    Ok(report)
 }
