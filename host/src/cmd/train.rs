@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// Adam learning rate (decays by --lr-decay per epoch).
-    #[arg(long, default_value_t = 3e-4)]
+    #[arg(long, default_value_t = 1.5e-4)]
     pub lr: f64,
     /// Learning-rate multiplier per epoch.
     #[arg(long, default_value_t = 0.85)]

@@ -174,7 +174,7 @@ impl TrainConfig {
             sizes,
             epochs: 10,
             batch_size: 32,
-            learning_rate: 3e-4,
+            learning_rate: 1.5e-4,
             lr_decay: 0.85,
             seed: 1,
             time_steps: 64,
