@@ -20,7 +20,10 @@ pub struct InputEncoding {
 impl InputEncoding {
     /// `input_steps` levels, silencing only black (`0`) pixels.
     pub fn new(input_steps: u32) -> InputEncoding {
-        InputEncoding { input_steps, cut: 0 }
+        InputEncoding {
+            input_steps,
+            cut: 0,
+        }
     }
 
     pub fn validate(&self, origin: &str) -> Result<(), IrError> {
@@ -78,7 +81,10 @@ mod tests {
         assert_eq!(e.pixel_step(255), Some(0));
         assert_eq!(e.pixel_step(1), Some(7));
         assert_eq!(e.pixel_step(0), None);
-        let cut = InputEncoding { input_steps: 8, cut: 50 };
+        let cut = InputEncoding {
+            input_steps: 8,
+            cut: 50,
+        };
         assert_eq!(cut.pixel_step(50), None);
         assert!(cut.pixel_step(51).is_some());
     }

@@ -135,7 +135,10 @@ fn check_shape(s: &Shape, origin: &str) -> Result<(), IrError> {
     if s.version != FORMAT_VERSION {
         return bad(
             "version".into(),
-            format!("is {}, this build reads version {FORMAT_VERSION}", s.version),
+            format!(
+                "is {}, this build reads version {FORMAT_VERSION}",
+                s.version
+            ),
         );
     }
     if s.input_size == 0 {
@@ -254,7 +257,10 @@ impl FloatNetwork {
     /// Fraction of synapses that are absent (zero).
     pub fn sparsity(&self) -> f64 {
         let (zeros, total) = self.layers.iter().fold((0usize, 0usize), |(z, t), l| {
-            (z + l.weights.iter().filter(|&&w| w == 0.0).count(), t + l.weights.len())
+            (
+                z + l.weights.iter().filter(|&&w| w == 0.0).count(),
+                t + l.weights.len(),
+            )
         });
         zeros as f64 / total.max(1) as f64
     }
@@ -275,7 +281,14 @@ impl QuantNetwork {
         let layers = layers
             .into_iter()
             .map(|(outputs, threshold, weights)| {
-                let l = QuantLayer { kind: LayerKind::Dense, inputs, outputs, threshold, scale: 1.0, weights };
+                let l = QuantLayer {
+                    kind: LayerKind::Dense,
+                    inputs,
+                    outputs,
+                    threshold,
+                    scale: 1.0,
+                    weights,
+                };
                 inputs = outputs;
                 l
             })
@@ -438,11 +451,17 @@ mod tests {
         let mut n = tiny();
         n.layers[1].inputs = 3;
         let msg = n.validate("net.json").unwrap_err().to_string();
-        assert!(msg.contains("net.json") && msg.contains("layers[1].inputs"), "{msg}");
+        assert!(
+            msg.contains("net.json") && msg.contains("layers[1].inputs"),
+            "{msg}"
+        );
         let mut n = tiny();
         n.layers[0].weights.pop();
         let msg = n.validate("net.json").unwrap_err().to_string();
-        assert!(msg.contains("layers[0].weights") && msg.contains("expected"), "{msg}");
+        assert!(
+            msg.contains("layers[0].weights") && msg.contains("expected"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -468,9 +487,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("onespike-ir-bad-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("broken.json");
-        std::fs::write(&path, "{\"format\": \"onespike-float-network\",\n \"version\": }").unwrap();
+        std::fs::write(
+            &path,
+            "{\"format\": \"onespike-float-network\",\n \"version\": }",
+        )
+        .unwrap();
         let msg = FloatNetwork::load(&path).unwrap_err().to_string();
-        assert!(msg.contains("broken.json") && msg.contains("line 2"), "{msg}");
+        assert!(
+            msg.contains("broken.json") && msg.contains("line 2"),
+            "{msg}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -58,7 +58,11 @@ impl WordLayout {
     pub fn pack_raw(&self, values: &[u64]) -> u64 {
         assert_eq!(values.len(), self.fields.len());
         self.fields.iter().zip(values).fold(0u64, |word, (f, &v)| {
-            debug_assert!(f.width == 64 || v < (1u64 << f.width), "{} overflows", f.name);
+            debug_assert!(
+                f.width == 64 || v < (1u64 << f.width),
+                "{} overflows",
+                f.name
+            );
             word | ((v & mask(f.width)) << f.lsb)
         })
     }
@@ -174,7 +178,10 @@ mod tests {
     fn weight_entry_round_trips_negative_weights() {
         let p = HwParams::preset("default").unwrap();
         for w in [-128, -1, 0, 1, 127] {
-            let e = WeightEntry { target: 77, weight: w };
+            let e = WeightEntry {
+                target: 77,
+                weight: w,
+            };
             assert_eq!(WeightEntry::unpack(e.pack(&p), &p), e);
         }
         assert_eq!(WeightEntry::layout(&p).width(), 7 + 8);
@@ -193,7 +200,10 @@ mod tests {
     #[test]
     fn event_packet_round_trips() {
         let p = HwParams::preset("default").unwrap();
-        let e = EventPacket { source: 3071, step: 255 };
+        let e = EventPacket {
+            source: 3071,
+            step: 255,
+        };
         assert_eq!(EventPacket::unpack(e.pack(&p), &p), e);
         assert_eq!(EventPacket::layout(&p).width(), 12 + 8);
     }

@@ -196,7 +196,11 @@ impl HwParams {
         };
         let range = |field: &'static str, v: u32, lo: u32, hi: u32| {
             if v < lo || v > hi {
-                Err(err(field, v.to_string(), &format!("must be in {lo}..={hi}")))
+                Err(err(
+                    field,
+                    v.to_string(),
+                    &format!("must be in {lo}..={hi}"),
+                ))
             } else {
                 Ok(())
             }
@@ -218,19 +222,24 @@ impl HwParams {
         pow2("max_inputs", self.max_inputs, 2, 1 << 16)?;
         pow2("fifo_depth", self.fifo_depth, 2, 1 << 12)?;
         range("weight_bits", self.weight_bits, 2, 16)?;
-        range("current_bits", self.current_bits, self.weight_bits, 32)
-            .map_err(|_| {
-                err(
-                    "current_bits",
-                    self.current_bits.to_string(),
-                    &format!("must be in {}..=32 (at least weight_bits)", self.weight_bits),
-                )
-            })?;
+        range("current_bits", self.current_bits, self.weight_bits, 32).map_err(|_| {
+            err(
+                "current_bits",
+                self.current_bits.to_string(),
+                &format!(
+                    "must be in {}..=32 (at least weight_bits)",
+                    self.weight_bits
+                ),
+            )
+        })?;
         range("membrane_bits", self.membrane_bits, self.current_bits, 40).map_err(|_| {
             err(
                 "membrane_bits",
                 self.membrane_bits.to_string(),
-                &format!("must be in {}..=40 (at least current_bits)", self.current_bits),
+                &format!(
+                    "must be in {}..=40 (at least current_bits)",
+                    self.current_bits
+                ),
             )
         })?;
         range("step_bits", self.step_bits, 2, 16)?;
@@ -368,7 +377,9 @@ mod tests {
     fn membrane_narrower_than_current_is_refused() {
         let mut p = HwParams::preset("small").unwrap();
         p.membrane_bits = p.current_bits - 1;
-        let msg = HwParams::from_toml(&p.to_toml(), "f.toml").unwrap_err().to_string();
+        let msg = HwParams::from_toml(&p.to_toml(), "f.toml")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("membrane_bits"), "{msg}");
     }
 
@@ -376,7 +387,9 @@ mod tests {
     fn unknown_and_missing_fields_are_refused() {
         let p = HwParams::preset("small").unwrap();
         let extra = format!("{}\nbogus = 3\n", p.to_toml());
-        let msg = HwParams::from_toml(&extra, "f.toml").unwrap_err().to_string();
+        let msg = HwParams::from_toml(&extra, "f.toml")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("bogus"), "{msg}");
         let missing: String = p
             .to_toml()
@@ -384,13 +397,17 @@ mod tests {
             .filter(|l| !l.starts_with("cores"))
             .collect::<Vec<_>>()
             .join("\n");
-        let msg = HwParams::from_toml(&missing, "f.toml").unwrap_err().to_string();
+        let msg = HwParams::from_toml(&missing, "f.toml")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("cores"), "{msg}");
     }
 
     #[test]
     fn unknown_preset_lists_the_known_ones() {
-        let msg = HwParams::from_preset_or_file("huge").unwrap_err().to_string();
+        let msg = HwParams::from_preset_or_file("huge")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("default") && msg.contains("small"), "{msg}");
     }
 

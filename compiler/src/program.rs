@@ -66,7 +66,11 @@ impl Program {
     pub fn output_ids(&self) -> Vec<u32> {
         self.neurons
             .last()
-            .map(|l| l.iter().map(|s| self.params.neuron_source_id(s.core, s.local)).collect())
+            .map(|l| {
+                l.iter()
+                    .map(|s| self.params.neuron_source_id(s.core, s.local))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -104,16 +108,23 @@ impl Program {
         if self.version != FORMAT_VERSION {
             return bad(
                 "version".into(),
-                format!("is {}, this build reads version {FORMAT_VERSION}", self.version),
+                format!(
+                    "is {}, this build reads version {FORMAT_VERSION}",
+                    self.version
+                ),
             );
         }
         let p = &self.params;
-        p.validate(&format!("{origin}: params")).map_err(|e| IrError::field(origin, "params", e.to_string()))?;
+        p.validate(&format!("{origin}: params"))
+            .map_err(|e| IrError::field(origin, "params", e.to_string()))?;
         self.encoding.validate(origin)?;
         if self.input_size == 0 || self.input_size > p.max_inputs {
             return bad(
                 "input_size".into(),
-                format!("is {}, must be in 1..={} (max_inputs)", self.input_size, p.max_inputs),
+                format!(
+                    "is {}, must be in 1..={} (max_inputs)",
+                    self.input_size, p.max_inputs
+                ),
             );
         }
         if self.time_steps == 0 || self.time_steps > p.max_time_steps() {
@@ -129,50 +140,121 @@ impl Program {
         if self.encoding.input_steps > self.time_steps {
             return bad(
                 "encoding.input_steps".into(),
-                format!("is {}, more than time_steps = {}", self.encoding.input_steps, self.time_steps),
+                format!(
+                    "is {}, more than time_steps = {}",
+                    self.encoding.input_steps, self.time_steps
+                ),
             );
         }
         if self.cores.len() > p.cores as usize {
             return bad(
                 "cores".into(),
-                format!("uses {} cores, the hardware has {}", self.cores.len(), p.cores),
+                format!(
+                    "uses {} cores, the hardware has {}",
+                    self.cores.len(),
+                    p.cores
+                ),
             );
         }
-        let (imin, imax) = (HwParams::signed_min(p.current_bits), HwParams::signed_max(p.current_bits));
+        let (imin, imax) = (
+            HwParams::signed_min(p.current_bits),
+            HwParams::signed_max(p.current_bits),
+        );
         let vmax = HwParams::signed_max(p.membrane_bits);
         let wmax = HwParams::signed_max(p.weight_bits);
         let wmin = HwParams::signed_min(p.weight_bits);
         for (c, core) in self.cores.iter().enumerate() {
             let f = |name: &str| format!("cores[{c}].{name}");
             if core.layer as usize >= self.neurons.len() {
-                return bad(f("layer"), format!("is {}, the network has {} layers", core.layer, self.neurons.len()));
+                return bad(
+                    f("layer"),
+                    format!(
+                        "is {}, the network has {} layers",
+                        core.layer,
+                        self.neurons.len()
+                    ),
+                );
             }
             if core.neurons > p.neurons_per_core {
-                return bad(f("neurons"), format!("is {}, limit neurons_per_core = {}", core.neurons, p.neurons_per_core));
+                return bad(
+                    f("neurons"),
+                    format!(
+                        "is {}, limit neurons_per_core = {}",
+                        core.neurons, p.neurons_per_core
+                    ),
+                );
             }
             if core.threshold < 1 || core.threshold > vmax {
-                return bad(f("threshold"), format!("is {}, must be in 1..={vmax} (membrane_bits = {})", core.threshold, p.membrane_bits));
+                return bad(
+                    f("threshold"),
+                    format!(
+                        "is {}, must be in 1..={vmax} (membrane_bits = {})",
+                        core.threshold, p.membrane_bits
+                    ),
+                );
             }
             if core.pointers.len() > p.pointer_depth as usize {
-                return bad(f("pointers"), format!("has {} entries, limit pointer_depth = {}", core.pointers.len(), p.pointer_depth));
+                return bad(
+                    f("pointers"),
+                    format!(
+                        "has {} entries, limit pointer_depth = {}",
+                        core.pointers.len(),
+                        p.pointer_depth
+                    ),
+                );
             }
             if core.weights.len() > p.weight_depth as usize {
-                return bad(f("weights"), format!("has {} entries, limit weight_depth = {}", core.weights.len(), p.weight_depth));
+                return bad(
+                    f("weights"),
+                    format!(
+                        "has {} entries, limit weight_depth = {}",
+                        core.weights.len(),
+                        p.weight_depth
+                    ),
+                );
             }
             if core.listen_base as u64 + core.pointers.len() as u64 > p.source_count() {
-                return bad(f("listen_base"), format!("window ends past the last source id {}", p.source_count() - 1));
+                return bad(
+                    f("listen_base"),
+                    format!(
+                        "window ends past the last source id {}",
+                        p.source_count() - 1
+                    ),
+                );
             }
-            let (mut pos, mut neg) = (vec![0i64; core.neurons as usize], vec![0i64; core.neurons as usize]);
+            let (mut pos, mut neg) = (
+                vec![0i64; core.neurons as usize],
+                vec![0i64; core.neurons as usize],
+            );
             for (s, e) in core.pointers.iter().enumerate() {
-                if e.count > p.neurons_per_core || e.base as u64 + e.count as u64 > core.weights.len() as u64 {
-                    return bad(f(&format!("pointers[{s}]")), format!("(base {}, count {}) runs past the {} weight entries", e.base, e.count, core.weights.len()));
+                if e.count > p.neurons_per_core
+                    || e.base as u64 + e.count as u64 > core.weights.len() as u64
+                {
+                    return bad(
+                        f(&format!("pointers[{s}]")),
+                        format!(
+                            "(base {}, count {}) runs past the {} weight entries",
+                            e.base,
+                            e.count,
+                            core.weights.len()
+                        ),
+                    );
                 }
                 for w in &core.weights[e.base as usize..(e.base + e.count) as usize] {
                     if w.target >= core.neurons {
-                        return bad(f(&format!("pointers[{s}]")), format!("targets neuron {}, the core uses {}", w.target, core.neurons));
+                        return bad(
+                            f(&format!("pointers[{s}]")),
+                            format!(
+                                "targets neuron {}, the core uses {}",
+                                w.target, core.neurons
+                            ),
+                        );
                     }
                     if w.weight < wmin as i32 || w.weight > wmax as i32 || w.weight == 0 {
-                        return bad(f(&format!("pointers[{s}]")), format!("weight {} is zero or outside {wmin}..={wmax}", w.weight));
+                        return bad(
+                            f(&format!("pointers[{s}]")),
+                            format!("weight {} is zero or outside {wmin}..={wmax}", w.weight),
+                        );
                     }
                     if w.weight > 0 {
                         pos[w.target as usize] += w.weight as i64;
@@ -219,7 +301,9 @@ impl Program {
 pub enum InputError {
     #[error("input has {got} values, the program expects input_size = {expected}")]
     Size { got: usize, expected: usize },
-    #[error("input channel {channel}: step {step} is beyond the step counter (2^step_bits = {max})")]
+    #[error(
+        "input channel {channel}: step {step} is beyond the step counter (2^step_bits = {max})"
+    )]
     Step { channel: usize, step: u32, max: u32 },
 }
 
@@ -236,7 +320,10 @@ pub fn input_events(
     p: &HwParams,
 ) -> Result<Vec<(u32, u32)>, InputError> {
     if input.len() != input_size as usize {
-        return Err(InputError::Size { got: input.len(), expected: input_size as usize });
+        return Err(InputError::Size {
+            got: input.len(),
+            expected: input_size as usize,
+        });
     }
     let max = p.max_time_steps();
     let mut events = Vec::new();
@@ -316,7 +403,10 @@ pub fn map_in_order(net: &QuantNetwork, p: &HwParams) -> Result<Program, MapErro
         let per = layer.outputs.div_ceil(n_cores);
         let mut slots = Vec::with_capacity(layer.outputs as usize);
         for j in 0..layer.outputs {
-            slots.push(NeuronSlot { core: first + j / per, local: j % per });
+            slots.push(NeuronSlot {
+                core: first + j / per,
+                local: j % per,
+            });
         }
         if prev_window.1 > p.pointer_depth {
             return Err(MapError::DoesNotFit {
@@ -338,7 +428,10 @@ pub fn map_in_order(net: &QuantNetwork, p: &HwParams) -> Result<Program, MapErro
                 for j in lo..hi {
                     let w = layer.weights[j as usize * n_in + i];
                     if w != 0 {
-                        weights.push(WeightEntry { target: j - lo, weight: w });
+                        weights.push(WeightEntry {
+                            target: j - lo,
+                            weight: w,
+                        });
                     }
                 }
                 pointers[prev_offset[i] as usize] = PointerEntry {
@@ -369,7 +462,10 @@ pub fn map_in_order(net: &QuantNetwork, p: &HwParams) -> Result<Program, MapErro
         }
         let base = p.neuron_source_id(first, 0);
         prev_window = (base, n_cores * n);
-        prev_offset = slots.iter().map(|s| p.neuron_source_id(s.core, s.local) - base).collect();
+        prev_offset = slots
+            .iter()
+            .map(|s| p.neuron_source_id(s.core, s.local) - base)
+            .collect();
         neurons.push(slots);
     }
     let prog = Program {
@@ -393,7 +489,9 @@ mod tests {
 
     fn small_net() -> QuantNetwork {
         // 3 inputs -> 5 hidden -> 2 outputs, some zeros.
-        let w1: Vec<i32> = (0..15).map(|k| if k % 4 == 0 { 0 } else { (k % 7) - 3 }).collect();
+        let w1: Vec<i32> = (0..15)
+            .map(|k| if k % 4 == 0 { 0 } else { (k % 7) - 3 })
+            .collect();
         let w1: Vec<i32> = w1.into_iter().map(|w| if w == 0 { 1 } else { w }).collect();
         QuantNetwork {
             format: QUANT_FORMAT.into(),
@@ -403,8 +501,22 @@ mod tests {
             time_steps: 16,
             weight_bits: 8,
             layers: vec![
-                QuantLayer { kind: LayerKind::Dense, inputs: 3, outputs: 5, threshold: 3, scale: 1.0, weights: w1 },
-                QuantLayer { kind: LayerKind::Dense, inputs: 5, outputs: 2, threshold: 4, scale: 1.0, weights: vec![1, 0, 2, 0, 3, 0, 1, 0, 1, 0] },
+                QuantLayer {
+                    kind: LayerKind::Dense,
+                    inputs: 3,
+                    outputs: 5,
+                    threshold: 3,
+                    scale: 1.0,
+                    weights: w1,
+                },
+                QuantLayer {
+                    kind: LayerKind::Dense,
+                    inputs: 5,
+                    outputs: 2,
+                    threshold: 4,
+                    scale: 1.0,
+                    weights: vec![1, 0, 2, 0, 3, 0, 1, 0, 1, 0],
+                },
             ],
         }
     }
@@ -442,7 +554,11 @@ mod tests {
                         .map(|w| w.weight)
                         .collect();
                     let want = layer.weights[j * layer.inputs as usize + i];
-                    assert_eq!(got, if want == 0 { vec![] } else { vec![want] }, "layer {l} {i}->{j}");
+                    assert_eq!(
+                        got,
+                        if want == 0 { vec![] } else { vec![want] },
+                        "layer {l} {i}->{j}"
+                    );
                 }
             }
         }
@@ -457,7 +573,10 @@ mod tests {
         let mut p = params(2);
         p.cores = 2;
         let msg = map_in_order(&net, &p).unwrap_err().to_string();
-        assert!(msg.contains("cores") && msg.contains("set cores = 3"), "{msg}");
+        assert!(
+            msg.contains("cores") && msg.contains("set cores = 3"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ pub struct LayerQuantReport {
 }
 
 /// Quantizes `net` to signed `weight_bits`-bit weights.
-pub fn quantize(net: &FloatNetwork, weight_bits: u32) -> Result<(QuantNetwork, QuantReport), IrError> {
+pub fn quantize(
+    net: &FloatNetwork,
+    weight_bits: u32,
+) -> Result<(QuantNetwork, QuantReport), IrError> {
     net.validate("network to quantize")?;
     if !(2..=16).contains(&weight_bits) {
         return Err(IrError::field(
@@ -117,7 +120,11 @@ pub fn quantize(net: &FloatNetwork, weight_bits: u32) -> Result<(QuantNetwork, Q
 pub fn retime(net: &FloatNetwork, time_steps: u32) -> Result<FloatNetwork, IrError> {
     net.validate("network to retime")?;
     if time_steps == 0 {
-        return Err(IrError::field("retiming", "time_steps", "must be at least 1"));
+        return Err(IrError::field(
+            "retiming",
+            "time_steps",
+            "must be at least 1",
+        ));
     }
     let r = time_steps as f64 / net.time_steps as f64;
     let mut out = net.clone();
@@ -162,7 +169,10 @@ mod tests {
         let stretched = [Some(0), Some(8), Some(16)];
         let (a, b) = (run_float(&n, &input), run_float(&x4, &stretched));
         assert_eq!(a.class, b.class);
-        assert!(a.spikes.iter().all(|l| l.iter().any(|s| s.is_some())), "{a:?}");
+        assert!(
+            a.spikes.iter().all(|l| l.iter().any(|s| s.is_some())),
+            "{a:?}"
+        );
         for (la, lb) in a.spikes.iter().zip(&b.spikes) {
             for (ta, tb) in la.iter().zip(lb) {
                 match (ta, tb) {

@@ -178,10 +178,17 @@ impl<'a> ReferenceModel<'a> {
             }
         }
 
-        let mut current: Vec<Vec<i64>> = net.layers.iter().map(|l| vec![0; l.outputs as usize]).collect();
+        let mut current: Vec<Vec<i64>> = net
+            .layers
+            .iter()
+            .map(|l| vec![0; l.outputs as usize])
+            .collect();
         let mut potential = current.clone();
-        let mut spikes: Vec<Vec<Option<u32>>> =
-            net.layers.iter().map(|l| vec![None; l.outputs as usize]).collect();
+        let mut spikes: Vec<Vec<Option<u32>>> = net
+            .layers
+            .iter()
+            .map(|l| vec![None; l.outputs as usize])
+            .collect();
         let mut counts = Counts {
             input_spikes: 0,
             spikes: vec![0; n_layers],
@@ -213,10 +220,17 @@ impl<'a> ReferenceModel<'a> {
             // 2. Deliver this step's spikes, sources in ascending order.
             counts.input_spikes += input_at[t as usize].len() as u64;
             for l in 0..n_layers {
-                let sources = if l == 0 { &input_at[t as usize] } else { &fired_now[l - 1] };
+                let sources = if l == 0 {
+                    &input_at[t as usize]
+                } else {
+                    &fired_now[l - 1]
+                };
                 let f = &self.fanout[l];
                 for &s in sources {
-                    let (a, b) = (f.offsets[s as usize] as usize, f.offsets[s as usize + 1] as usize);
+                    let (a, b) = (
+                        f.offsets[s as usize] as usize,
+                        f.offsets[s as usize + 1] as usize,
+                    );
                     counts.synaptic_events[l] += (b - a) as u64;
                     for k in a..b {
                         let j = f.targets[k] as usize;
@@ -398,7 +412,14 @@ mod tests {
         let full = run(&n, &[Some(0)], WIDE);
         assert_eq!(full.spikes[0], vec![Some(2), Some(1)]);
         assert_eq!(full.steps_run, 50);
-        let early = run(&n, &[Some(0)], RunOptions { early_exit: true, ..WIDE });
+        let early = run(
+            &n,
+            &[Some(0)],
+            RunOptions {
+                early_exit: true,
+                ..WIDE
+            },
+        );
         assert_eq!(early.spikes[0], vec![None, Some(1)]);
         assert_eq!(early.steps_run, 2);
         assert_eq!(early.class, full.class);
@@ -415,7 +436,11 @@ mod tests {
     #[test]
     fn counts_synaptic_events_per_layer() {
         // Input 0 has 2 synapses, input 1 has 1 (one zero weight = pruned).
-        let n = net(2, 10, &[(1, vec![vec![1, 0], vec![1, 1]]), (100, vec![vec![1, 1]])]);
+        let n = net(
+            2,
+            10,
+            &[(1, vec![vec![1, 0], vec![1, 1]]), (100, vec![vec![1, 1]])],
+        );
         let r = run(&n, &[Some(0), Some(0)], WIDE);
         assert_eq!(r.counts.input_spikes, 2);
         assert_eq!(r.counts.synaptic_events[0], 3);
@@ -428,7 +453,13 @@ mod tests {
     fn wrong_input_length_is_an_error() {
         let n = net(2, 4, &[(1, vec![vec![1, 1]])]);
         let e = ReferenceModel::new(&n).run(&[None], WIDE).unwrap_err();
-        assert_eq!(e, RefError::InputSize { got: 1, expected: 2 });
+        assert_eq!(
+            e,
+            RefError::InputSize {
+                got: 1,
+                expected: 2
+            }
+        );
     }
 
     // ---- Against a continuous-time evaluation -------------------------------
@@ -449,7 +480,11 @@ mod tests {
                 wt_sum += ev[k].1 as i128 * ev[k].0 as i128;
                 k += 1;
             }
-            let next = if k < ev.len() { ev[k].0 as i128 } else { i128::MAX };
+            let next = if k < ev.len() {
+                ev[k].0 as i128
+            } else {
+                i128::MAX
+            };
             if w_sum > 0 {
                 let num = theta as i128 + wt_sum;
                 // ceil(num / w_sum); V(t_k) < theta guarantees num/w_sum > t_k.
@@ -512,7 +547,8 @@ mod tests {
             let th = (1i64..200, 1i64..200);
             let inp = proptest::collection::vec(proptest::option::of(0u32..t), n_in);
             (w1, w2, th, inp).prop_map(move |(w1, w2, (th1, th2), inp)| {
-                let rows = |w: &[i32], cols: usize| w.chunks(cols).map(|c| c.to_vec()).collect::<Vec<_>>();
+                let rows =
+                    |w: &[i32], cols: usize| w.chunks(cols).map(|c| c.to_vec()).collect::<Vec<_>>();
                 let n = net(
                     n_in as u32,
                     t,

@@ -123,9 +123,16 @@ pub fn parse_idx(bytes: &[u8], magic: u32, file: &str) -> Result<(Vec<usize>, Ve
             .get(4 * k..4 * k + 4)
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     };
-    let got = word(0).ok_or_else(|| bad(format!("{} bytes, too short for an IDX header", bytes.len())))?;
+    let got = word(0).ok_or_else(|| {
+        bad(format!(
+            "{} bytes, too short for an IDX header",
+            bytes.len()
+        ))
+    })?;
     if got != magic {
-        return Err(bad(format!("magic number is 0x{got:08x}, expected 0x{magic:08x}")));
+        return Err(bad(format!(
+            "magic number is 0x{got:08x}, expected 0x{magic:08x}"
+        )));
     }
     let n_dims = (magic & 0xff) as usize;
     let mut dims = Vec::with_capacity(n_dims);
@@ -142,7 +149,11 @@ pub fn parse_idx(bytes: &[u8], magic: u32, file: &str) -> Result<(Vec<usize>, Ve
     if have != want {
         return Err(bad(format!(
             "payload is {have} bytes, dimensions {dims:?} need {want} ({})",
-            if have < want { "truncated" } else { "trailing bytes" }
+            if have < want {
+                "truncated"
+            } else {
+                "trailing bytes"
+            }
         )));
     }
     Ok((dims, bytes[header..].to_vec()))
@@ -158,7 +169,12 @@ fn read_file(path: &Path) -> Result<Vec<u8>, IdxError> {
 }
 
 /// Builds a split from image and label IDX bytes (gzipped or not).
-pub fn split_from_bytes(images: Vec<u8>, images_name: &str, labels: Vec<u8>, labels_name: &str) -> Result<Split, IdxError> {
+pub fn split_from_bytes(
+    images: Vec<u8>,
+    images_name: &str,
+    labels: Vec<u8>,
+    labels_name: &str,
+) -> Result<Split, IdxError> {
     let images = maybe_gunzip(images, images_name)?;
     let labels = maybe_gunzip(labels, labels_name)?;
     let (idims, pixels) = parse_idx(&images, IMAGES_MAGIC, images_name)?;
@@ -207,7 +223,12 @@ fn find(dir: &Path, prefix: &str, kind: &str, dims: u32) -> Result<PathBuf, IdxE
 fn load_split(dir: &Path, prefix: &str) -> Result<Split, IdxError> {
     let ip = find(dir, prefix, "images", 3)?;
     let lp = find(dir, prefix, "labels", 1)?;
-    split_from_bytes(read_file(&ip)?, &ip.display().to_string(), read_file(&lp)?, &lp.display().to_string())
+    split_from_bytes(
+        read_file(&ip)?,
+        &ip.display().to_string(),
+        read_file(&lp)?,
+        &lp.display().to_string(),
+    )
 }
 
 /// Loads `train-*` and `t10k-*` IDX files from a directory.
@@ -223,12 +244,15 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, IdxError> {
 /// first 1000 test images of MNIST (LeCun, Cortes, Burges; see
 /// `data/mnist-subset/README.md`).
 pub fn embedded_default() -> Dataset {
-    const TRAIN_IMAGES: &[u8] = include_bytes!("../../data/mnist-subset/train-images-idx3-ubyte.gz");
-    const TRAIN_LABELS: &[u8] = include_bytes!("../../data/mnist-subset/train-labels-idx1-ubyte.gz");
+    const TRAIN_IMAGES: &[u8] =
+        include_bytes!("../../data/mnist-subset/train-images-idx3-ubyte.gz");
+    const TRAIN_LABELS: &[u8] =
+        include_bytes!("../../data/mnist-subset/train-labels-idx1-ubyte.gz");
     const TEST_IMAGES: &[u8] = include_bytes!("../../data/mnist-subset/t10k-images-idx3-ubyte.gz");
     const TEST_LABELS: &[u8] = include_bytes!("../../data/mnist-subset/t10k-labels-idx1-ubyte.gz");
     let split = |i: &[u8], l: &[u8], what| {
-        split_from_bytes(i.to_vec(), what, l.to_vec(), what).expect("the embedded subset is well-formed (checked by a test)")
+        split_from_bytes(i.to_vec(), what, l.to_vec(), what)
+            .expect("the embedded subset is well-formed (checked by a test)")
     };
     Dataset {
         name: "default (embedded MNIST subset)".into(),
@@ -261,7 +285,11 @@ mod tests {
 
     #[test]
     fn parses_a_tiny_image_file() {
-        let b = idx(IMAGES_MAGIC, &[2, 2, 3], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        let b = idx(
+            IMAGES_MAGIC,
+            &[2, 2, 3],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        );
         let (dims, px) = parse_idx(&b, IMAGES_MAGIC, "x").unwrap();
         assert_eq!(dims, vec![2, 2, 3]);
         assert_eq!(px.len(), 12);
@@ -270,12 +298,23 @@ mod tests {
     #[test]
     fn truncated_trailing_and_wrong_magic_are_errors() {
         let b = idx(IMAGES_MAGIC, &[2, 2, 3], &[0; 11]);
-        let msg = parse_idx(&b, IMAGES_MAGIC, "imgs.idx").unwrap_err().to_string();
-        assert!(msg.contains("imgs.idx") && msg.contains("truncated"), "{msg}");
+        let msg = parse_idx(&b, IMAGES_MAGIC, "imgs.idx")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("imgs.idx") && msg.contains("truncated"),
+            "{msg}"
+        );
         let b = idx(IMAGES_MAGIC, &[2, 2, 3], &[0; 13]);
-        assert!(parse_idx(&b, IMAGES_MAGIC, "x").unwrap_err().to_string().contains("trailing"));
+        assert!(parse_idx(&b, IMAGES_MAGIC, "x")
+            .unwrap_err()
+            .to_string()
+            .contains("trailing"));
         let b = idx(LABELS_MAGIC, &[2], &[0; 2]);
-        assert!(parse_idx(&b, IMAGES_MAGIC, "x").unwrap_err().to_string().contains("magic"));
+        assert!(parse_idx(&b, IMAGES_MAGIC, "x")
+            .unwrap_err()
+            .to_string()
+            .contains("magic"));
         assert!(parse_idx(&[0, 0], IMAGES_MAGIC, "x").is_err());
         assert!(parse_idx(&idx(IMAGES_MAGIC, &[2], &[]), IMAGES_MAGIC, "x").is_err());
     }
@@ -290,9 +329,15 @@ mod tests {
     fn count_mismatch_and_bad_labels_are_errors() {
         let i = idx(IMAGES_MAGIC, &[2, 1, 1], &[0, 0]);
         let l = idx(LABELS_MAGIC, &[3], &[0, 1, 2]);
-        assert!(matches!(split_from_bytes(i.clone(), "i", l, "l"), Err(IdxError::CountMismatch { .. })));
+        assert!(matches!(
+            split_from_bytes(i.clone(), "i", l, "l"),
+            Err(IdxError::CountMismatch { .. })
+        ));
         let l = idx(LABELS_MAGIC, &[2], &[0, 12]);
-        assert!(split_from_bytes(i, "i", l, "l").unwrap_err().to_string().contains("label 1"));
+        assert!(split_from_bytes(i, "i", l, "l")
+            .unwrap_err()
+            .to_string()
+            .contains("label 1"));
     }
 
     #[test]
@@ -311,8 +356,13 @@ mod tests {
 
     #[test]
     fn missing_directory_names_what_it_looked_for() {
-        let msg = load_dir(Path::new("/nonexistent/dir")).unwrap_err().to_string();
-        assert!(msg.contains("/nonexistent/dir") && msg.contains("train-images-idx3-ubyte"), "{msg}");
+        let msg = load_dir(Path::new("/nonexistent/dir"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("/nonexistent/dir") && msg.contains("train-images-idx3-ubyte"),
+            "{msg}"
+        );
     }
 
     #[test]

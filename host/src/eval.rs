@@ -23,14 +23,20 @@ pub struct RefEval {
 }
 
 /// Runs the reference model on every image of `split`.
-pub fn reference_eval(net: &QuantNetwork, split: &Split, opt: RunOptions) -> Result<RefEval, RefError> {
+pub fn reference_eval(
+    net: &QuantNetwork,
+    split: &Split,
+    opt: RunOptions,
+) -> Result<RefEval, RefError> {
     let model = ReferenceModel::new(net);
     let n_layers = net.layers.len();
     let results: Vec<_> = (0..split.len())
         .into_par_iter()
         .map(|k| {
             let input = net.encoding.encode(split.image(k));
-            model.run(&input, opt).map(|r| (r.class == split.labels[k] as usize, r.counts, r.steps_run))
+            model
+                .run(&input, opt)
+                .map(|r| (r.class == split.labels[k] as usize, r.counts, r.steps_run))
         })
         .collect::<Result<_, _>>()?;
     let n = results.len().max(1) as f64;

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn onespike(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_onespike")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_onespike"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -21,7 +24,9 @@ fn help_lists_every_stage() {
     let out = onespike(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["train", "compile", "sim", "verilog", "synth", "report", "run"] {
+    for sub in [
+        "train", "compile", "sim", "verilog", "synth", "report", "run",
+    ] {
         assert!(text.contains(sub), "--help lacks {sub}:\n{text}");
         let sub_help = onespike(&[sub, "--help"]);
         assert!(sub_help.status.success(), "{sub} --help failed");
@@ -34,7 +39,13 @@ fn malformed_model_names_the_file_and_writes_nothing() {
     let model = d.join("model.json");
     std::fs::write(&model, "{\"format\": 3}").unwrap();
     let prog = d.join("prog.json");
-    let out = onespike(&["compile", "--model", model.to_str().unwrap(), "-o", prog.to_str().unwrap()]);
+    let out = onespike(&[
+        "compile",
+        "--model",
+        model.to_str().unwrap(),
+        "-o",
+        prog.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("model.json"), "{err}");
@@ -44,7 +55,15 @@ fn malformed_model_names_the_file_and_writes_nothing() {
 #[test]
 fn unknown_config_lists_the_presets() {
     let d = scratch("cfg");
-    let out = onespike(&["compile", "--model", "x.json", "--config", "nope", "-o", d.join("p.json").to_str().unwrap()]);
+    let out = onespike(&[
+        "compile",
+        "--model",
+        "x.json",
+        "--config",
+        "nope",
+        "-o",
+        d.join("p.json").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("default") && err.contains("small"), "{err}");
@@ -67,10 +86,23 @@ fn compile_writes_a_program_that_loads() {
     let prog = d.join("prog.json");
     let q = d.join("q.json");
     let out = onespike(&[
-        "compile", "--model", model.to_str().unwrap(), "--config", "default",
-        "-o", prog.to_str().unwrap(), "--quantized", q.to_str().unwrap(), "--data", "default",
+        "compile",
+        "--model",
+        model.to_str().unwrap(),
+        "--config",
+        "default",
+        "-o",
+        prog.to_str().unwrap(),
+        "--quantized",
+        q.to_str().unwrap(),
+        "--data",
+        "default",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let p = Program::load(&prog).unwrap();
     assert_eq!(p.neurons.len(), 2);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -91,8 +123,20 @@ fn compiled_program(d: &std::path::Path) -> PathBuf {
     let model = d.join("model.json");
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
-    let out = onespike(&["compile", "--model", model.to_str().unwrap(), "--config", "default", "-o", prog.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = onespike(&[
+        "compile",
+        "--model",
+        model.to_str().unwrap(),
+        "--config",
+        "default",
+        "-o",
+        prog.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     prog
 }
 
@@ -102,11 +146,22 @@ fn sim_of_a_bad_program_file_names_it_and_fails() {
     let prog = d.join("broken-prog.json");
     std::fs::write(&prog, "{\"format\": \"onespike-program\", \"cores\": 7}").unwrap();
     let report = d.join("r.json");
-    let out = onespike(&["sim", "--model", prog.to_str().unwrap(), "--limit", "2", "-o", report.to_str().unwrap()]);
+    let out = onespike(&[
+        "sim",
+        "--model",
+        prog.to_str().unwrap(),
+        "--limit",
+        "2",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken-prog.json"), "{err}");
-    assert!(!report.exists(), "a report was written for a broken program");
+    assert!(
+        !report.exists(),
+        "a report was written for a broken program"
+    );
     let missing = d.join("no-such-prog.json");
     let out = onespike(&["sim", "--model", missing.to_str().unwrap()]);
     assert!(!out.status.success());
@@ -117,10 +172,21 @@ fn sim_of_a_bad_program_file_names_it_and_fails() {
 fn sim_refuses_a_config_the_program_was_not_compiled_for() {
     let d = scratch("sim-cfg");
     let prog = compiled_program(&d);
-    let out = onespike(&["sim", "--model", prog.to_str().unwrap(), "--config", "small", "--limit", "1"]);
+    let out = onespike(&[
+        "sim",
+        "--model",
+        prog.to_str().unwrap(),
+        "--config",
+        "small",
+        "--limit",
+        "1",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("prog.json") && err.contains("small") && err.contains("recompile"), "{err}");
+    assert!(
+        err.contains("prog.json") && err.contains("small") && err.contains("recompile"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -129,25 +195,66 @@ fn sim_then_report_end_to_end() {
     let prog = compiled_program(&d);
     let (report, vcd, plots) = (d.join("r.json"), d.join("t.vcd"), d.join("plots"));
     let out = onespike(&[
-        "sim", "--model", prog.to_str().unwrap(), "--data", "default", "--limit", "40", "--early-exit",
-        "--vcd", vcd.to_str().unwrap(), "-o", report.to_str().unwrap(),
+        "sim",
+        "--model",
+        prog.to_str().unwrap(),
+        "--data",
+        "default",
+        "--limit",
+        "40",
+        "--early-exit",
+        "--vcd",
+        vcd.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for what in ["accuracy", "cycles", "latency", "pJ per synaptic op", "per core", "energy by block"] {
+    for what in [
+        "accuracy",
+        "cycles",
+        "latency",
+        "pJ per synaptic op",
+        "per core",
+        "energy by block",
+    ] {
         assert!(stdout.contains(what), "no `{what}` in:\n{stdout}");
     }
     let r = onespike_sim::report::SimReport::load(&report).unwrap();
     assert_eq!(r.inferences, 40);
-    assert!(r.early_exit && r.cycles_per_inference.mean > 0.0 && r.energy_per_inference_pj.mean > 0.0);
+    assert!(
+        r.early_exit && r.cycles_per_inference.mean > 0.0 && r.energy_per_inference_pj.mean > 0.0
+    );
     assert_eq!(r.per_core.len(), 16);
     let trace = std::fs::read_to_string(&vcd).unwrap();
     for sig in ["clock", "in_ready", "out_valid", "cycles"] {
-        assert!(trace.contains(&format!(" {sig} $end")), "no {sig} in the VCD");
+        assert!(
+            trace.contains(&format!(" {sig} $end")),
+            "no {sig} in the VCD"
+        );
     }
-    let out = onespike(&["report", "--report", report.to_str().unwrap(), "-o", plots.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for f in ["tables.txt", "energy_breakdown.svg", "cycles_per_core.svg", "spike_raster.svg"] {
+    let out = onespike(&[
+        "report",
+        "--report",
+        report.to_str().unwrap(),
+        "-o",
+        plots.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "tables.txt",
+        "energy_breakdown.svg",
+        "cycles_per_core.svg",
+        "spike_raster.svg",
+    ] {
         let text = std::fs::read_to_string(plots.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert!(text.len() > 200, "{f} is nearly empty");
     }
@@ -158,7 +265,13 @@ fn report_of_a_file_that_is_no_report_names_it_and_fails() {
     let d = scratch("report-bad");
     let bad = d.join("not-a-report.json");
     std::fs::write(&bad, "{\"format\": \"something-else\"}").unwrap();
-    let out = onespike(&["report", "--report", bad.to_str().unwrap(), "-o", d.join("o").to_str().unwrap()]);
+    let out = onespike(&[
+        "report",
+        "--report",
+        bad.to_str().unwrap(),
+        "-o",
+        d.join("o").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-report.json"));
 }
@@ -178,18 +291,48 @@ fn time_steps_beyond_the_step_counter_are_refused_and_a_given_resolution_is_used
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
     let run = |steps: &str| {
-        onespike(&["compile", "--model", model.to_str().unwrap(), "--config", "small", "-o", prog.to_str().unwrap(), "--time-steps", steps])
+        onespike(&[
+            "compile",
+            "--model",
+            model.to_str().unwrap(),
+            "--config",
+            "small",
+            "-o",
+            prog.to_str().unwrap(),
+            "--time-steps",
+            steps,
+        ])
     };
     // small: step_bits = 6, at most 64 steps; 784 inputs do not fit it
     // either, but the step counter is checked first.
     let out = run("100");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("step_bits = 6") && err.contains("64 steps"), "{err}");
+    assert!(
+        err.contains("step_bits = 6") && err.contains("64 steps"),
+        "{err}"
+    );
     assert!(!prog.exists());
-    let out = onespike(&["compile", "--model", model.to_str().unwrap(), "--config", "default", "-o", prog.to_str().unwrap(), "--time-steps", "128"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = onespike(&[
+        "compile",
+        "--model",
+        model.to_str().unwrap(),
+        "--config",
+        "default",
+        "-o",
+        prog.to_str().unwrap(),
+        "--time-steps",
+        "128",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let p = Program::load(&prog).unwrap();
     assert_eq!(p.time_steps, 128);
-    assert_eq!(p.encoding.input_steps, 29, "input levels stretch with the time axis: (8 - 1) * 4 + 1");
+    assert_eq!(
+        p.encoding.input_steps, 29,
+        "input levels stretch with the time axis: (8 - 1) * 4 + 1"
+    );
 }

@@ -18,7 +18,11 @@ fn run_writes_every_artifact_and_the_simulator_agrees_with_the_reference() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&status.stdout);
-    assert!(status.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     for f in [
         "model.json",
         "quantized.json",
@@ -37,7 +41,10 @@ fn run_writes_every_artifact_and_the_simulator_agrees_with_the_reference() {
     let net = QuantNetwork::load(&out.join("quantized.json")).unwrap();
     let data = onespike_host::data::load("default").unwrap();
     let reference = ReferenceModel::new(&net);
-    let opt = RunOptions { widths: Widths::from(&prog.params), early_exit: false };
+    let opt = RunOptions {
+        widths: Widths::from(&prog.params),
+        early_exit: false,
+    };
     let mut sim = Simulator::new(&prog).unwrap();
     let n = 100;
     let mut correct = 0;
@@ -54,8 +61,13 @@ fn run_writes_every_artifact_and_the_simulator_agrees_with_the_reference() {
     assert!(correct > n / 2, "only {correct} of {n} correct");
 
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("sim-report.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("sim-report.json")).unwrap())
+            .unwrap();
     let e = onespike_host::eval::reference_eval(&net, &data.test, opt).unwrap();
-    assert_eq!(report["correct"].as_u64().unwrap() as usize, e.correct, "simulated and reference accuracy differ");
+    assert_eq!(
+        report["correct"].as_u64().unwrap() as usize,
+        e.correct,
+        "simulated and reference accuracy differ"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -48,9 +48,17 @@ fn check_gradients(lw: LossWeights) {
     for _trial in 0..20 {
         let ws: Vec<Vec<f32>> = sizes
             .windows(2)
-            .map(|w| (0..w[0] * w[1]).map(|_| rng.gen_range(-0.05f32..0.25)).collect())
+            .map(|w| {
+                (0..w[0] * w[1])
+                    .map(|_| rng.gen_range(-0.05f32..0.25))
+                    .collect()
+            })
             .collect();
-        let input = SpikeList::from_pairs((0..12).map(|i| (rng.gen_range(0.0f32..8.0), i as u32)).collect());
+        let input = SpikeList::from_pairs(
+            (0..12)
+                .map(|i| (rng.gen_range(0.0f32..8.0), i as u32))
+                .collect(),
+        );
         let (_, g) = loss_and_grad(&ws, &sizes, &input, &lw, t_steps);
         for l in 0..ws.len() {
             for i in 0..ws[l].len() {
@@ -87,7 +95,10 @@ fn check_gradients(lw: LossWeights) {
             }
         }
     }
-    assert!(checked > 100, "only {checked} non-trivial gradients checked");
+    assert!(
+        checked > 100,
+        "only {checked} non-trivial gradients checked"
+    );
 }
 
 fn base_weights() -> LossWeights {
@@ -136,7 +147,11 @@ fn discrete_forward_pass_matches_the_integer_reference_model() {
     let (q, _) = onespike_compiler::quantize::quantize(&net, 8).unwrap();
     // Float weights = the quantized ones in float units.
     for (l, layer) in q.layers.iter().enumerate() {
-        t.weights[l] = layer.weights.iter().map(|&w| (w as f64 / layer.scale) as f32).collect();
+        t.weights[l] = layer
+            .weights
+            .iter()
+            .map(|&w| (w as f64 / layer.scale) as f32)
+            .collect();
         assert_eq!(
             layer.threshold as f64 / layer.scale,
             1.0f64 * (layer.threshold as f64 / layer.scale)
@@ -179,7 +194,9 @@ fn discrete_forward_pass_matches_the_integer_reference_model() {
             .map(|l| {
                 l.crossing_steps
                     .iter()
-                    .map(|&c| ttfs::spike_step(c, net.time_steps, TimeMode::Discrete).map(|s| s as u32))
+                    .map(|&c| {
+                        ttfs::spike_step(c, net.time_steps, TimeMode::Discrete).map(|s| s as u32)
+                    })
                     .collect()
             })
             .collect();
@@ -188,7 +205,10 @@ fn discrete_forward_pass_matches_the_integer_reference_model() {
         }
     }
     // Float rounding can flip a crossing that lands exactly on a step.
-    assert!(same >= n * 97 / 100, "only {same} of {n} images agree spike for spike");
+    assert!(
+        same >= n * 97 / 100,
+        "only {same} of {n} images agree spike for spike"
+    );
 }
 
 /// A small, quick configuration on the embedded MNIST subset.
@@ -223,7 +243,11 @@ fn learning_happens_on_a_small_subset() {
 
 #[test]
 fn sparse_firing_regularizers_lower_the_spike_count() {
-    let base = trained(small(2)).log.last().unwrap().val_hw_spikes_per_neuron;
+    let base = trained(small(2))
+        .log
+        .last()
+        .unwrap()
+        .val_hw_spikes_per_neuron;
     let mut c = small(2);
     c.ssr_weight = 2.0;
     let ssr = trained(c).log.last().unwrap().val_hw_spikes_per_neuron;
@@ -284,7 +308,10 @@ fn resuming_from_a_checkpoint_equals_an_uninterrupted_run() {
 
 #[test]
 fn bad_architectures_are_refused_with_the_reason() {
-    assert!(parse_arch("784-x-10").unwrap_err().to_string().contains("`x`"));
+    assert!(parse_arch("784-x-10")
+        .unwrap_err()
+        .to_string()
+        .contains("`x`"));
     assert!(parse_arch("784").is_err());
     assert!(parse_arch("784-0-10").is_err());
     let data = embedded_default();
@@ -325,13 +352,20 @@ fn cli_refuses_bad_input_and_writes_nothing() {
             vec!["train", "--arch", "784-10", "--sparsity", "1.5", "-o", m],
             "sparsity",
         ),
-        (vec!["train", "--arch", "784-10", "--config", "nope", "-o", m], "small"),
+        (
+            vec!["train", "--arch", "784-10", "--config", "nope", "-o", m],
+            "small",
+        ),
     ] {
         let out = onespike(&args);
         assert!(!out.status.success(), "{args:?} succeeded");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0, "{args:?} left files behind");
+        assert_eq!(
+            std::fs::read_dir(&d).unwrap().count(),
+            0,
+            "{args:?} left files behind"
+        );
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -357,9 +391,18 @@ fn cli_trains_writes_its_outputs_and_resumes() {
         "0.5",
     ];
     let mut args: Vec<&str> = common.to_vec();
-    args.extend(["-o", model.to_str().unwrap(), "--checkpoint", ck.to_str().unwrap()]);
+    args.extend([
+        "-o",
+        model.to_str().unwrap(),
+        "--checkpoint",
+        ck.to_str().unwrap(),
+    ]);
     let out = onespike(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let net = onespike_compiler::FloatNetwork::load(&model).unwrap();
     assert!((net.sparsity() - 0.5).abs() < 0.01);
     let csv = std::fs::read_to_string(d.join("m.json.log.csv")).unwrap();
@@ -367,7 +410,9 @@ fn cli_trains_writes_its_outputs_and_resumes() {
     assert!(std::fs::read_to_string(d.join("m.json.log.json"))
         .unwrap()
         .contains("test_hw_accuracy"));
-    assert!(std::fs::read_to_string(d.join("m.svg")).unwrap().starts_with("<svg"));
+    assert!(std::fs::read_to_string(d.join("m.svg"))
+        .unwrap()
+        .starts_with("<svg"));
     // Resuming a finished run trains nothing more and gives the same network.
     let model2 = d.join("m2.json");
     let out = onespike(&[
@@ -377,7 +422,11 @@ fn cli_trains_writes_its_outputs_and_resumes() {
         "-o",
         model2.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(onespike_compiler::FloatNetwork::load(&model2).unwrap(), net);
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -8,7 +8,9 @@ use onespike_hw::driver::{synaptic_lower_bound, Driver, RunConfig};
 use onespike_hw::hdl_model::HdlModel;
 
 fn lcg(s: &mut u64) -> u64 {
-    *s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *s = s
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     *s >> 33
 }
 
@@ -20,7 +22,13 @@ fn main() {
         .windows(2)
         .map(|w| {
             let weights = (0..w[0] * w[1])
-                .map(|_| if lcg(&mut s) % 100 < 10 { (lcg(&mut s) % 20) as i32 - 5 } else { 0 })
+                .map(|_| {
+                    if lcg(&mut s) % 100 < 10 {
+                        (lcg(&mut s) % 20) as i32 - 5
+                    } else {
+                        0
+                    }
+                })
                 .collect();
             (w[1], 60, weights)
         })
@@ -29,8 +37,15 @@ fn main() {
     let prog = map_in_order(&net, &p).unwrap();
     let reference = ReferenceModel::new(&net);
     for early_exit in [false, true] {
-        let run = RunConfig { early_exit, all_spikes: true, max_cycles: 10_000_000 };
-        let opt = RunOptions { widths: Widths::from(&p), early_exit };
+        let run = RunConfig {
+            early_exit,
+            all_spikes: true,
+            max_cycles: 10_000_000,
+        };
+        let opt = RunOptions {
+            widths: Widths::from(&p),
+            early_exit,
+        };
         onespike_hw::with_config!(&p, T => {
             let mut d = Driver::new(HdlModel::<T>::new(&p), &p);
             d.load(&prog, &run).unwrap();

@@ -84,19 +84,91 @@ macro_rules! with_fpga_config {
     ($params:expr, $F:ident => $body:expr) => {{
         match $crate::configs::config_name($params) {
             Ok("tiny") => {
-                type $F = $crate::fpga_top::FpgaTop<3, 4, 5, 8, 8, 16, 24, 6, 7, 6, 7, 2, 3, 12, 11, 121, 78>;
+                type $F = $crate::fpga_top::FpgaTop<
+                    3,
+                    4,
+                    5,
+                    8,
+                    8,
+                    16,
+                    24,
+                    6,
+                    7,
+                    6,
+                    7,
+                    2,
+                    3,
+                    12,
+                    11,
+                    121,
+                    78,
+                >;
                 Ok($body)
             }
             Ok("tiny_narrow") => {
-                type $F = $crate::fpga_top::FpgaTop<3, 4, 5, 8, 8, 10, 10, 6, 7, 6, 7, 2, 3, 12, 11, 121, 64>;
+                type $F = $crate::fpga_top::FpgaTop<
+                    3,
+                    4,
+                    5,
+                    8,
+                    8,
+                    10,
+                    10,
+                    6,
+                    7,
+                    6,
+                    7,
+                    2,
+                    3,
+                    12,
+                    11,
+                    121,
+                    64,
+                >;
                 Ok($body)
             }
             Ok("small") => {
-                type $F = $crate::fpga_top::FpgaTop<6, 7, 8, 11, 8, 16, 20, 6, 7, 9, 10, 4, 5, 18, 14, 127, 77>;
+                type $F = $crate::fpga_top::FpgaTop<
+                    6,
+                    7,
+                    8,
+                    11,
+                    8,
+                    16,
+                    20,
+                    6,
+                    7,
+                    9,
+                    10,
+                    4,
+                    5,
+                    18,
+                    14,
+                    127,
+                    77,
+                >;
                 Ok($body)
             }
             Ok(_) => {
-                type $F = $crate::fpga_top::FpgaTop<7, 8, 10, 15, 8, 18, 24, 8, 9, 12, 13, 6, 7, 23, 15, 133, 88>;
+                type $F = $crate::fpga_top::FpgaTop<
+                    7,
+                    8,
+                    10,
+                    15,
+                    8,
+                    18,
+                    24,
+                    8,
+                    9,
+                    12,
+                    13,
+                    6,
+                    7,
+                    23,
+                    15,
+                    133,
+                    88,
+                >;
                 Ok($body)
             }
             Err(e) => Err(e),
@@ -122,6 +194,9 @@ mod tests {
         p.cores = 3;
         p.name = "mine".into();
         let e = config_name(&p).unwrap_err().to_string();
-        assert!(e.contains("mine") && e.contains("tiny, tiny_narrow, small, default"), "{e}");
+        assert!(
+            e.contains("mine") && e.contains("tiny, tiny_narrow, small, default"),
+            "{e}"
+        );
     }
 }

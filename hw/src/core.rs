@@ -17,7 +17,9 @@
 //!   its weight read (a one-entry forward covers back-to-back same targets).
 
 use crate::event_fifo::EventFifo;
-use crate::host_port::{CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS, REGION_POINTER, REGION_REGISTER, REGION_WEIGHT};
+use crate::host_port::{
+    CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS, REGION_POINTER, REGION_REGISTER, REGION_WEIGHT,
+};
 use crate::host_port::{REG_LISTEN_BASE, REG_LISTEN_END, REG_NEURONS, REG_OUTPUT, REG_THRESHOLD};
 use onespike_compiler::layout::{PointerEntry, WeightEntry};
 use onespike_compiler::HwParams;
@@ -370,9 +372,31 @@ impl<
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, threshold, n_neurons, listen_base, listen_end, output_flag, ctr,
-            waddr, rem, int_valid, int_addr, int2_valid, int2_addr, int2_fired, int2_v, s1_valid, s2_valid, s2_target, s2_weight, fw_valid,
-            fw_target, fw_value, vread_sel
+            self,
+            clock,
+            state,
+            threshold,
+            n_neurons,
+            listen_base,
+            listen_end,
+            output_flag,
+            ctr,
+            waddr,
+            rem,
+            int_valid,
+            int_addr,
+            int2_valid,
+            int2_addr,
+            int2_fired,
+            int2_v,
+            s1_valid,
+            s2_valid,
+            s2_target,
+            s2_weight,
+            fw_valid,
+            fw_target,
+            fw_value,
+            vread_sel
         );
         self.fifo.clock.next = self.clock.val();
         self.spikes.clock.next = self.clock.val();
@@ -391,10 +415,12 @@ impl<
         self.sel.next = self.cfg_we.val() & (self.cfg_core.val() == self.my_index.val());
         self.ptr_ram.write_address.next = bit_cast::<PAB, CFG_INDEX_BITS>(self.cfg_index.val());
         self.ptr_ram.write_data.next = bit_cast::<PW, CFG_DATA_BITS>(self.cfg_data.val());
-        self.ptr_ram.write_enable.next = self.sel.val() & (self.cfg_region.val() == self.region_ptr.val());
+        self.ptr_ram.write_enable.next =
+            self.sel.val() & (self.cfg_region.val() == self.region_ptr.val());
         self.wgt_ram.write_address.next = bit_cast::<WAB, CFG_INDEX_BITS>(self.cfg_index.val());
         self.wgt_ram.write_data.next = bit_cast::<WW, CFG_DATA_BITS>(self.cfg_data.val());
-        self.wgt_ram.write_enable.next = self.sel.val() & (self.cfg_region.val() == self.region_wgt.val());
+        self.wgt_ram.write_enable.next =
+            self.sel.val() & (self.cfg_region.val() == self.region_wgt.val());
         if self.sel.val() & (self.cfg_region.val() == self.region_reg.val()) {
             if self.cfg_index.val() == self.reg_threshold.val() {
                 self.threshold.d.next = bit_cast::<VB, CFG_DATA_BITS>(self.cfg_data.val());
@@ -433,10 +459,22 @@ impl<
         self.head_ext.next = bit_cast::<SRCB1, SRCB>(self.fifo.data.val());
         self.head_off.next = self.head_ext.val() - self.listen_base.q.val();
         self.ptr_ram.read_address.next = bit_cast::<PAB, SRCB1>(self.head_off.val());
-        self.p_base.next = self.ptr_ram.read_data.val().get_bits::<WAB>(self.ptr_base_lsb.val().index());
-        self.p_count.next = self.ptr_ram.read_data.val().get_bits::<CB>(self.ptr_count_lsb.val().index());
+        self.p_base.next = self
+            .ptr_ram
+            .read_data
+            .val()
+            .get_bits::<WAB>(self.ptr_base_lsb.val().index());
+        self.p_count.next = self
+            .ptr_ram
+            .read_data
+            .val()
+            .get_bits::<CB>(self.ptr_count_lsb.val().index());
         self.wgt_ram.read_address.next = self.waddr.q.val();
-        self.w_target.next = self.wgt_ram.read_data.val().get_bits::<NB>(self.wgt_target_lsb.val().index());
+        self.w_target.next = self
+            .wgt_ram
+            .read_data
+            .val()
+            .get_bits::<NB>(self.wgt_target_lsb.val().index());
         self.i_ram.read_address.next = bit_cast::<NB, CB>(self.ctr.q.val());
         if self.s1_valid.q.val() {
             self.i_ram.read_address.next = self.w_target.val();
@@ -463,7 +501,11 @@ impl<
         self.s1_valid.d.next = false;
         self.s2_valid.d.next = self.s1_valid.q.val();
         self.s2_target.d.next = self.w_target.val();
-        self.s2_weight.d.next = self.wgt_ram.read_data.val().get_bits::<WB>(self.wgt_weight_lsb.val().index());
+        self.s2_weight.d.next = self
+            .wgt_ram
+            .read_data
+            .val()
+            .get_bits::<WB>(self.wgt_weight_lsb.val().index());
         self.fw_valid.d.next = false;
         self.can_take.next = false;
         self.ending.next = false;
@@ -564,7 +606,9 @@ impl<
         self.i_sum.next = self.i_old.val() + self.w_ext.val();
         self.i_sum_neg.next = (self.i_sum.val() & self.i_sign.val()).any();
         self.i_new.next = self.i_sum.val();
-        if (self.w_neg.val() == self.i_old_neg.val()) & (self.i_sum_neg.val() != self.i_old_neg.val()) {
+        if (self.w_neg.val() == self.i_old_neg.val())
+            & (self.i_sum_neg.val() != self.i_old_neg.val())
+        {
             if self.i_old_neg.val() {
                 self.i_new.next = self.i_min.val();
             } else {
@@ -583,13 +627,16 @@ impl<
         self.c_neg.next = (self.i_ram.read_data.val() & self.i_sign.val()).any();
         self.c_ext.next = bit_cast::<VB, IB>(self.i_ram.read_data.val());
         if self.c_neg.val() {
-            self.c_ext.next = bit_cast::<VB, IB>(self.i_ram.read_data.val()) | self.i_to_v_ext.val();
+            self.c_ext.next =
+                bit_cast::<VB, IB>(self.i_ram.read_data.val()) | self.i_to_v_ext.val();
         }
         self.v_old_neg.next = (self.v_ram.read_data.val() & self.v_sign.val()).any();
         self.v_sum.next = self.v_ram.read_data.val() + self.c_ext.val();
         self.v_sum_neg.next = (self.v_sum.val() & self.v_sign.val()).any();
         self.v_new.next = self.v_sum.val();
-        if (self.c_neg.val() == self.v_old_neg.val()) & (self.v_sum_neg.val() != self.v_old_neg.val()) {
+        if (self.c_neg.val() == self.v_old_neg.val())
+            & (self.v_sum_neg.val() != self.v_old_neg.val())
+        {
             if self.v_old_neg.val() {
                 self.v_new.next = self.v_min.val();
             } else {
@@ -605,7 +652,8 @@ impl<
         // Signed compare as unsigned with the sign bits flipped.
         self.v_key.next = self.int2_v.q.val() ^ self.v_sign.val();
         self.theta_key.next = self.threshold.q.val() ^ self.v_sign.val();
-        self.fire.next = self.int2_valid.q.val() & !self.int2_fired.q.val()
+        self.fire.next = self.int2_valid.q.val()
+            & !self.int2_fired.q.val()
             & (self.v_key.val() >= self.theta_key.val());
         if self.int2_valid.q.val() & !self.int2_fired.q.val() {
             self.v_ram.write_enable.next = true;

@@ -85,7 +85,11 @@ pub struct RunConfig {
 
 impl Default for RunConfig {
     fn default() -> Self {
-        RunConfig { early_exit: false, all_spikes: true, max_cycles: 10_000_000 }
+        RunConfig {
+            early_exit: false,
+            all_spikes: true,
+            max_cycles: 10_000_000,
+        }
     }
 }
 
@@ -101,7 +105,15 @@ pub struct Driver<P: Pins> {
 impl<P: Pins> Driver<P> {
     /// Wraps a model built for `params` and resets it.
     pub fn new(pins: P, params: &HwParams) -> Driver<P> {
-        let mut d = Driver { pins, params: params.clone(), idle: Inputs { out_ready: 1, ..Default::default() }, wall_cycles: 0 };
+        let mut d = Driver {
+            pins,
+            params: params.clone(),
+            idle: Inputs {
+                out_ready: 1,
+                ..Default::default()
+            },
+            wall_cycles: 0,
+        };
         let reset = Inputs { reset: 1, ..d.idle };
         for _ in 0..2 {
             d.cycle(&reset);
@@ -117,7 +129,14 @@ impl<P: Pins> Driver<P> {
     }
 
     fn write(&mut self, core: u64, region: u64, index: u64, data: u64) {
-        let w = Inputs { cfg_we: 1, cfg_core: core, cfg_region: region, cfg_index: index, cfg_data: data, ..self.idle };
+        let w = Inputs {
+            cfg_we: 1,
+            cfg_core: core,
+            cfg_region: region,
+            cfg_index: index,
+            cfg_data: data,
+            ..self.idle
+        };
         self.cycle(&w);
     }
 
@@ -125,7 +144,10 @@ impl<P: Pins> Driver<P> {
     /// (one write per cycle, in the order of [`host_writes`]).
     pub fn load(&mut self, prog: &Program, run: &RunConfig) -> Result<(), HwError> {
         if !prog.params.same_hardware(&self.params) {
-            return Err(HwError::ConfigMismatch { program: prog.params.name.clone(), model: self.params.name.clone() });
+            return Err(HwError::ConfigMismatch {
+                program: prog.params.name.clone(),
+                model: self.params.name.clone(),
+            });
         }
         for w in host_writes(prog, run)? {
             self.write(w.core, w.region, w.index, w.data);
@@ -135,20 +157,35 @@ impl<P: Pins> Driver<P> {
 
     /// Runs one inference of the loaded `prog` on `input` (the spike step
     /// of each input channel, `None` for no spike).
-    pub fn infer(&mut self, prog: &Program, input: &[Option<u32>], run: &RunConfig) -> Result<RtlRun, HwError> {
+    pub fn infer(
+        &mut self,
+        prog: &Program,
+        input: &[Option<u32>],
+        run: &RunConfig,
+    ) -> Result<RtlRun, HwError> {
         let p = self.params.clone();
-        let events = onespike_compiler::program::input_events(input, prog.input_size, prog.time_steps, &p)?;
-        let mut spikes: Vec<Vec<Option<u32>>> = prog.neurons.iter().map(|l| vec![None; l.len()]).collect();
+        let events =
+            onespike_compiler::program::input_events(input, prog.input_size, prog.time_steps, &p)?;
+        let mut spikes: Vec<Vec<Option<u32>>> =
+            prog.neurons.iter().map(|l| vec![None; l.len()]).collect();
         let mut spike_count = 0;
-        let mut record = |out: &Outputs, spikes: &mut Vec<Vec<Option<u32>>>| -> Result<(), HwError> {
-            if out.out_valid != 0 {
-                let (l, j) = prog.neuron_of(out.out_source as u32).ok_or(HwError::UnknownSpike { source_id: out.out_source })?;
-                spikes[l][j] = Some(out.out_step as u32);
-                spike_count += 1;
-            }
-            Ok(())
+        let mut record =
+            |out: &Outputs, spikes: &mut Vec<Vec<Option<u32>>>| -> Result<(), HwError> {
+                if out.out_valid != 0 {
+                    let (l, j) =
+                        prog.neuron_of(out.out_source as u32)
+                            .ok_or(HwError::UnknownSpike {
+                                source_id: out.out_source,
+                            })?;
+                    spikes[l][j] = Some(out.out_step as u32);
+                    spike_count += 1;
+                }
+                Ok(())
+            };
+        let start = Inputs {
+            start: 1,
+            ..self.idle
         };
-        let start = Inputs { start: 1, ..self.idle };
         self.cycle(&start);
         let mut next = 0usize;
         let mut n = 0u64;
@@ -171,18 +208,30 @@ impl<P: Pins> Driver<P> {
             }
             n += 1;
             if n > run.max_cycles {
-                return Err(HwError::Timeout { cycles: run.max_cycles });
+                return Err(HwError::Timeout {
+                    cycles: run.max_cycles,
+                });
             }
         };
         // Final potentials of the output neurons.
         let mut final_v = Vec::new();
         for slot in prog.neurons.last().map(|l| l.as_slice()).unwrap_or(&[]) {
-            let rd = Inputs { vread_core: slot.core as u64, vread_addr: slot.local as u64, ..self.idle };
+            let rd = Inputs {
+                vread_core: slot.core as u64,
+                vread_addr: slot.local as u64,
+                ..self.idle
+            };
             self.cycle(&rd);
             let out = self.pins.eval(&self.idle);
             final_v.push(sign_extend(out.vread_data, p.membrane_bits));
         }
-        Ok(RtlRun { spikes, final_v, steps_run: done_out.step as u32 + 1, cycles: done_out.cycles, spike_count })
+        Ok(RtlRun {
+            spikes,
+            final_v,
+            steps_run: done_out.step as u32 + 1,
+            cycles: done_out.cycles,
+            spike_count,
+        })
     }
 }
 
@@ -204,15 +253,37 @@ pub fn host_writes(prog: &Program, run: &RunConfig) -> Result<Vec<HostWrite>, Hw
     let vmask = (1u64 << p.membrane_bits) - 1;
     let last_layer = prog.neurons.len().saturating_sub(1) as u32;
     let mut v = Vec::new();
-    let mut w = |core: u32, region: u64, index: u64, data: u64| v.push(HostWrite { core: core as u64, region, index, data });
+    let mut w = |core: u32, region: u64, index: u64, data: u64| {
+        v.push(HostWrite {
+            core: core as u64,
+            region,
+            index,
+            data,
+        })
+    };
     for c in 0..p.cores {
         match prog.cores.get(c as usize) {
             Some(img) => {
-                w(c, REGION_REGISTER, REG_THRESHOLD, img.threshold as u64 & vmask);
+                w(
+                    c,
+                    REGION_REGISTER,
+                    REG_THRESHOLD,
+                    img.threshold as u64 & vmask,
+                );
                 w(c, REGION_REGISTER, REG_NEURONS, img.neurons as u64);
                 w(c, REGION_REGISTER, REG_LISTEN_BASE, img.listen_base as u64);
-                w(c, REGION_REGISTER, REG_LISTEN_END, img.listen_base as u64 + img.pointers.len() as u64);
-                w(c, REGION_REGISTER, REG_OUTPUT, (img.layer == last_layer) as u64);
+                w(
+                    c,
+                    REGION_REGISTER,
+                    REG_LISTEN_END,
+                    img.listen_base as u64 + img.pointers.len() as u64,
+                );
+                w(
+                    c,
+                    REGION_REGISTER,
+                    REG_OUTPUT,
+                    (img.layer == last_layer) as u64,
+                );
                 for (i, e) in img.pointers.iter().enumerate() {
                     w(c, REGION_POINTER, i as u64, e.pack(p));
                 }
@@ -229,14 +300,20 @@ pub fn host_writes(prog: &Program, run: &RunConfig) -> Result<Vec<HostWrite>, Hw
         }
     }
     w(0, REGION_GLOBAL, GLOBAL_TIME_STEPS, prog.time_steps as u64);
-    let flags = if run.early_exit { FLAG_EARLY_EXIT } else { 0 } | if run.all_spikes { FLAG_ALL_SPIKES } else { 0 };
+    let flags = if run.early_exit { FLAG_EARLY_EXIT } else { 0 }
+        | if run.all_spikes { FLAG_ALL_SPIKES } else { 0 };
     w(0, REGION_GLOBAL, GLOBAL_FLAGS, flags);
     Ok(v)
 }
 
 /// Lower bound of an inference's cycles: the busiest core's synaptic events
 /// (summed over the run), from a reference run's spikes.
-pub fn synaptic_lower_bound(prog: &Program, input: &[Option<u32>], spikes: &[Vec<Option<u32>>], steps_run: u32) -> u64 {
+pub fn synaptic_lower_bound(
+    prog: &Program,
+    input: &[Option<u32>],
+    spikes: &[Vec<Option<u32>>],
+    steps_run: u32,
+) -> u64 {
     let mut per_core = vec![0u64; prog.cores.len()];
     let p = &prog.params;
     let mut fired: Vec<u32> = input

@@ -136,7 +136,13 @@ mod tests {
             b
         }
         /// Drives one cycle; returns (valid, data, full, empty) seen before the edge.
-        fn cycle(&mut self, push: bool, data: u64, pop: bool, clear: bool) -> (bool, u64, bool, bool) {
+        fn cycle(
+            &mut self,
+            push: bool,
+            data: u64,
+            pop: bool,
+            clear: bool,
+        ) -> (bool, u64, bool, bool) {
             let f = &mut self.f;
             f.push.next = push;
             f.push_data.next = data.into();
@@ -144,7 +150,12 @@ mod tests {
             f.clear.next = clear;
             f.clock.next = Clock { clk: false };
             assert!(simulate(f, 1000));
-            let seen = (f.valid.val(), f.data.val().to_u64(), f.full.val(), f.empty.val());
+            let seen = (
+                f.valid.val(),
+                f.data.val().to_u64(),
+                f.full.val(),
+                f.empty.val(),
+            );
             f.clock.next = Clock { clk: true };
             assert!(simulate(f, 1000));
             seen
@@ -155,7 +166,10 @@ mod tests {
     fn a_pushed_word_reaches_the_head_two_cycles_later() {
         let mut b = Bench::new();
         assert_eq!(b.cycle(true, 7, false, false), (false, 0, false, true));
-        assert!(!b.cycle(false, 0, false, false).0, "visible after one cycle");
+        assert!(
+            !b.cycle(false, 0, false, false).0,
+            "visible after one cycle"
+        );
         let (valid, data, _, empty) = b.cycle(false, 0, false, false);
         assert!(valid && data == 7 && !empty);
         // Popping empties it.

@@ -27,9 +27,15 @@ pub fn fpga_verilog(p: &HwParams) -> Result<String, HwError> {
 /// Writes `fpga_top.v`, the serial-host FPGA top, into `dir`.
 pub fn write_fpga_verilog(p: &HwParams, dir: &Path) -> Result<std::path::PathBuf, HwError> {
     let v = fpga_verilog(p)?;
-    std::fs::create_dir_all(dir).map_err(|source| HwError::Io { path: dir.display().to_string(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| HwError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
     let file = dir.join("fpga_top.v");
-    std::fs::write(&file, v).map_err(|source| HwError::Io { path: file.display().to_string(), source })?;
+    std::fs::write(&file, v).map_err(|source| HwError::Io {
+        path: file.display().to_string(),
+        source,
+    })?;
     Ok(file)
 }
 
@@ -51,7 +57,11 @@ pub fn write_verilog(p: &HwParams, dir: &Path) -> Result<std::path::PathBuf, HwE
 /// Whether `tool` runs on this machine.
 pub fn tool_available(tool: &str) -> bool {
     std::process::Command::new(tool)
-        .arg(if tool == "iverilog" { "-V" } else { "--version" })
+        .arg(if tool == "iverilog" {
+            "-V"
+        } else {
+            "--version"
+        })
         .output()
         .is_ok()
 }
@@ -61,8 +71,16 @@ pub fn run_tool(tool: &str, args: &[&str], file: &Path) -> Result<String, HwErro
     let out = std::process::Command::new(tool)
         .args(args)
         .output()
-        .map_err(|e| HwError::Tool { tool: tool.into(), file: file.display().to_string(), message: e.to_string() })?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        .map_err(|e| HwError::Tool {
+            tool: tool.into(),
+            file: file.display().to_string(),
+            message: e.to_string(),
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if !out.status.success() {
         let tail: Vec<&str> = text.lines().rev().take(30).collect();
         return Err(HwError::Tool {

@@ -220,16 +220,27 @@ impl<
         const WW: usize,
         const IW: usize,
         const OW: usize,
-    > Logic for FpgaTop<NB, CB, PAB, WAB, WB, IB, VB, SB, SB1, SRCB, SRCB1, FB, FB1, PW, WW, IW, OW>
+    > Logic
+    for FpgaTop<NB, CB, PAB, WAB, WB, IB, VB, SB, SB1, SRCB, SRCB1, FB, FB1, PW, WW, IW, OW>
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, in_sr, staged, we_pulse, start_pulse, pending, out_sr);
+        dff_setup!(
+            self,
+            clock,
+            in_sr,
+            staged,
+            we_pulse,
+            start_pulse,
+            pending,
+            out_sr
+        );
         self.acc.clock.next = self.clock.val();
         self.acc.reset.next = self.reset.val();
         // Input side: shift, then apply.
         if self.shift.val() {
-            self.in_sr.d.next = (self.in_sr.q.val() << self.shift_one.val()) | bit_cast::<IW, 1>(self.sdi.val().into());
+            self.in_sr.d.next = (self.in_sr.q.val() << self.shift_one.val())
+                | bit_cast::<IW, 1>(self.sdi.val().into());
         }
         self.we_pulse.d.next = false;
         self.start_pulse.d.next = false;
@@ -251,14 +262,46 @@ impl<
         self.acc.start.next = self.start_pulse.q.val();
         self.acc.in_valid.next = self.pending.q.val();
         self.acc.in_end.next = self.staged.q.val().get_bit(3);
-        self.acc.cfg_core.next = self.staged.q.val().get_bits::<CFG_CORE_BITS>(self.o_cfg_core.val().index());
-        self.acc.cfg_region.next = self.staged.q.val().get_bits::<2>(self.o_cfg_region.val().index());
-        self.acc.cfg_index.next = self.staged.q.val().get_bits::<CFG_INDEX_BITS>(self.o_cfg_index.val().index());
-        self.acc.cfg_data.next = self.staged.q.val().get_bits::<CFG_DATA_BITS>(self.o_cfg_data.val().index());
-        self.acc.in_source.next = self.staged.q.val().get_bits::<SRCB>(self.o_in_source.val().index());
-        self.acc.in_step.next = self.staged.q.val().get_bits::<SB>(self.o_in_step.val().index());
-        self.acc.vread_core.next = self.staged.q.val().get_bits::<CFG_CORE_BITS>(self.o_vread_core.val().index());
-        self.acc.vread_addr.next = self.staged.q.val().get_bits::<NB>(self.o_vread_addr.val().index());
+        self.acc.cfg_core.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<CFG_CORE_BITS>(self.o_cfg_core.val().index());
+        self.acc.cfg_region.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<2>(self.o_cfg_region.val().index());
+        self.acc.cfg_index.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<CFG_INDEX_BITS>(self.o_cfg_index.val().index());
+        self.acc.cfg_data.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<CFG_DATA_BITS>(self.o_cfg_data.val().index());
+        self.acc.in_source.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<SRCB>(self.o_in_source.val().index());
+        self.acc.in_step.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<SB>(self.o_in_step.val().index());
+        self.acc.vread_core.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<CFG_CORE_BITS>(self.o_vread_core.val().index());
+        self.acc.vread_addr.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<NB>(self.o_vread_addr.val().index());
         self.acc.out_ready.next = self.capture.val();
         // Output side: capture, then shift out MSB first.
         self.pack_out.next = self.ow_zero.val();
@@ -330,9 +373,16 @@ pub struct SerialHost<S: SerialPort> {
 
 impl<S: SerialPort> SerialHost<S> {
     pub fn new(port: S, p: &HwParams) -> Self {
-        let mut h = SerialHost { port, inputs: input_fields(p), outputs: output_fields(p) };
+        let mut h = SerialHost {
+            port,
+            inputs: input_fields(p),
+            outputs: output_fields(p),
+        };
         for _ in 0..2 {
-            h.port.cycle(&SerialIn { reset: 1, ..Default::default() });
+            h.port.cycle(&SerialIn {
+                reset: 1,
+                ..Default::default()
+            });
         }
         h
     }
@@ -343,25 +393,46 @@ impl<S: SerialPort> SerialHost<S> {
         let mut bits = vec![0u64; width];
         for (name, value) in fields {
             let o = offset(&self.inputs, name);
-            let w = self.inputs.iter().find(|f| f.0 == *name).expect("input field").1;
+            let w = self
+                .inputs
+                .iter()
+                .find(|f| f.0 == *name)
+                .expect("input field")
+                .1;
             for b in 0..w {
                 bits[o + b] = (value >> b) & 1;
             }
         }
         for b in (0..width).rev() {
-            self.port.cycle(&SerialIn { sdi: bits[b], shift: 1, ..Default::default() });
+            self.port.cycle(&SerialIn {
+                sdi: bits[b],
+                shift: 1,
+                ..Default::default()
+            });
         }
-        self.port.cycle(&SerialIn { apply: 1, ..Default::default() });
+        self.port.cycle(&SerialIn {
+            apply: 1,
+            ..Default::default()
+        });
     }
 
     /// Captures the outputs (acknowledging an offered output spike) and
     /// shifts them out; returns every field by name.
     pub fn read(&mut self) -> Vec<(&'static str, u64)> {
         let width: usize = self.outputs.iter().map(|f| f.1).sum();
-        self.port.cycle(&SerialIn { capture: 1, ..Default::default() });
+        self.port.cycle(&SerialIn {
+            capture: 1,
+            ..Default::default()
+        });
         let mut bits = vec![0u64; width];
         for b in (0..width).rev() {
-            bits[b] = self.port.cycle(&SerialIn { shift: 1, ..Default::default() }).sdo;
+            bits[b] = self
+                .port
+                .cycle(&SerialIn {
+                    shift: 1,
+                    ..Default::default()
+                })
+                .sdo;
         }
         let mut o = 0;
         self.outputs
@@ -376,7 +447,11 @@ impl<S: SerialPort> SerialHost<S> {
 
     /// One output field, from a fresh capture.
     pub fn read_field(&mut self, name: &str) -> u64 {
-        self.read().into_iter().find(|f| f.0 == name).expect("output field").1
+        self.read()
+            .into_iter()
+            .find(|f| f.0 == name)
+            .expect("output field")
+            .1
     }
 
     /// One idle cycle.
@@ -408,7 +483,8 @@ impl<
         const WW: usize,
         const IW: usize,
         const OW: usize,
-    > HdlSerial<FpgaTop<NB, CB, PAB, WAB, WB, IB, VB, SB, SB1, SRCB, SRCB1, FB, FB1, PW, WW, IW, OW>>
+    >
+    HdlSerial<FpgaTop<NB, CB, PAB, WAB, WB, IB, VB, SB, SB1, SRCB, SRCB1, FB, FB1, PW, WW, IW, OW>>
 {
     pub fn new(p: &HwParams) -> Self {
         let mut top = FpgaTop::new(p);
@@ -435,7 +511,10 @@ impl<
         const WW: usize,
         const IW: usize,
         const OW: usize,
-    > SerialPort for HdlSerial<FpgaTop<NB, CB, PAB, WAB, WB, IB, VB, SB, SB1, SRCB, SRCB1, FB, FB1, PW, WW, IW, OW>>
+    > SerialPort
+    for HdlSerial<
+        FpgaTop<NB, CB, PAB, WAB, WB, IB, VB, SB, SB1, SRCB, SRCB1, FB, FB1, PW, WW, IW, OW>,
+    >
 {
     fn cycle(&mut self, pins: &SerialIn) -> SerialOut {
         let f = &mut self.top;

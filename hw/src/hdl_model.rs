@@ -37,7 +37,10 @@ impl<
         let mut top = Top::new(p);
         top.connect_all();
         top.clock.next = Clock { clk: false };
-        assert!(simulate(&mut top, MAX_DELTAS), "rust-hdl model did not settle");
+        assert!(
+            simulate(&mut top, MAX_DELTAS),
+            "rust-hdl model did not settle"
+        );
         HdlModel { top }
     }
 }

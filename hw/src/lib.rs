@@ -56,7 +56,11 @@ pub enum HwError {
     #[error("the output stream carried source id {source_id}, which is no neuron of the program")]
     UnknownSpike { source_id: u64 },
     #[error("{tool} failed on {file}: {message}")]
-    Tool { tool: String, file: String, message: String },
+    Tool {
+        tool: String,
+        file: String,
+        message: String,
+    },
     #[error("{path}: {source}")]
     Io {
         path: String,

@@ -18,7 +18,11 @@ pub struct Ice40Target {
 
 impl Default for Ice40Target {
     fn default() -> Self {
-        Ice40Target { device: "hx8k".into(), package: "ct256".into(), freq_mhz: 60.0 }
+        Ice40Target {
+            device: "hx8k".into(),
+            package: "ct256".into(),
+            freq_mhz: 60.0,
+        }
     }
 }
 
@@ -46,7 +50,9 @@ pub fn parse_yosys_stats(log: &str) -> (u64, u64, u64) {
     let (mut luts, mut ffs, mut brams) = (0, 0, 0);
     for line in log[start..].lines().skip(1) {
         let mut it = line.split_whitespace();
-        let (Some(cell), Some(n)) = (it.next(), it.next()) else { break };
+        let (Some(cell), Some(n)) = (it.next(), it.next()) else {
+            break;
+        };
         let Ok(n) = n.parse::<u64>() else { break };
         if cell == "SB_LUT4" {
             luts += n;
@@ -67,11 +73,18 @@ pub fn parse_nextpnr(log: &str) -> (Option<f64>, Option<(u64, u64)>) {
         .filter_map(|l| l.split("Max frequency for clock").nth(1))
         .filter_map(|rest| rest.split(':').nth(1))
         .find_map(|v| v.split_whitespace().next()?.parse::<f64>().ok());
-    let lcs = log.lines().rev().find(|l| l.contains("ICESTORM_LC:")).and_then(|l| {
-        let f = l.split("ICESTORM_LC:").nth(1)?;
-        let mut it = f.split('/');
-        Some((it.next()?.trim().parse().ok()?, it.next()?.split_whitespace().next()?.parse().ok()?))
-    });
+    let lcs = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("ICESTORM_LC:"))
+        .and_then(|l| {
+            let f = l.split("ICESTORM_LC:").nth(1)?;
+            let mut it = f.split('/');
+            Some((
+                it.next()?.trim().parse().ok()?,
+                it.next()?.split_whitespace().next()?.parse().ok()?,
+            ))
+        });
     (fmax, lcs)
 }
 
@@ -82,10 +95,30 @@ pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<Syn
     let json = dir.join("fpga_top.json");
     let ylog = dir.join("yosys.log");
     let script = format!("synth_ice40 -top top -json {}", json.display());
-    run_tool("yosys", &["-q", "-l", &ylog.display().to_string(), "-p", &script, &v.display().to_string()], &v)?;
-    let log = std::fs::read_to_string(&ylog).map_err(|source| HwError::Io { path: ylog.display().to_string(), source })?;
+    run_tool(
+        "yosys",
+        &[
+            "-q",
+            "-l",
+            &ylog.display().to_string(),
+            "-p",
+            &script,
+            &v.display().to_string(),
+        ],
+        &v,
+    )?;
+    let log = std::fs::read_to_string(&ylog).map_err(|source| HwError::Io {
+        path: ylog.display().to_string(),
+        source,
+    })?;
     let (luts, ffs, brams) = parse_yosys_stats(&log);
-    let mut rep = SynthReport { config: p.name.clone(), luts, ffs, brams, ..Default::default() };
+    let mut rep = SynthReport {
+        config: p.name.clone(),
+        luts,
+        ffs,
+        brams,
+        ..Default::default()
+    };
     if !tool_available("nextpnr-ice40") {
         rep.pnr_note = Some("nextpnr-ice40 not installed".into());
         return Ok(rep);
@@ -111,7 +144,10 @@ pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<Syn
             rep.lcs_used = lcs;
         }
         Err(HwError::Tool { message, .. }) => {
-            let line = message.lines().find(|l| l.contains("ERROR")).unwrap_or("place and route failed");
+            let line = message
+                .lines()
+                .find(|l| l.contains("ERROR"))
+                .unwrap_or("place and route failed");
             rep.pnr_note = Some(line.trim().to_string());
         }
         Err(e) => return Err(e),

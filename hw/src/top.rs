@@ -240,7 +240,8 @@ impl<
         // Step controller status.
         self.ctrl.all_idle.next = self.all_idle.val();
         self.ctrl.all_drained.next = self.all_drained.val();
-        self.ctrl.input_quiet.next = !self.input_ok.val() & (self.in_valid.val() | self.in_end.val());
+        self.ctrl.input_quiet.next =
+            !self.input_ok.val() & (self.in_valid.val() | self.in_end.val());
         self.ctrl.output_fired.next = self.out_fired.val();
     }
 }

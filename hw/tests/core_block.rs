@@ -61,7 +61,10 @@ impl Bench {
     }
 
     fn write(&mut self, region: u64, index: u64, data: u64) {
-        self.cycle(In { cfg: Some((region, index, data)), ..Default::default() });
+        self.cycle(In {
+            cfg: Some((region, index, data)),
+            ..Default::default()
+        });
     }
 
     /// Runs a command and waits until the core is idle; returns the cycles
@@ -71,7 +74,10 @@ impl Bench {
         let mut n = 1;
         let mut spike = false;
         loop {
-            let (busy, drained, sp) = self.cycle(In { deliver_en: i.deliver_en, ..Default::default() });
+            let (busy, drained, sp) = self.cycle(In {
+                deliver_en: i.deliver_en,
+                ..Default::default()
+            });
             spike |= sp;
             n += 1;
             if !busy && (drained || !i.deliver_en) {
@@ -82,8 +88,14 @@ impl Bench {
     }
 
     fn v(&mut self, j: u64) -> i64 {
-        self.cycle(In { vread: j, ..Default::default() });
-        self.cycle(In { vread: j, ..Default::default() });
+        self.cycle(In {
+            vread: j,
+            ..Default::default()
+        });
+        self.cycle(In {
+            vread: j,
+            ..Default::default()
+        });
         onespike_compiler::layout::sign_extend(self.c.vread_data.val().to_u64(), 24)
     }
 }
@@ -96,9 +108,16 @@ fn setup(weight: i32, threshold: i64) -> Bench {
     b.write(REGION_REGISTER, REG_LISTEN_BASE, 10);
     b.write(REGION_REGISTER, REG_LISTEN_END, 11);
     b.write(REGION_REGISTER, REG_OUTPUT, 1);
-    b.write(REGION_POINTER, 0, PointerEntry { base: 0, count: 1 }.pack(&p));
+    b.write(
+        REGION_POINTER,
+        0,
+        PointerEntry { base: 0, count: 1 }.pack(&p),
+    );
     b.write(REGION_WEIGHT, 0, WeightEntry { target: 0, weight }.pack(&p));
-    let (clear_cycles, _) = b.run(In { cmd_clear: true, ..Default::default() });
+    let (clear_cycles, _) = b.run(In {
+        cmd_clear: true,
+        ..Default::default()
+    });
     // Command cycle, N busy cycles, the first idle cycle.
     assert_eq!(clear_cycles, 1 + 8 + 1, "clear takes N cycles");
     b
@@ -106,8 +125,14 @@ fn setup(weight: i32, threshold: i64) -> Bench {
 
 fn deliver(b: &mut Bench, events: usize) {
     for _ in 0..events {
-        b.cycle(In { bus: Some(10), ..Default::default() });
-        b.run(In { deliver_en: true, ..Default::default() });
+        b.cycle(In {
+            bus: Some(10),
+            ..Default::default()
+        });
+        b.run(In {
+            deliver_en: true,
+            ..Default::default()
+        });
     }
 }
 
@@ -117,13 +142,19 @@ fn current_and_potential_saturate_and_the_neuron_fires_once() {
     let mut b = setup(127, max_v);
     // 300 * 127 = 38100 > 32767: I saturates at 32767.
     deliver(&mut b, 300);
-    let (_, fired) = b.run(In { cmd_integrate: true, ..Default::default() });
+    let (_, fired) = b.run(In {
+        cmd_integrate: true,
+        ..Default::default()
+    });
     assert!(!fired);
     assert_eq!(b.v(0), 32767);
     // V climbs by 32767 a step until it saturates at 2^23 - 1 = theta: fires then.
     let mut fired_at = None;
     for step in 1..300 {
-        let (_, f) = b.run(In { cmd_integrate: true, ..Default::default() });
+        let (_, f) = b.run(In {
+            cmd_integrate: true,
+            ..Default::default()
+        });
         if f {
             assert!(fired_at.is_none(), "fired twice");
             fired_at = Some(step);
@@ -139,7 +170,10 @@ fn negative_current_saturates_and_v_saturates_at_the_minimum() {
     let mut b = setup(-128, 5);
     deliver(&mut b, 300);
     for _ in 0..300 {
-        let (_, f) = b.run(In { cmd_integrate: true, ..Default::default() });
+        let (_, f) = b.run(In {
+            cmd_integrate: true,
+            ..Default::default()
+        });
         assert!(!f);
     }
     assert_eq!(b.v(0), -(1i64 << 23));
@@ -149,10 +183,22 @@ fn negative_current_saturates_and_v_saturates_at_the_minimum() {
 fn events_outside_the_window_are_not_taken() {
     let mut b = setup(5, 100);
     for src in [9u64, 11, 40] {
-        b.cycle(In { bus: Some(src), ..Default::default() });
+        b.cycle(In {
+            bus: Some(src),
+            ..Default::default()
+        });
     }
-    let (cycles, _) = b.run(In { deliver_en: true, ..Default::default() });
-    assert_eq!(cycles, 2, "nothing queued: one command cycle, one idle cycle");
-    b.run(In { cmd_integrate: true, ..Default::default() });
+    let (cycles, _) = b.run(In {
+        deliver_en: true,
+        ..Default::default()
+    });
+    assert_eq!(
+        cycles, 2,
+        "nothing queued: one command cycle, one idle cycle"
+    );
+    b.run(In {
+        cmd_integrate: true,
+        ..Default::default()
+    });
     assert_eq!(b.v(0), 0);
 }

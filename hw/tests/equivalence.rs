@@ -52,7 +52,11 @@ fn output_only_mode_streams_exactly_the_output_layer_spikes() {
     let p = tiny_params();
     let net = random_network(3, &[12, 10, 4], 0.35, 24);
     let prog = onespike_compiler::map_in_order(&net, &p).unwrap();
-    let run = RunConfig { early_exit: false, all_spikes: false, max_cycles: 1_000_000 };
+    let run = RunConfig {
+        early_exit: false,
+        all_spikes: false,
+        max_cycles: 1_000_000,
+    };
     let reference = ReferenceModel::new(&net);
     let mut outputs_seen = 0;
     onespike_hw::with_config!(&p, T => {

@@ -26,7 +26,14 @@ fn program(p: &HwParams, time_steps: u32) -> Program {
         encoding: InputEncoding::new(4),
         time_steps,
         weight_bits: 8,
-        layers: vec![QuantLayer { kind: LayerKind::Dense, inputs: 3, outputs: 5, threshold: 100_000, scale: 1.0, weights }],
+        layers: vec![QuantLayer {
+            kind: LayerKind::Dense,
+            inputs: 3,
+            outputs: 5,
+            threshold: 100_000,
+            scale: 1.0,
+            weights,
+        }],
     };
     map_in_order(&net, p).unwrap()
 }
@@ -34,7 +41,11 @@ fn program(p: &HwParams, time_steps: u32) -> Program {
 fn cycles(input: &[Option<u32>]) -> u64 {
     let p = tiny_params();
     let prog = program(&p, 10);
-    let run = RunConfig { early_exit: false, all_spikes: true, max_cycles: 100_000 };
+    let run = RunConfig {
+        early_exit: false,
+        all_spikes: true,
+        max_cycles: 100_000,
+    };
     onespike_hw::with_config!(&p, T => {
         let mut d = Driver::new(HdlModel::<T>::new(&p), &p);
         d.load(&prog, &run).unwrap();

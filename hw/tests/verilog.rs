@@ -54,15 +54,31 @@ fn yosys_maps_memories_to_block_ram_on_ice40_and_xilinx() {
     let top = write_verilog(&p, &dir).unwrap();
     let s = top.display().to_string();
     let log = dir.join("ice40.log").display().to_string();
-    run_tool("yosys", &["-q", "-l", &log, "-p", "synth_ice40 -top top", &s], &top).unwrap();
+    run_tool(
+        "yosys",
+        &["-q", "-l", &log, "-p", "synth_ice40 -top top", &s],
+        &top,
+    )
+    .unwrap();
     let (luts, _ffs, brams) = parse_yosys_stats(&std::fs::read_to_string(&log).unwrap());
     // Per core: pointer, weight, I and V memories and two FIFOs.
     assert!(brams >= 4 * p.cores as u64, "only {brams} SB_RAM40_4K");
     assert!(luts > 0);
     let xlog = dir.join("xilinx.log").display().to_string();
-    run_tool("yosys", &["-q", "-l", &xlog, "-p", "synth_xilinx -top top", &s], &top).unwrap();
+    run_tool(
+        "yosys",
+        &["-q", "-l", &xlog, "-p", "synth_xilinx -top top", &s],
+        &top,
+    )
+    .unwrap();
     let x = std::fs::read_to_string(&xlog).unwrap();
-    assert!(x.contains("RAMB18E1") || x.contains("RAMB36E1") || x.contains("RAM32M") || x.contains("RAM64M"), "no RAM cells in synth_xilinx");
+    assert!(
+        x.contains("RAMB18E1")
+            || x.contains("RAMB36E1")
+            || x.contains("RAM32M")
+            || x.contains("RAM64M"),
+        "no RAM cells in synth_xilinx"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -27,14 +27,21 @@ use std::time::Instant;
 
 /// The embedded MNIST test subset's images (IDX, gzipped), 28x28 each.
 fn mnist_images() -> Vec<Vec<u8>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist-subset/t10k-images-idx3-ubyte.gz");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/mnist-subset/t10k-images-idx3-ubyte.gz"
+    );
     let gz = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut raw = Vec::new();
-    GzDecoder::new(&gz[..]).read_to_end(&mut raw).unwrap_or_else(|e| panic!("{path}: {e}"));
+    GzDecoder::new(&gz[..])
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
     let be = |k: usize| u32::from_be_bytes(raw[k..k + 4].try_into().unwrap()) as usize;
     assert_eq!(be(0), 0x803, "{path}: not an IDX image file");
     let (n, size) = (be(4), be(8) * be(12));
-    (0..n).map(|k| raw[16 + k * size..16 + (k + 1) * size].to_vec()).collect()
+    (0..n)
+        .map(|k| raw[16 + k * size..16 + (k + 1) * size].to_vec())
+        .collect()
 }
 
 /// A synthetic MNIST-sized network: 784 inputs, 128 hidden neurons at 10 %
@@ -51,9 +58,22 @@ fn synthetic_program(p: &HwParams) -> Program {
     };
     let mut layer = |inputs: u32, outputs: u32, density_pct: u64, threshold: i64| {
         let weights = (0..inputs * outputs)
-            .map(|_| if next() % 100 < density_pct { (next() % 23) as i32 - 10 } else { 0 })
+            .map(|_| {
+                if next() % 100 < density_pct {
+                    (next() % 23) as i32 - 10
+                } else {
+                    0
+                }
+            })
             .collect();
-        QuantLayer { kind: LayerKind::Dense, inputs, outputs, threshold, scale: 1.0, weights }
+        QuantLayer {
+            kind: LayerKind::Dense,
+            inputs,
+            outputs,
+            threshold,
+            scale: 1.0,
+            weights,
+        }
     };
     let net = QuantNetwork {
         format: QUANT_FORMAT.into(),
@@ -68,25 +88,42 @@ fn synthetic_program(p: &HwParams) -> Program {
 }
 
 fn same(a: &SimRun, b: &onespike_hw::RtlRun) -> bool {
-    a.spikes == b.spikes && a.final_v == b.final_v && a.steps_run == b.steps_run && a.cycles == b.cycles && a.spike_count == b.spike_count
+    a.spikes == b.spikes
+        && a.final_v == b.final_v
+        && a.steps_run == b.steps_run
+        && a.cycles == b.cycles
+        && a.spike_count == b.spike_count
 }
 
 fn main() {
     let p = HwParams::preset("default").unwrap();
     let (prog, what) = match std::env::var("ONESPIKE_BENCH_PROGRAM") {
-        Ok(path) => (Program::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}")), path),
-        Err(_) => (synthetic_program(&p), "synthetic 784-128-10 network".to_string()),
+        Ok(path) => (
+            Program::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}")),
+            path,
+        ),
+        Err(_) => (
+            synthetic_program(&p),
+            "synthetic 784-128-10 network".to_string(),
+        ),
     };
     let images = mnist_images();
     let inputs: Vec<Vec<Option<u32>>> = images.iter().map(|im| prog.encoding.encode(im)).collect();
     let opts = SimOptions::default();
-    let run = RunConfig { early_exit: opts.early_exit, all_spikes: opts.all_spikes, max_cycles: opts.max_cycles };
+    let run = RunConfig {
+        early_exit: opts.early_exit,
+        all_spikes: opts.all_spikes,
+        max_cycles: opts.max_cycles,
+    };
 
     // Simulator: every image, repeated until a second has passed.
     let mut sim = Simulator::new(&prog).unwrap();
     let sim_runs: Vec<SimRun> = inputs.iter().map(|i| sim.run(i, &opts).unwrap()).collect();
     let cycles_per_pass: u64 = sim_runs.iter().map(|r| r.cycles).sum();
-    let spikes: u64 = sim_runs.iter().map(|r| r.per_core.iter().map(|c| c.spikes).sum::<u64>()).sum();
+    let spikes: u64 = sim_runs
+        .iter()
+        .map(|r| r.per_core.iter().map(|c| c.spikes).sum::<u64>())
+        .sum();
     let t0 = Instant::now();
     let mut passes = 0u64;
     while passes == 0 || t0.elapsed().as_secs_f64() < 1.0 {
@@ -99,20 +136,30 @@ fn main() {
     let sim_inf = (passes * inputs.len() as u64) as f64 / sim_s;
     let sim_cps = (passes * cycles_per_pass) as f64 / sim_s;
 
-    println!("onespike-sim vs Verilator on `{}` ({what}), embedded MNIST test images", p.name);
+    println!(
+        "onespike-sim vs Verilator on `{}` ({what}), embedded MNIST test images",
+        p.name
+    );
     println!(
         "  workload: {:.0} cycles, {:.1} spikes per inference on average ({} images)",
         cycles_per_pass as f64 / inputs.len() as f64,
         spikes as f64 / inputs.len() as f64,
         inputs.len()
     );
-    println!("  simulator: {sim_inf:>12.1} inferences/s  {:>10.3e} cycles/s  (1 thread)", sim_cps);
+    println!(
+        "  simulator: {sim_inf:>12.1} inferences/s  {:>10.3e} cycles/s  (1 thread)",
+        sim_cps
+    );
 
     if !onespike_verilator::has_default_model() {
         println!("  Verilator: the `default` model is not built; rerun with ONESPIKE_VERILATE_DEFAULT=1 (see the header of sim/benches/vs_verilator.rs)");
         return;
     }
-    let n: usize = std::env::var("ONESPIKE_BENCH_IMAGES").ok().and_then(|s| s.parse().ok()).unwrap_or(20).min(inputs.len());
+    let n: usize = std::env::var("ONESPIKE_BENCH_IMAGES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+        .min(inputs.len());
     let model = onespike_verilator::VerilatorModel::new(&p).unwrap();
     let mut d = Driver::new(model, &p);
     d.load(&prog, &run).unwrap();
@@ -125,8 +172,15 @@ fn main() {
         rtl.push(r);
     }
     let v_s = t0.elapsed().as_secs_f64();
-    let mismatches = sim_runs.iter().zip(&rtl).filter(|(a, b)| !same(a, b)).count();
-    assert_eq!(mismatches, 0, "the simulator and Verilator disagree on {mismatches} of {n} images");
+    let mismatches = sim_runs
+        .iter()
+        .zip(&rtl)
+        .filter(|(a, b)| !same(a, b))
+        .count();
+    assert_eq!(
+        mismatches, 0,
+        "the simulator and Verilator disagree on {mismatches} of {n} images"
+    );
     let v_inf = n as f64 / v_s;
     let v_cps = rtl_cycles as f64 / v_s;
     println!("  Verilator: {v_inf:>12.1} inferences/s  {:>10.3e} cycles/s  (1 thread, {n} images, driver through the Pins FFI)", v_cps);

@@ -128,7 +128,12 @@ impl Core {
             ready: 0,
             integ_busy: (0, 0),
             deliver_busy: Vec::new(),
-            stats: CoreStats { core: cfg.index, layer: cfg.layer, neurons: cfg.neurons, ..Default::default() },
+            stats: CoreStats {
+                core: cfg.index,
+                layer: cfg.layer,
+                neurons: cfg.neurons,
+                ..Default::default()
+            },
         }
     }
 
@@ -146,7 +151,12 @@ impl Core {
         self.fifo = EventFifo::new(self.fifo.depth());
         self.spikes.clear();
         self.spike_local.clear();
-        self.stats = CoreStats { core: cfg.index, layer: cfg.layer, neurons: cfg.neurons, ..Default::default() };
+        self.stats = CoreStats {
+            core: cfg.index,
+            layer: cfg.layer,
+            neurons: cfg.neurons,
+            ..Default::default()
+        };
         let n = self.neurons_per_core as u64;
         self.stats.busy_cycles += n;
         self.stats.counts.state_writes += n;
@@ -200,10 +210,20 @@ impl Core {
 
     /// The router pushes an event of source `src` into the event FIFO in
     /// cycle `p`: schedules its pop and pipeline and applies its synapses.
-    pub fn push_event(&mut self, cfg: &CoreConfig, ar: &Arith, p: u64, src: u32, trace: Option<&mut Trace>) {
+    pub fn push_event(
+        &mut self,
+        cfg: &CoreConfig,
+        ar: &Arith,
+        p: u64,
+        src: u32,
+        trace: Option<&mut Trace>,
+    ) {
         let i = self.fifo.len();
         self.fifo.push(p);
-        let v = self.fifo.valid_cycle(i).expect("the previous word's pop is scheduled at its push");
+        let v = self
+            .fifo
+            .valid_cycle(i)
+            .expect("the previous word's pop is scheduled at its push");
         let x = v.max(self.ready);
         self.fifo.pop_at(x);
         self.fifo.note_occupancy_after_last_push();
@@ -272,7 +292,8 @@ impl Core {
     /// End of a step: accounts its busy cycles (and traces them).
     pub fn end_step(&mut self, cfg: &CoreConfig, trace: Option<&mut Trace>) {
         let len = |(a, b): (u64, u64)| b + 1 - a;
-        self.stats.busy_cycles += len(self.integ_busy) + self.deliver_busy.iter().map(|&iv| len(iv)).sum::<u64>();
+        self.stats.busy_cycles +=
+            len(self.integ_busy) + self.deliver_busy.iter().map(|&iv| len(iv)).sum::<u64>();
         self.stats.fifo_max_occupancy = self.fifo.max_occupancy;
         if let Some(tr) = trace {
             let sig = Sig::CoreBusy(cfg.index);

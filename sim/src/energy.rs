@@ -66,7 +66,8 @@ pub struct TechTable {
 
 impl TechTable {
     pub fn default_table() -> TechTable {
-        TechTable::from_toml(DEFAULT_TECH_TOML, "built-in horowitz-45nm").expect("the built-in table is valid (tested)")
+        TechTable::from_toml(DEFAULT_TECH_TOML, "built-in horowitz-45nm")
+            .expect("the built-in table is valid (tested)")
     }
 
     pub fn load(path: &Path) -> Result<TechTable, TechError> {
@@ -96,23 +97,44 @@ impl TechTable {
             })
         };
         if self.format != TECH_FORMAT {
-            return bad("format", format!("is \"{}\", expected \"{TECH_FORMAT}\"", self.format));
+            return bad(
+                "format",
+                format!("is \"{}\", expected \"{TECH_FORMAT}\"", self.format),
+            );
         }
         if self.version != TECH_VERSION {
-            return bad("version", format!("is {}, this build reads {TECH_VERSION}", self.version));
+            return bad(
+                "version",
+                format!("is {}, this build reads {TECH_VERSION}", self.version),
+            );
         }
         let pos = |v: f64| v.is_finite() && v > 0.0;
         if self.add.is_empty() || self.add.windows(2).any(|w| w[0].bits >= w[1].bits) {
-            return bad("add", "needs at least one point, in increasing `bits`".into());
+            return bad(
+                "add",
+                "needs at least one point, in increasing `bits`".into(),
+            );
         }
         if let Some(k) = self.add.iter().position(|p| !pos(p.pj) || p.bits == 0) {
             return bad(&format!("add[{k}]"), "bits and pj must be > 0".into());
         }
-        if self.sram_read_64b.is_empty() || self.sram_read_64b.windows(2).any(|w| w[0].kib >= w[1].kib) {
-            return bad("sram_read_64b", "needs at least one point, in increasing `kib`".into());
+        if self.sram_read_64b.is_empty()
+            || self.sram_read_64b.windows(2).any(|w| w[0].kib >= w[1].kib)
+        {
+            return bad(
+                "sram_read_64b",
+                "needs at least one point, in increasing `kib`".into(),
+            );
         }
-        if let Some(k) = self.sram_read_64b.iter().position(|p| !pos(p.pj) || !pos(p.kib)) {
-            return bad(&format!("sram_read_64b[{k}]"), "kib and pj must be > 0".into());
+        if let Some(k) = self
+            .sram_read_64b
+            .iter()
+            .position(|p| !pos(p.pj) || !pos(p.kib))
+        {
+            return bad(
+                &format!("sram_read_64b[{k}]"),
+                "kib and pj must be > 0".into(),
+            );
         }
         for (field, v) in [
             ("sram_write_factor", self.sram_write_factor),
@@ -154,7 +176,10 @@ impl TechTable {
             pts[0].pj * (kib / pts[0].kib).sqrt()
         } else {
             // Segment containing kib (first/last segment extrapolates).
-            let k = pts.windows(2).position(|w| kib <= w[1].kib).unwrap_or(pts.len() - 2);
+            let k = pts
+                .windows(2)
+                .position(|w| kib <= w[1].kib)
+                .unwrap_or(pts.len() - 2);
             let (a, b) = (&pts[k], &pts[k + 1]);
             let alpha = (b.pj / a.pj).ln() / (b.kib / a.kib).ln();
             a.pj * (kib / a.kib).powf(alpha)
@@ -282,7 +307,8 @@ impl EnergyModel {
         let mut b = EnergyBreakdown {
             pointer_sram_pj: f(c.pointer_reads, e.pointer_read_pj),
             weight_sram_pj: f(c.weight_reads, e.weight_read_pj),
-            state_memory_pj: f(c.state_reads, e.state_read_pj) + f(c.state_writes, e.state_write_pj),
+            state_memory_pj: f(c.state_reads, e.state_read_pj)
+                + f(c.state_writes, e.state_write_pj),
             accumulate_pj: f(c.synaptic_accumulates, e.synaptic_accumulate_pj)
                 + f(c.membrane_updates, e.membrane_update_pj),
             compare_pj: f(c.compares, e.compare_pj),
@@ -343,9 +369,17 @@ mod tests {
     #[test]
     fn a_bad_table_names_the_file_and_field() {
         let text = DEFAULT_TECH_TOML.replace("sram_write_factor = 1.0", "sram_write_factor = -1.0");
-        let msg = TechTable::from_toml(&text, "my.toml").unwrap_err().to_string();
-        assert!(msg.contains("my.toml") && msg.contains("sram_write_factor"), "{msg}");
+        let msg = TechTable::from_toml(&text, "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("my.toml") && msg.contains("sram_write_factor"),
+            "{msg}"
+        );
         let text = DEFAULT_TECH_TOML.replace("version = 1", "version = 7");
-        assert!(TechTable::from_toml(&text, "t").unwrap_err().to_string().contains("version"));
+        assert!(TechTable::from_toml(&text, "t")
+            .unwrap_err()
+            .to_string()
+            .contains("version"));
     }
 }

@@ -37,7 +37,10 @@ pub struct EventFifo {
 
 impl EventFifo {
     pub fn new(depth: u32) -> EventFifo {
-        EventFifo { depth, ..Default::default() }
+        EventFifo {
+            depth,
+            ..Default::default()
+        }
     }
 
     /// Empties the word list (start of a step; the RTL FIFO is empty then).
@@ -97,7 +100,10 @@ impl EventFifo {
 
     /// Pops (or schedules the pop of) the head word in cycle `x`.
     pub fn pop_at(&mut self, x: u64) {
-        debug_assert!(self.head_valid_cycle().is_some_and(|v| v <= x), "pop before the word is valid");
+        debug_assert!(
+            self.head_valid_cycle().is_some_and(|v| v <= x),
+            "pop before the word is valid"
+        );
         self.pop.push(x);
     }
 
@@ -123,7 +129,9 @@ impl EventFifo {
         while self.pushed_before < self.push.len() && self.push[self.pushed_before] < y {
             self.pushed_before += 1;
         }
-        while self.issued < self.pushed_before && self.valid_cycle(self.issued).is_some_and(|v| v <= y) {
+        while self.issued < self.pushed_before
+            && self.valid_cycle(self.issued).is_some_and(|v| v <= y)
+        {
             self.issued += 1;
         }
         self.pushed_before - self.issued
@@ -139,7 +147,8 @@ impl EventFifo {
     /// RAM is no longer full, provided nothing is pushed meanwhile (the
     /// oldest RAM word is read out then).
     pub fn unfull_cycle(&self) -> u64 {
-        self.valid_cycle(self.issued).expect("a full FIFO's oldest word has a known pop of its predecessor")
+        self.valid_cycle(self.issued)
+            .expect("a full FIFO's oldest word has a known pop of its predecessor")
     }
 }
 

@@ -49,7 +49,11 @@ pub fn load(prog: &Program) -> Result<Loaded, SimError> {
     for c in 0..p.cores {
         let cfg = match prog.cores.get(c as usize) {
             Some(img) => {
-                let pointers = img.pointers.iter().map(|e| PointerEntry::unpack(e.pack(p), p)).collect();
+                let pointers = img
+                    .pointers
+                    .iter()
+                    .map(|e| PointerEntry::unpack(e.pack(p), p))
+                    .collect();
                 let (targets, weights) = img
                     .weights
                     .iter()
@@ -107,7 +111,11 @@ pub fn load(prog: &Program) -> Result<Loaded, SimError> {
         windows,
         slot_of,
         layer_sizes: prog.neurons.iter().map(|l| l.len()).collect(),
-        output_slots: prog.neurons.last().map(|l| l.iter().map(|s| (s.core, s.local)).collect()).unwrap_or_default(),
+        output_slots: prog
+            .neurons
+            .last()
+            .map(|l| l.iter().map(|s| (s.core, s.local)).collect())
+            .unwrap_or_default(),
         arith: Arith {
             i_min: HwParams::signed_min(p.current_bits),
             i_max: HwParams::signed_max(p.current_bits),
@@ -129,7 +137,8 @@ impl InputStream {
     /// The events of `input` (spike step per channel); refuses what the
     /// driver refuses, with the same limits.
     pub fn new(input: &[Option<u32>], l: &Loaded) -> Result<InputStream, SimError> {
-        let events = onespike_compiler::program::input_events(input, l.input_size, l.time_steps, &l.params)?;
+        let events =
+            onespike_compiler::program::input_events(input, l.input_size, l.time_steps, &l.params)?;
         Ok(InputStream { events, next: 0 })
     }
 
@@ -163,7 +172,10 @@ pub struct OutputPort {
 
 impl OutputPort {
     pub fn new(l: &Loaded) -> OutputPort {
-        OutputPort { spikes: l.layer_sizes.iter().map(|&n| vec![None; n]).collect(), count: 0 }
+        OutputPort {
+            spikes: l.layer_sizes.iter().map(|&n| vec![None; n]).collect(),
+            count: 0,
+        }
     }
 
     /// The router hands over the spike of `(core, local)` at step `t`.
@@ -175,7 +187,9 @@ impl OutputPort {
                 self.count += 1;
                 Ok(())
             }
-            None => Err(SimError::UnknownSpike { source_id: l.params.neuron_source_id(core, local) as u64 }),
+            None => Err(SimError::UnknownSpike {
+                source_id: l.params.neuron_source_id(core, local) as u64,
+            }),
         }
     }
 }

@@ -57,7 +57,11 @@ pub struct SimOptions {
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { early_exit: false, all_spikes: true, max_cycles: 10_000_000 }
+        SimOptions {
+            early_exit: false,
+            all_spikes: true,
+            max_cycles: 10_000_000,
+        }
     }
 }
 
@@ -117,19 +121,35 @@ pub enum SimError {
 /// Simulates one inference of `prog` on `input` (the spike step of each
 /// input channel, `None` for no spike). For many inferences of one program,
 /// build a [`Simulator`] once and call [`Simulator::run`].
-pub fn simulate(prog: &Program, input: &[Option<u32>], opts: &SimOptions) -> Result<SimRun, SimError> {
+pub fn simulate(
+    prog: &Program,
+    input: &[Option<u32>],
+    opts: &SimOptions,
+) -> Result<SimRun, SimError> {
     Simulator::new(prog)?.run(input, opts)
 }
 
 /// As [`simulate`], and records the inference's waveform.
-pub fn simulate_traced(prog: &Program, input: &[Option<u32>], opts: &SimOptions) -> Result<(SimRun, Trace), SimError> {
+pub fn simulate_traced(
+    prog: &Program,
+    input: &[Option<u32>],
+    opts: &SimOptions,
+) -> Result<(SimRun, Trace), SimError> {
     Simulator::new(prog)?.run_traced(input, opts)
 }
 
 /// Simulates one inference and writes its VCD trace to `path`.
-pub fn write_vcd(prog: &Program, input: &[Option<u32>], opts: &SimOptions, path: &std::path::Path) -> Result<SimRun, SimError> {
+pub fn write_vcd(
+    prog: &Program,
+    input: &[Option<u32>],
+    opts: &SimOptions,
+    path: &std::path::Path,
+) -> Result<SimRun, SimError> {
     let (run, trace) = simulate_traced(prog, input, opts)?;
-    let io = |source| SimError::Io { path: path.display().to_string(), source };
+    let io = |source| SimError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let file = std::fs::File::create(path).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
     trace.write_vcd(&mut w).map_err(io)?;

@@ -212,7 +212,12 @@ impl Accumulator {
             self.cores = run
                 .per_core
                 .iter()
-                .map(|c| CoreSums { core: c.core, layer: c.layer, neurons: c.neurons, ..Default::default() })
+                .map(|c| CoreSums {
+                    core: c.core,
+                    layer: c.layer,
+                    neurons: c.neurons,
+                    ..Default::default()
+                })
                 .collect();
         }
         let mut busiest = 0;
@@ -280,7 +285,12 @@ impl Accumulator {
     }
 
     /// The report. `labelled` is the number of inferences that had a label.
-    pub fn finish(self, meta: ReportMeta, model: &EnergyModel, example: Option<ExampleInference>) -> SimReport {
+    pub fn finish(
+        self,
+        meta: ReportMeta,
+        model: &EnergyModel,
+        example: Option<ExampleInference>,
+    ) -> SimReport {
         let p = &meta.config;
         let n = self.n.max(1) as f64;
         let mean_cycles = self.cycles as f64 / n;
@@ -295,7 +305,11 @@ impl Accumulator {
                 layer: c.layer,
                 neurons: c.neurons,
                 busy_cycles: c.busy as f64 / n,
-                utilization: if self.cycles == 0 { 0.0 } else { c.busy as f64 / self.cycles as f64 },
+                utilization: if self.cycles == 0 {
+                    0.0
+                } else {
+                    c.busy as f64 / self.cycles as f64
+                },
                 stall_cycles: c.stall as f64 / n,
                 synaptic_ops: c.syn as f64 / n,
                 events_received: c.events as f64 / n,
@@ -318,16 +332,40 @@ impl Accumulator {
             all_spikes: meta.all_spikes,
             inferences: self.n,
             correct: self.correct,
-            accuracy: if meta.labelled == 0 { 0.0 } else { self.correct as f64 / meta.labelled as f64 },
-            cycles_per_inference: Spread { min: self.cycles_min as f64, mean: mean_cycles, max: self.cycles_max as f64 },
-            latency_us: Spread { min: us(self.cycles_min as f64), mean: us(mean_cycles), max: us(self.cycles_max as f64) },
-            throughput_inferences_per_s: if mean_cycles > 0.0 { p.clock_mhz * 1e6 / mean_cycles } else { 0.0 },
+            accuracy: if meta.labelled == 0 {
+                0.0
+            } else {
+                self.correct as f64 / meta.labelled as f64
+            },
+            cycles_per_inference: Spread {
+                min: self.cycles_min as f64,
+                mean: mean_cycles,
+                max: self.cycles_max as f64,
+            },
+            latency_us: Spread {
+                min: us(self.cycles_min as f64),
+                mean: us(mean_cycles),
+                max: us(self.cycles_max as f64),
+            },
+            throughput_inferences_per_s: if mean_cycles > 0.0 {
+                p.clock_mhz * 1e6 / mean_cycles
+            } else {
+                0.0
+            },
             steps_per_inference: self.steps as f64 / n,
             spikes_per_inference: self.spikes as f64 / n,
             synaptic_ops_per_inference: self.syn as f64 / n,
             cycles_lower_bound_per_inference: self.bound as f64 / n,
-            energy_per_inference_pj: Spread { min: self.energy_min, mean: per_inf.total_pj, max: self.energy_max },
-            energy_per_synaptic_op_pj: if self.syn == 0 { 0.0 } else { total.total_pj / self.syn as f64 },
+            energy_per_inference_pj: Spread {
+                min: self.energy_min,
+                mean: per_inf.total_pj,
+                max: self.energy_max,
+            },
+            energy_per_synaptic_op_pj: if self.syn == 0 {
+                0.0
+            } else {
+                total.total_pj / self.syn as f64
+            },
             energy_breakdown_pj: per_inf,
             actions_per_inference: ActionCountsMean::of(&self.counts, n),
             bus: BusReport {
@@ -373,8 +411,14 @@ impl SimReport {
     /// Reads a report file, checking its format tag and version.
     pub fn load(path: &std::path::Path) -> Result<SimReport, crate::SimError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| crate::SimError::Io { path: origin.clone(), source })?;
-        let r: SimReport = serde_json::from_str(&text).map_err(|e| crate::SimError::Report { path: origin.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| crate::SimError::Io {
+            path: origin.clone(),
+            source,
+        })?;
+        let r: SimReport = serde_json::from_str(&text).map_err(|e| crate::SimError::Report {
+            path: origin.clone(),
+            message: e.to_string(),
+        })?;
         if r.format != REPORT_FORMAT || r.version != REPORT_VERSION {
             return Err(crate::SimError::Report {
                 path: origin,
@@ -400,7 +444,13 @@ mod tests {
             neurons: 4,
             busy_cycles: cycles / 2,
             synaptic_ops: syn,
-            counts: ActionCounts { cycles_busy: cycles / 2, cycles_idle: cycles - cycles / 2, synaptic_accumulates: syn, weight_reads: syn, ..Default::default() },
+            counts: ActionCounts {
+                cycles_busy: cycles / 2,
+                cycles_idle: cycles - cycles / 2,
+                synaptic_accumulates: syn,
+                weight_reads: syn,
+                ..Default::default()
+            },
             ..Default::default()
         };
         SimRun {
@@ -429,14 +479,31 @@ mod tests {
         let mut b = Accumulator::default();
         b.add(&runs[1], Some(true), &m);
         b.add(&runs[2], Some(true), &m);
-        let meta = ReportMeta { program: "p".into(), dataset: "d".into(), config: p.clone(), early_exit: false, all_spikes: true, labelled: 3 };
+        let meta = ReportMeta {
+            program: "p".into(),
+            dataset: "d".into(),
+            config: p.clone(),
+            early_exit: false,
+            all_spikes: true,
+            labelled: 3,
+        };
         let one = all.finish(meta.clone(), &m, None);
         let two = a.merge(b).finish(meta, &m, None);
         assert_eq!(one, two);
-        assert_eq!(one.cycles_per_inference, Spread { min: 100.0, mean: 200.0, max: 300.0 });
+        assert_eq!(
+            one.cycles_per_inference,
+            Spread {
+                min: 100.0,
+                mean: 200.0,
+                max: 300.0
+            }
+        );
         assert!((one.latency_us.mean - 200.0 / p.clock_mhz).abs() < 1e-9);
         assert_eq!(one.synaptic_ops_per_inference, 40.0 / 3.0);
-        assert!((one.energy_per_synaptic_op_pj * 40.0 - one.energy_breakdown_pj.total_pj * 3.0).abs() < 1e-6);
+        assert!(
+            (one.energy_per_synaptic_op_pj * 40.0 - one.energy_breakdown_pj.total_pj * 3.0).abs()
+                < 1e-6
+        );
         assert_eq!(one.per_core[0].utilization, 0.5);
         assert_eq!(one.accuracy, 1.0);
     }

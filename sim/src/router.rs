@@ -59,7 +59,9 @@ pub fn route_step(
 ) -> Result<u64, SimError> {
     let depth = l.params.fifo_depth as usize;
     // Cores with spikes left to route, in priority order.
-    let mut pending: Vec<usize> = (0..cores.len()).filter(|&k| cores[k].spikes.unpopped() > 0).collect();
+    let mut pending: Vec<usize> = (0..cores.len())
+        .filter(|&k| cores[k].spikes.unpopped() > 0)
+        .collect();
     // Cores that received at least `depth` events: the only ones that can be full.
     let mut watch: Vec<usize> = Vec::new();
     let mut y = c;
@@ -72,7 +74,11 @@ pub fn route_step(
                 .map(|&k| Source::Core(k)),
         };
         let Some(source) = source else {
-            match pending.iter().filter_map(|&k| cores[k].spikes.head_valid_cycle()).min() {
+            match pending
+                .iter()
+                .filter_map(|&k| cores[k].spikes.head_valid_cycle())
+                .min()
+            {
                 Some(v) => {
                     y = v;
                     continue;
@@ -118,7 +124,11 @@ pub fn route_step(
                     stats.output_spikes += 1;
                     if let Some(tr) = trace.as_deref_mut() {
                         tr.set(y + 1, Sig::OutValid, 1);
-                        tr.set(y + 1, Sig::OutSource, l.params.neuron_source_id(k as u32, local) as u64);
+                        tr.set(
+                            y + 1,
+                            Sig::OutSource,
+                            l.params.neuron_source_id(k as u32, local) as u64,
+                        );
                         tr.set(y + 1, Sig::OutStep, t as u64);
                         tr.set(y + 2, Sig::OutValid, 0);
                     }

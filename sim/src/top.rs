@@ -31,8 +31,15 @@ impl Simulator {
     pub fn new(prog: &Program) -> Result<Simulator, SimError> {
         let loaded = load(prog)?;
         let p = &loaded.params;
-        let cores = loaded.cores.iter().map(|c| Core::new(c, p.neurons_per_core, p.fifo_depth)).collect();
-        Ok(Simulator { loaded: Arc::new(loaded), cores })
+        let cores = loaded
+            .cores
+            .iter()
+            .map(|c| Core::new(c, p.neurons_per_core, p.fifo_depth))
+            .collect();
+        Ok(Simulator {
+            loaded: Arc::new(loaded),
+            cores,
+        })
     }
 
     /// The hardware configuration the program was compiled for.
@@ -46,13 +53,22 @@ impl Simulator {
     }
 
     /// Runs one inference and records its waveform.
-    pub fn run_traced(&mut self, input: &[Option<u32>], opts: &SimOptions) -> Result<(SimRun, Trace), SimError> {
+    pub fn run_traced(
+        &mut self,
+        input: &[Option<u32>],
+        opts: &SimOptions,
+    ) -> Result<(SimRun, Trace), SimError> {
         let mut trace = Trace::new(&self.loaded.params);
         let run = self.run_inner(input, opts, Some(&mut trace))?;
         Ok((run, trace))
     }
 
-    fn run_inner(&mut self, input: &[Option<u32>], opts: &SimOptions, mut trace: Option<&mut Trace>) -> Result<SimRun, SimError> {
+    fn run_inner(
+        &mut self,
+        input: &[Option<u32>],
+        opts: &SimOptions,
+        mut trace: Option<&mut Trace>,
+    ) -> Result<SimRun, SimError> {
         let l = Arc::clone(&self.loaded);
         let p = &l.params;
         let mut input = InputStream::new(input, &l)?;
@@ -89,7 +105,17 @@ impl Simulator {
                     }
                 }
             }
-            let routed = route_step(&l, &mut self.cores, &mut input, &mut out, &mut router, t, c, opts.all_spikes, trace.as_deref_mut())?;
+            let routed = route_step(
+                &l,
+                &mut self.cores,
+                &mut input,
+                &mut out,
+                &mut router,
+                t,
+                c,
+                opts.all_spikes,
+                trace.as_deref_mut(),
+            )?;
             let mut d = d0.max(routed);
             for (core, cfg) in self.cores.iter_mut().zip(&l.cores) {
                 if let Some(dc) = core.drain_cycle() {
@@ -102,7 +128,9 @@ impl Simulator {
             }
             // The counter reaches at least d + 2 whatever follows.
             if d + 2 > opts.max_cycles {
-                return Err(SimError::Timeout { cycles: opts.max_cycles });
+                return Err(SimError::Timeout {
+                    cycles: opts.max_cycles,
+                });
             }
             if is_last_step(t, l.time_steps, opts.early_exit, output_fired) {
                 break d + 2;
@@ -116,8 +144,15 @@ impl Simulator {
             tr.set(cycles, Sig::Done, 1);
             tr.finish(cycles);
         }
-        let final_v = l.output_slots.iter().map(|&(core, local)| self.cores[core as usize].potential(local)).collect();
-        let mut counts = ActionCounts { bus_transfers: router.transfers, ..Default::default() };
+        let final_v = l
+            .output_slots
+            .iter()
+            .map(|&(core, local)| self.cores[core as usize].potential(local))
+            .collect();
+        let mut counts = ActionCounts {
+            bus_transfers: router.transfers,
+            ..Default::default()
+        };
         let per_core: Vec<CoreStats> = self
             .cores
             .iter_mut()

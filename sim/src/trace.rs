@@ -81,12 +81,17 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(params: &HwParams) -> Trace {
-        Trace { params: params.clone(), changes: Vec::new(), cycles: 0 }
+        Trace {
+            params: params.clone(),
+            changes: Vec::new(),
+            cycles: 0,
+        }
     }
 
     /// Sets `sig` to `value` from model cycle `y` on.
     pub fn set(&mut self, y: u64, sig: Sig, value: u64) {
-        self.changes.push((y + 1, sig.index(), Change::Set(value as i64)));
+        self.changes
+            .push((y + 1, sig.index(), Change::Set(value as i64)));
     }
 
     /// Adds `delta` to a counting signal from model cycle `y` on.
@@ -218,7 +223,16 @@ fn bits_for(max: u64) -> u32 {
 }
 
 fn bits(v: u64, width: u32) -> Vec<Value> {
-    (0..width).rev().map(|b| if (v >> b) & 1 == 1 { Value::V1 } else { Value::V0 }).collect()
+    (0..width)
+        .rev()
+        .map(|b| {
+            if (v >> b) & 1 == 1 {
+                Value::V1
+            } else {
+                Value::V0
+            }
+        })
+        .collect()
 }
 
 fn write_value<W: Write>(w: &mut vcd::Writer<W>, id: IdCode, width: u32, v: i64) -> io::Result<()> {

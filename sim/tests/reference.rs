@@ -6,16 +6,28 @@
 mod common;
 
 use common::*;
-use onespike_compiler::{HwParams, Program};
 use onespike_compiler::program::InputError;
+use onespike_compiler::{HwParams, Program};
 use onespike_sim::{simulate, SimError, SimOptions, Simulator};
 
 fn configs() -> Vec<HwParams> {
     let tiny = HwParams::preset("tiny").unwrap();
     let narrow = HwParams::preset("tiny_narrow").unwrap();
     // A configuration no RTL is built for: the simulator takes any valid one.
-    let odd = HwParams { name: "odd".into(), cores: 5, neurons_per_core: 4, fifo_depth: 2, ..tiny.clone() };
-    vec![tiny, narrow, odd, HwParams::preset("small").unwrap(), HwParams::preset("default").unwrap()]
+    let odd = HwParams {
+        name: "odd".into(),
+        cores: 5,
+        neurons_per_core: 4,
+        fifo_depth: 2,
+        ..tiny.clone()
+    };
+    vec![
+        tiny,
+        narrow,
+        odd,
+        HwParams::preset("small").unwrap(),
+        HwParams::preset("default").unwrap(),
+    ]
 }
 
 #[test]
@@ -33,7 +45,11 @@ fn hundreds_of_random_networks_match_the_reference() {
                 _ => vec![max_in / 3 + 1, (2 * n).min(p.cores * n / 2), 5],
             };
             // Halve the density until the weight SRAMs hold the network.
-            let mut spec = NetSpec::new(&sizes, [0.1, 0.3, 0.7][seed as usize % 3], 8 + seed as u32 % 40);
+            let mut spec = NetSpec::new(
+                &sizes,
+                [0.1, 0.3, 0.7][seed as usize % 3],
+                8 + seed as u32 % 40,
+            );
             let (net, prog) = loop {
                 let net = random_network(seed, &spec);
                 match onespike_compiler::map_in_order(&net, &p) {
@@ -42,11 +58,23 @@ fn hundreds_of_random_networks_match_the_reference() {
                 }
             };
             let mut sim = Simulator::new(&prog).unwrap();
-            for (k, input) in random_inputs(seed, sizes[0] as usize, 3, 0.5, spec.input_steps + 1).iter().enumerate() {
-                let opts = SimOptions { early_exit: k == 1, all_spikes: k != 2, max_cycles: u64::MAX };
+            for (k, input) in random_inputs(seed, sizes[0] as usize, 3, 0.5, spec.input_steps + 1)
+                .iter()
+                .enumerate()
+            {
+                let opts = SimOptions {
+                    early_exit: k == 1,
+                    all_spikes: k != 2,
+                    max_cycles: u64::MAX,
+                };
                 let got = sim.run(input, &opts).unwrap();
                 let what = format!("{} seed {seed} input {k}", p.name);
-                assert_matches_reference(&got, &reference(&net, &p, input, opts.early_exit), &opts, &what);
+                assert_matches_reference(
+                    &got,
+                    &reference(&net, &p, input, opts.early_exit),
+                    &opts,
+                    &what,
+                );
                 cases += 1;
             }
         }
@@ -73,7 +101,14 @@ fn pinned_program() -> Program {
         encoding: onespike_compiler::InputEncoding::new(4),
         time_steps: 10,
         weight_bits: 8,
-        layers: vec![QuantLayer { kind: LayerKind::Dense, inputs: 3, outputs: 5, threshold: 100_000, scale: 1.0, weights }],
+        layers: vec![QuantLayer {
+            kind: LayerKind::Dense,
+            inputs: 3,
+            outputs: 5,
+            threshold: 100_000,
+            scale: 1.0,
+            weights,
+        }],
     };
     onespike_compiler::map_in_order(&net, &configs()[0]).unwrap()
 }
@@ -81,7 +116,11 @@ fn pinned_program() -> Program {
 #[test]
 fn the_documented_cycle_costs_hold() {
     let prog = pinned_program();
-    let cycles = |input: &[Option<u32>]| simulate(&prog, input, &SimOptions::default()).unwrap().cycles;
+    let cycles = |input: &[Option<u32>]| {
+        simulate(&prog, input, &SimOptions::default())
+            .unwrap()
+            .cycles
+    };
     // (N + 2) + T (n_max + 6) with N = 8, T = 10, n_max = 5.
     let base = 10 + 10 * 11;
     assert_eq!(cycles(&[None, None, None]), base);
@@ -107,7 +146,11 @@ fn counters_add_up() {
     let want = reference(&net, &p, &input, false);
     assert_eq!(r.per_core.len(), p.cores as usize);
     let syn: u64 = r.per_core.iter().map(|c| c.synaptic_ops).sum();
-    assert_eq!(syn, want.counts.synaptic_events.iter().sum::<u64>(), "synaptic ops = the reference's synaptic events");
+    assert_eq!(
+        syn,
+        want.counts.synaptic_events.iter().sum::<u64>(),
+        "synaptic ops = the reference's synaptic events"
+    );
     assert_eq!(r.counts.synaptic_accumulates, syn);
     let spikes: u64 = r.per_core.iter().map(|c| c.spikes).sum();
     assert_eq!(spikes, want.counts.spikes.iter().sum::<u64>());
@@ -117,9 +160,17 @@ fn counters_add_up() {
     assert_eq!(r.counts.membrane_updates, integrations);
     for c in &r.per_core {
         let k = &c.counts;
-        assert_eq!(k.cycles_busy + k.cycles_stalled + k.cycles_idle, r.cycles, "core {}", c.core);
+        assert_eq!(
+            k.cycles_busy + k.cycles_stalled + k.cycles_idle,
+            r.cycles,
+            "core {}",
+            c.core
+        );
         assert_eq!(k.cycles_busy, c.busy_cycles);
-        assert!(c.busy_cycles >= 8 + r.steps_run as u64, "clear plus one cycle per sweep at least");
+        assert!(
+            c.busy_cycles >= 8 + r.steps_run as u64,
+            "clear plus one cycle per sweep at least"
+        );
         assert_eq!(k.pointer_reads, c.events_received);
     }
 }
@@ -129,16 +180,46 @@ fn bad_input_is_refused_with_the_limit() {
     let prog = pinned_program();
     let o = SimOptions::default();
     let e = simulate(&prog, &[None, None], &o).unwrap_err();
-    assert!(matches!(e, SimError::Input(InputError::Size { got: 2, expected: 3 })), "{e}");
+    assert!(
+        matches!(
+            e,
+            SimError::Input(InputError::Size {
+                got: 2,
+                expected: 3
+            })
+        ),
+        "{e}"
+    );
     let e = simulate(&prog, &[Some(64), None, None], &o).unwrap_err();
-    assert!(e.to_string().contains("channel 0") && e.to_string().contains("64"), "{e}");
-    let e = simulate(&prog, &[None, None, None], &SimOptions { max_cycles: 119, ..o }).unwrap_err();
+    assert!(
+        e.to_string().contains("channel 0") && e.to_string().contains("64"),
+        "{e}"
+    );
+    let e = simulate(
+        &prog,
+        &[None, None, None],
+        &SimOptions {
+            max_cycles: 119,
+            ..o
+        },
+    )
+    .unwrap_err();
     assert!(matches!(e, SimError::Timeout { cycles: 119 }), "{e}");
     // Exactly enough cycles is enough.
-    assert!(simulate(&prog, &[None, None, None], &SimOptions { max_cycles: 120, ..o }).is_ok());
+    assert!(simulate(
+        &prog,
+        &[None, None, None],
+        &SimOptions {
+            max_cycles: 120,
+            ..o
+        }
+    )
+    .is_ok());
     let mut bad = prog.clone();
     bad.cores[0].threshold = 0;
-    let e = simulate(&bad, &[None, None, None], &o).unwrap_err().to_string();
+    let e = simulate(&bad, &[None, None, None], &o)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("cores[0].threshold"), "{e}");
 }
 

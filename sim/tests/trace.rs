@@ -14,8 +14,19 @@ use onespike_sim::{simulate_traced, SimOptions};
 use std::collections::HashMap;
 
 const PINS: [&str; 13] = [
-    "start", "running", "done", "cycles", "step", "in_valid", "in_source", "in_step", "in_ready", "in_end", "out_valid",
-    "out_source", "out_step",
+    "start",
+    "running",
+    "done",
+    "cycles",
+    "step",
+    "in_valid",
+    "in_source",
+    "in_step",
+    "in_ready",
+    "in_end",
+    "out_valid",
+    "out_source",
+    "out_step",
 ];
 
 /// Pin values of each cycle from the `start` cycle to the first `done`
@@ -82,7 +93,9 @@ fn vcd_pins(text: &[u8], cycles: usize) -> Vec<[u64; 13]> {
     let mut index = HashMap::new();
     let p = tiny_params();
     for (k, name) in PINS.iter().enumerate() {
-        let var = header.find_var(&["top", name]).unwrap_or_else(|| panic!("no signal top.{name}"));
+        let var = header
+            .find_var(&["top", name])
+            .unwrap_or_else(|| panic!("no signal top.{name}"));
         let width = match *name {
             "cycles" => 32,
             "step" | "in_step" | "out_step" => p.step_bits,
@@ -93,14 +106,20 @@ fn vcd_pins(text: &[u8], cycles: usize) -> Vec<[u64; 13]> {
         index.insert(var.code, k);
     }
     for name in ["clock", "reset", "out_ready"] {
-        assert!(header.find_var(&["top", name]).is_some(), "no signal top.{name}");
+        assert!(
+            header.find_var(&["top", name]).is_some(),
+            "no signal top.{name}"
+        );
     }
     assert!(header.find_var(&["top", "sim", "core0", "busy"]).is_some());
     let period = (1e6 / p.clock_mhz) as u64;
     let mut rows = Vec::new();
     let mut cur = [0u64; 13];
     let mut now = 0;
-    let to_u64 = |v: &[vcd::Value]| v.iter().fold(0u64, |a, b| (a << 1) | (*b == vcd::Value::V1) as u64);
+    let to_u64 = |v: &[vcd::Value]| {
+        v.iter()
+            .fold(0u64, |a, b| (a << 1) | (*b == vcd::Value::V1) as u64)
+    };
     for cmd in parser {
         match cmd.unwrap() {
             vcd::Command::Timestamp(t) => {
@@ -138,8 +157,16 @@ fn the_trace_shows_the_rtl_pins_cycle_by_cycle() {
     let mut compared = 0;
     for (k, input) in inputs.iter().enumerate() {
         for (early_exit, all_spikes) in [(false, true), (true, false)] {
-            let opts = SimOptions { early_exit, all_spikes, max_cycles: 1_000_000 };
-            let run = RunConfig { early_exit, all_spikes, max_cycles: 1_000_000 };
+            let opts = SimOptions {
+                early_exit,
+                all_spikes,
+                max_cycles: 1_000_000,
+            };
+            let run = RunConfig {
+                early_exit,
+                all_spikes,
+                max_cycles: 1_000_000,
+            };
             let (sim, trace) = simulate_traced(&prog, input, &opts).unwrap();
             let mut text = Vec::new();
             trace.write_vcd(&mut text).unwrap();
@@ -148,11 +175,18 @@ fn the_trace_shows_the_rtl_pins_cycle_by_cycle() {
             assert_eq!(want.len() as u64, sim.cycles + 2);
             let got = vcd_pins(&text, want.len());
             for (c, (g, w)) in got.iter().zip(&want).enumerate() {
-                let diff: Vec<_> = PINS.iter().zip(g.iter().zip(w)).filter(|(_, (a, b))| a != b).collect();
+                let diff: Vec<_> = PINS
+                    .iter()
+                    .zip(g.iter().zip(w))
+                    .filter(|(_, (a, b))| a != b)
+                    .collect();
                 assert!(diff.is_empty(), "input {k}, early exit {early_exit}: cycle {c} (after start) differs (pin, (trace, rtl)): {diff:?}");
             }
             assert!(got.iter().any(|r| r[10] == 1), "no output spike traced");
-            assert!(got.iter().filter(|r| r[8] == 1).count() > 3, "too few input events traced");
+            assert!(
+                got.iter().filter(|r| r[8] == 1).count() > 3,
+                "too few input events traced"
+            );
             compared += got.len();
         }
     }

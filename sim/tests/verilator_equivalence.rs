@@ -17,7 +17,11 @@ use onespike_verilator::VerilatorModel;
 /// Runs `inputs` on Verilator and the simulator; panics on any difference.
 /// Returns the total stall cycles (to check coverage).
 fn check(prog: &Program, inputs: &[Vec<Option<u32>>], opts: SimOptions, what: &str) -> u64 {
-    let run = RunConfig { early_exit: opts.early_exit, all_spikes: opts.all_spikes, max_cycles: opts.max_cycles };
+    let run = RunConfig {
+        early_exit: opts.early_exit,
+        all_spikes: opts.all_spikes,
+        max_cycles: opts.max_cycles,
+    };
     let mut d = Driver::new(VerilatorModel::new(&prog.params).unwrap(), &prog.params);
     d.load(prog, &run).unwrap();
     let mut sim = Simulator::new(prog).unwrap();
@@ -52,9 +56,24 @@ fn random_programs_match_verilator() {
         for seed in seeds {
             let prog = random_program(seed, &p, 1 + seed as u32 % steps);
             let mut ins = random_inputs(seed, prog.input_size as usize, 2, 0.9, 3);
-            ins.extend(random_inputs(seed + 7, prog.input_size as usize, 2, 0.4, p.max_time_steps()));
-            let opts = SimOptions { early_exit: seed % 3 == 0, all_spikes: seed % 4 != 1, max_cycles: 5_000_000 };
-            stalls += check(&prog, &ins, opts, &format!("random program {seed} ({})", p.name));
+            ins.extend(random_inputs(
+                seed + 7,
+                prog.input_size as usize,
+                2,
+                0.4,
+                p.max_time_steps(),
+            ));
+            let opts = SimOptions {
+                early_exit: seed % 3 == 0,
+                all_spikes: seed % 4 != 1,
+                max_cycles: 5_000_000,
+            };
+            stalls += check(
+                &prog,
+                &ins,
+                opts,
+                &format!("random program {seed} ({})", p.name),
+            );
             n += 1;
         }
     }
@@ -78,12 +97,26 @@ fn random_networks_match_verilator_and_the_reference() {
         let net = random_network(seed, &spec);
         let prog = map(&net, &p, seed);
         let ins = random_inputs(seed, spec.sizes[0] as usize, 3, 0.6, spec.input_steps);
-        let opts = SimOptions { early_exit: seed % 2 == 1, all_spikes: true, max_cycles: 5_000_000 };
-        check(&prog, &ins, opts, &format!("network seed {seed} ({})", p.name));
+        let opts = SimOptions {
+            early_exit: seed % 2 == 1,
+            all_spikes: true,
+            max_cycles: 5_000_000,
+        };
+        check(
+            &prog,
+            &ins,
+            opts,
+            &format!("network seed {seed} ({})", p.name),
+        );
         let mut sim = Simulator::new(&prog).unwrap();
         for input in &ins {
             let got = sim.run(input, &opts).unwrap();
-            assert_matches_reference(&got, &reference(&net, &p, input, opts.early_exit), &opts, &format!("seed {seed}"));
+            assert_matches_reference(
+                &got,
+                &reference(&net, &p, input, opts.early_exit),
+                &opts,
+                &format!("seed {seed}"),
+            );
         }
     }
 }
@@ -98,7 +131,21 @@ fn the_default_preset_matches_verilator_when_built() {
     for seed in 0..4u64 {
         let prog = random_program(seed, &p, 40);
         let mut ins = random_inputs(seed, prog.input_size as usize, 1, 0.9, 3);
-        ins.extend(random_inputs(seed + 1, prog.input_size as usize, 1, 0.3, 50));
-        check(&prog, &ins, SimOptions { max_cycles: 5_000_000, ..SimOptions::default() }, &format!("default program {seed}"));
+        ins.extend(random_inputs(
+            seed + 1,
+            prog.input_size as usize,
+            1,
+            0.3,
+            50,
+        ));
+        check(
+            &prog,
+            &ins,
+            SimOptions {
+                max_cycles: 5_000_000,
+                ..SimOptions::default()
+            },
+            &format!("default program {seed}"),
+        );
     }
 }

@@ -42,9 +42,16 @@ pub enum RunError {
     /// The backend is not available on this machine (Verilator missing at
     /// build time).
     #[error("{backend} is not available: {reason}")]
-    Unavailable { backend: &'static str, reason: String },
+    Unavailable {
+        backend: &'static str,
+        reason: String,
+    },
     #[error("{backend} failed on input {input}: {message}")]
-    Failed { backend: &'static str, input: usize, message: String },
+    Failed {
+        backend: &'static str,
+        input: usize,
+        message: String,
+    },
 }
 
 /// Runs every input of `case` on `backend`.
@@ -55,30 +62,51 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
             .iter()
             .enumerate()
             .map(|(k, inp)| {
-                case.reference(inp).map(|r| expected_of(&r)).map_err(|e| RunError::Failed {
-                    backend: backend.name(),
-                    input: k,
-                    message: e.to_string(),
-                })
+                case.reference(inp)
+                    .map(|r| expected_of(&r))
+                    .map_err(|e| RunError::Failed {
+                        backend: backend.name(),
+                        input: k,
+                        message: e.to_string(),
+                    })
             })
             .collect(),
         Backend::Sim => {
-            let fail = |input: usize, e: onespike_sim::SimError| RunError::Failed { backend: backend.name(), input, message: e.to_string() };
+            let fail = |input: usize, e: onespike_sim::SimError| RunError::Failed {
+                backend: backend.name(),
+                input,
+                message: e.to_string(),
+            };
             let mut sim = onespike_sim::Simulator::new(&case.program).map_err(|e| fail(0, e))?;
-            let opts = onespike_sim::SimOptions { early_exit: case.early_exit, all_spikes: true, max_cycles: MAX_CYCLES };
+            let opts = onespike_sim::SimOptions {
+                early_exit: case.early_exit,
+                all_spikes: true,
+                max_cycles: MAX_CYCLES,
+            };
             case.inputs
                 .iter()
                 .enumerate()
-                .map(|(k, inp)| sim.run(inp, &opts).map(|r| expected_of_sim(&r)).map_err(|e| fail(k, e)))
+                .map(|(k, inp)| {
+                    sim.run(inp, &opts)
+                        .map(|r| expected_of_sim(&r))
+                        .map_err(|e| fail(k, e))
+                })
                 .collect()
         }
         Backend::RustHdl => onespike_hw::with_config!(&case.params, T => {
             run_rtl(backend, HdlModel::<T>::new(&case.params), case)
         })
-        .map_err(|e| RunError::Unavailable { backend: backend.name(), reason: e.to_string() })?,
+        .map_err(|e| RunError::Unavailable {
+            backend: backend.name(),
+            reason: e.to_string(),
+        })?,
         Backend::Verilator => {
-            let model = onespike_verilator::VerilatorModel::new(&case.params)
-                .map_err(|e| RunError::Unavailable { backend: backend.name(), reason: e.to_string() })?;
+            let model = onespike_verilator::VerilatorModel::new(&case.params).map_err(|e| {
+                RunError::Unavailable {
+                    backend: backend.name(),
+                    reason: e.to_string(),
+                }
+            })?;
             run_rtl(backend, model, case)
         }
     }
@@ -87,14 +115,26 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
 /// Loads the case's program once and runs each input through the host
 /// driver (all spikes on the output stream, so every layer is observed).
 fn run_rtl<P: Pins>(backend: Backend, pins: P, case: &Case) -> Result<Vec<Expected>, RunError> {
-    let fail = |input: usize, e: onespike_hw::HwError| RunError::Failed { backend: backend.name(), input, message: e.to_string() };
-    let cfg = RunConfig { early_exit: case.early_exit, all_spikes: true, max_cycles: MAX_CYCLES };
+    let fail = |input: usize, e: onespike_hw::HwError| RunError::Failed {
+        backend: backend.name(),
+        input,
+        message: e.to_string(),
+    };
+    let cfg = RunConfig {
+        early_exit: case.early_exit,
+        all_spikes: true,
+        max_cycles: MAX_CYCLES,
+    };
     let mut d = Driver::new(pins, &case.params);
     d.load(&case.program, &cfg).map_err(|e| fail(0, e))?;
     case.inputs
         .iter()
         .enumerate()
-        .map(|(k, inp)| d.infer(&case.program, inp, &cfg).map(|r| expected_of_rtl(&r)).map_err(|e| fail(k, e)))
+        .map(|(k, inp)| {
+            d.infer(&case.program, inp, &cfg)
+                .map(|r| expected_of_rtl(&r))
+                .map_err(|e| fail(k, e))
+        })
         .collect()
 }
 
@@ -134,9 +174,17 @@ pub struct Mismatch {
 
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: input {}: {}", self.backend, self.input, self.difference)?;
+        write!(
+            f,
+            "{}: input {}: {}",
+            self.backend, self.input, self.difference
+        )?;
         match &self.reproducer {
-            Some(p) => write!(f, "\n  reproducer: {} (copy it into tests/cases/ to keep it)", p.display()),
+            Some(p) => write!(
+                f,
+                "\n  reproducer: {} (copy it into tests/cases/ to keep it)",
+                p.display()
+            ),
             None => Ok(()),
         }
     }
@@ -158,10 +206,21 @@ pub fn compare(
         if let Some(difference) = first_difference(w, g) {
             let mut repro = case.only_input(k);
             repro.expected[0] = w.clone();
-            repro.description = format!("reproducer: {} disagreed on input {k} of {name}: {difference}", backend.name());
+            repro.description = format!(
+                "reproducer: {} disagreed on input {k} of {name}: {difference}",
+                backend.name()
+            );
             let path = repro_dir.join(format!("{}-input{k}.json", sanitize(name)));
-            let written = std::fs::create_dir_all(repro_dir).ok().and_then(|_| repro.save(&path).ok()).map(|_| path);
-            return Err(Mismatch { backend: backend.name(), input: k, difference, reproducer: written });
+            let written = std::fs::create_dir_all(repro_dir)
+                .ok()
+                .and_then(|_| repro.save(&path).ok())
+                .map(|_| path);
+            return Err(Mismatch {
+                backend: backend.name(),
+                input: k,
+                difference,
+                reproducer: written,
+            });
         }
     }
     if want.len() != got.len() {
@@ -176,7 +235,15 @@ pub fn compare(
 }
 
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Where reproducers go: `$CARGO_TARGET_DIR/regression-failures`, else

@@ -56,7 +56,9 @@ impl Case {
         network: QuantNetwork,
         inputs: Vec<Vec<Option<u32>>>,
     ) -> Result<Case, MapError> {
-        params.validate(description).map_err(|e| IrError::field(description, "params", e.to_string()))?;
+        params
+            .validate(description)
+            .map_err(|e| IrError::field(description, "params", e.to_string()))?;
         let (program, _) = map_balanced(&network, &params, None)?;
         let mut c = Case {
             format: CASE_FORMAT.into(),
@@ -94,7 +96,10 @@ impl Case {
         }
     }
 
-    pub fn reference(&self, input: &[Option<u32>]) -> Result<Inference, onespike_compiler::reference::RefError> {
+    pub fn reference(
+        &self,
+        input: &[Option<u32>],
+    ) -> Result<Inference, onespike_compiler::reference::RefError> {
         ReferenceModel::new(&self.network).run(input, self.options())
     }
 
@@ -105,27 +110,48 @@ impl Case {
             return Err(IrError::field(
                 &origin,
                 "format/version",
-                format!("is {} v{}, expected {CASE_FORMAT} v{CASE_VERSION}", c.format, c.version),
+                format!(
+                    "is {} v{}, expected {CASE_FORMAT} v{CASE_VERSION}",
+                    c.format, c.version
+                ),
             ));
         }
         c.network.validate(&origin)?;
-        c.params.validate(&origin).map_err(|e| IrError::field(&origin, "params", e.to_string()))?;
+        c.params
+            .validate(&origin)
+            .map_err(|e| IrError::field(&origin, "params", e.to_string()))?;
         c.program.validate(&origin)?;
         if !c.program.params.same_hardware(&c.params) {
-            return Err(IrError::field(&origin, "program.params", "differ from the case's params"));
+            return Err(IrError::field(
+                &origin,
+                "program.params",
+                "differ from the case's params",
+            ));
         }
         let sizes_agree = c.program.input_size == c.network.input_size
             && c.program.time_steps == c.network.time_steps
             && c.program.neurons.len() == c.network.layers.len()
-            && c.program.neurons.iter().zip(&c.network.layers).all(|(n, l)| n.len() == l.outputs as usize);
+            && c.program
+                .neurons
+                .iter()
+                .zip(&c.network.layers)
+                .all(|(n, l)| n.len() == l.outputs as usize);
         if !sizes_agree {
-            return Err(IrError::field(&origin, "program", "does not have the network's shape"));
+            return Err(IrError::field(
+                &origin,
+                "program",
+                "does not have the network's shape",
+            ));
         }
         if c.inputs.len() != c.expected.len() {
             return Err(IrError::field(
                 &origin,
                 "expected",
-                format!("has {} entries for {} inputs", c.expected.len(), c.inputs.len()),
+                format!(
+                    "has {} entries for {} inputs",
+                    c.expected.len(),
+                    c.inputs.len()
+                ),
             ));
         }
         Ok(c)
@@ -152,7 +178,11 @@ pub fn expected_of(r: &Inference) -> Expected {
 pub fn first_difference(want: &Expected, got: &Expected) -> Option<String> {
     for (l, (wl, gl)) in want.spikes.iter().zip(&got.spikes).enumerate() {
         if wl.len() != gl.len() {
-            return Some(format!("layer {l}: {} neurons expected, {} reported", wl.len(), gl.len()));
+            return Some(format!(
+                "layer {l}: {} neurons expected, {} reported",
+                wl.len(),
+                gl.len()
+            ));
         }
         // First in time, then by index: the spike a waveform viewer shows first.
         let mut diffs: Vec<(u32, usize)> = wl
@@ -171,16 +201,26 @@ pub fn first_difference(want: &Expected, got: &Expected) -> Option<String> {
         }
     }
     if want.spikes.len() != got.spikes.len() {
-        return Some(format!("{} layers expected, {} reported", want.spikes.len(), got.spikes.len()));
+        return Some(format!(
+            "{} layers expected, {} reported",
+            want.spikes.len(),
+            got.spikes.len()
+        ));
     }
     if want.final_v != got.final_v {
-        return Some(format!("final V: expected {:?}, got {:?}", want.final_v, got.final_v));
+        return Some(format!(
+            "final V: expected {:?}, got {:?}",
+            want.final_v, got.final_v
+        ));
     }
     if want.class != got.class {
         return Some(format!("class: expected {}, got {}", want.class, got.class));
     }
     if want.steps_run != got.steps_run {
-        return Some(format!("steps run: expected {}, got {}", want.steps_run, got.steps_run));
+        return Some(format!(
+            "steps run: expected {}, got {}",
+            want.steps_run, got.steps_run
+        ));
     }
     if let (Some(w), Some(g)) = (want.cycles, got.cycles) {
         if w != g {

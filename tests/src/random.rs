@@ -27,9 +27,17 @@ pub fn random_case(seed: u64) -> Case {
         }
         .expect("built-in preset");
         let net = random_network(&mut rng, &params);
-        let inputs = (0..INPUTS_PER_CASE).map(|k| random_input(&mut rng, &net, k)).collect();
+        let inputs = (0..INPUTS_PER_CASE)
+            .map(|k| random_input(&mut rng, &net, k))
+            .collect();
         let early_exit = rng.gen_bool(0.3);
-        if let Ok(case) = Case::record(&format!("random case, seed {seed}"), params, early_exit, net, inputs) {
+        if let Ok(case) = Case::record(
+            &format!("random case, seed {seed}"),
+            params,
+            early_exit,
+            net,
+            inputs,
+        ) {
             return case;
         }
     }
@@ -42,7 +50,11 @@ fn random_network(rng: &mut ChaCha8Rng, p: &HwParams) -> QuantNetwork {
     let mut sizes = vec![input_size];
     for l in 0..layers {
         // Hidden layers may span two cores; the output layer stays small.
-        let hi = if l + 1 == layers { n.min(10) } else { (2 * n).min(48) };
+        let hi = if l + 1 == layers {
+            n.min(10)
+        } else {
+            (2 * n).min(48)
+        };
         sizes.push(rng.gen_range(1..=hi));
     }
     let density = rng.gen_range(0.08..0.9);
@@ -56,13 +68,29 @@ fn random_network(rng: &mut ChaCha8Rng, p: &HwParams) -> QuantNetwork {
             // Mostly excitatory weights, with enough inhibition to matter;
             // thresholds spread from "fires on one spike" to "rarely fires".
             let weights = (0..inputs * outputs)
-                .map(|_| if rng.gen_bool(density) { rng.gen_range(-wmax / 2..=wmax) } else { 0 })
+                .map(|_| {
+                    if rng.gen_bool(density) {
+                        rng.gen_range(-wmax / 2..=wmax)
+                    } else {
+                        0
+                    }
+                })
                 .collect();
-            let threshold = if narrow { rng.gen_range(50..=511) } else { rng.gen_range(1..=(40 * inputs as i64).max(2)) };
+            let threshold = if narrow {
+                rng.gen_range(50..=511)
+            } else {
+                rng.gen_range(1..=(40 * inputs as i64).max(2))
+            };
             (outputs, threshold, weights)
         })
         .collect();
-    QuantNetwork::dense(input_size, InputEncoding::new(time_steps.min(8)), time_steps, p.weight_bits, layers)
+    QuantNetwork::dense(
+        input_size,
+        InputEncoding::new(time_steps.min(8)),
+        time_steps,
+        p.weight_bits,
+        layers,
+    )
 }
 
 /// Input `k` of a case: the first is worst-case fan-in (every channel at
@@ -73,7 +101,11 @@ fn random_input(rng: &mut ChaCha8Rng, net: &QuantNetwork, k: usize) -> Vec<Optio
     let t = net.time_steps;
     match k % 3 {
         0 if rng.gen_bool(0.5) => vec![Some(0); n],
-        0 | 1 => (0..n).map(|_| rng.gen_bool(0.7).then(|| rng.gen_range(0..t.min(8)))).collect(),
-        _ => (0..n).map(|_| rng.gen_bool(0.3).then(|| rng.gen_range(0..t + 4))).collect(),
+        0 | 1 => (0..n)
+            .map(|_| rng.gen_bool(0.7).then(|| rng.gen_range(0..t.min(8))))
+            .collect(),
+        _ => (0..n)
+            .map(|_| rng.gen_bool(0.3).then(|| rng.gen_range(0..t + 4)))
+            .collect(),
     }
 }

@@ -23,23 +23,51 @@ fn cases_dir() -> PathBuf {
 }
 
 fn tiny_params(current_bits: u32, membrane_bits: u32) -> HwParams {
-    let p = HwParams::preset(if current_bits == 10 { "tiny_narrow" } else { "tiny" }).unwrap();
-    assert_eq!((p.current_bits, p.membrane_bits), (current_bits, membrane_bits));
+    let p = HwParams::preset(if current_bits == 10 {
+        "tiny_narrow"
+    } else {
+        "tiny"
+    })
+    .unwrap();
+    assert_eq!(
+        (p.current_bits, p.membrane_bits),
+        (current_bits, membrane_bits)
+    );
     p
 }
 
 fn network(input_size: u32, time_steps: u32, layers: Vec<(i64, Vec<i32>, u32)>) -> QuantNetwork {
-    let layers = layers.into_iter().map(|(threshold, weights, outputs)| (outputs, threshold, weights)).collect();
-    QuantNetwork::dense(input_size, InputEncoding::new(time_steps.min(8)), time_steps, 8, layers)
+    let layers = layers
+        .into_iter()
+        .map(|(threshold, weights, outputs)| (outputs, threshold, weights))
+        .collect();
+    QuantNetwork::dense(
+        input_size,
+        InputEncoding::new(time_steps.min(8)),
+        time_steps,
+        8,
+        layers,
+    )
 }
 
 /// A random sparse network with `density` of synapses present.
-fn random_network(rng: &mut impl Rng, sizes: &[u32], density: f64, time_steps: u32) -> QuantNetwork {
+fn random_network(
+    rng: &mut impl Rng,
+    sizes: &[u32],
+    density: f64,
+    time_steps: u32,
+) -> QuantNetwork {
     let layers = sizes
         .windows(2)
         .map(|w| {
             let weights = (0..w[0] * w[1])
-                .map(|_| if rng.gen_bool(density) { rng.gen_range(-40..=90) } else { 0 })
+                .map(|_| {
+                    if rng.gen_bool(density) {
+                        rng.gen_range(-40..=90)
+                    } else {
+                        0
+                    }
+                })
                 .collect();
             (rng.gen_range(40..300), weights, w[1])
         })
@@ -47,14 +75,30 @@ fn random_network(rng: &mut impl Rng, sizes: &[u32], density: f64, time_steps: u
     network(sizes[0], time_steps, layers)
 }
 
-fn random_inputs(rng: &mut impl Rng, n: usize, count: usize, input_steps: u32) -> Vec<Vec<Option<u32>>> {
+fn random_inputs(
+    rng: &mut impl Rng,
+    n: usize,
+    count: usize,
+    input_steps: u32,
+) -> Vec<Vec<Option<u32>>> {
     (0..count)
-        .map(|_| (0..n).map(|_| rng.gen_bool(0.6).then(|| rng.gen_range(0..input_steps))).collect())
+        .map(|_| {
+            (0..n)
+                .map(|_| rng.gen_bool(0.6).then(|| rng.gen_range(0..input_steps)))
+                .collect()
+        })
         .collect()
 }
 
-fn rec(description: &str, params: HwParams, early_exit: bool, net: QuantNetwork, inputs: Vec<Vec<Option<u32>>>) -> Case {
-    Case::record(description, params, early_exit, net, inputs).expect("generated cases fit their configuration")
+fn rec(
+    description: &str,
+    params: HwParams,
+    early_exit: bool,
+    net: QuantNetwork,
+    inputs: Vec<Vec<Option<u32>>>,
+) -> Case {
+    Case::record(description, params, early_exit, net, inputs)
+        .expect("generated cases fit their configuration")
 }
 
 /// Every case: its file name and how to build it (cycles not recorded).
@@ -63,29 +107,94 @@ fn generators() -> Vec<(&'static str, Case)> {
     let mut out = Vec::new();
 
     // Step order: input at t -> hidden V moves at t+1 -> output at t+2.
-    let net = network(2, 16, vec![(4, vec![2, 1, 0, 3], 2), (5, vec![5, 0, 1, 4], 2)]);
-    let inputs = vec![vec![Some(0), Some(3)], vec![Some(2), None], vec![None, Some(0)], vec![None, None]];
-    out.push(("step_order", rec("a spike at step t first moves V at t+1, layer after layer", tiny_params(16, 24), false, net, inputs)));
+    let net = network(
+        2,
+        16,
+        vec![(4, vec![2, 1, 0, 3], 2), (5, vec![5, 0, 1, 4], 2)],
+    );
+    let inputs = vec![
+        vec![Some(0), Some(3)],
+        vec![Some(2), None],
+        vec![None, Some(0)],
+        vec![None, None],
+    ];
+    out.push((
+        "step_order",
+        rec(
+            "a spike at step t first moves V at t+1, layer after layer",
+            tiny_params(16, 24),
+            false,
+            net,
+            inputs,
+        ),
+    ));
 
     // Early exit: the run stops after the first output spike's step.
-    let net = network(2, 32, vec![(3, vec![1, 1, 3, 0, 0, 1], 3), (6, vec![2, 2, 2, 0, 0, 1, 1, 0, 0], 3)]);
+    let net = network(
+        2,
+        32,
+        vec![
+            (3, vec![1, 1, 3, 0, 0, 1], 3),
+            (6, vec![2, 2, 2, 0, 0, 1, 1, 0, 0], 3),
+        ],
+    );
     let inputs = vec![vec![Some(0), Some(1)], vec![Some(5), Some(0)]];
-    out.push(("early_exit", rec("early exit ends the inference after the step of the first output spike", tiny_params(16, 24), true, net, inputs)));
+    out.push((
+        "early_exit",
+        rec(
+            "early exit ends the inference after the step of the first output spike",
+            tiny_params(16, 24),
+            true,
+            net,
+            inputs,
+        ),
+    ));
 
     // No output spike: the largest final V decides, ties to the lowest index.
     let net = network(1, 6, vec![(1000, vec![3, 7, 7, -2], 4)]);
-    out.push(("no_output_spike", rec("no output fires: largest final V wins, ties to the lowest index", tiny_params(16, 24), false, net, vec![vec![Some(0)], vec![None]])));
+    out.push((
+        "no_output_spike",
+        rec(
+            "no output fires: largest final V wins, ties to the lowest index",
+            tiny_params(16, 24),
+            false,
+            net,
+            vec![vec![Some(0)], vec![None]],
+        ),
+    ));
 
     // Membrane saturation at a narrow width.
     let net = network(2, 40, vec![(511, vec![100, 27, -100, -90], 2)]);
-    out.push(("membrane_saturation", rec("V saturates at membrane_bits = 10 (reaches 511 by saturation; sticks at -512)", tiny_params(10, 10), false, net, vec![vec![Some(0), Some(0)], vec![Some(3), Some(0)]])));
+    out.push((
+        "membrane_saturation",
+        rec(
+            "V saturates at membrane_bits = 10 (reaches 511 by saturation; sticks at -512)",
+            tiny_params(10, 10),
+            false,
+            net,
+            vec![vec![Some(0), Some(0)], vec![Some(3), Some(0)]],
+        ),
+    ));
 
     // Random sparse networks, fixed seed.
     for (k, sizes) in [[12u32, 10, 4], [20, 16, 6]].iter().enumerate() {
         let net = random_network(&mut rng, sizes, 0.35, 48);
         let inputs = random_inputs(&mut rng, sizes[0] as usize, 8, 8);
-        let name = if k == 0 { "random_sparse_12_10_4" } else { "random_sparse_20_16_6" };
-        out.push((name, rec("random sparse network and inputs (seeded)", tiny_params(16, 24), k == 1, net, inputs)));
+        let name = if k == 0 {
+            "random_sparse_12_10_4"
+        } else {
+            "random_sparse_20_16_6"
+        };
+        out.push((
+            name,
+            rec(
+                "random sparse network and inputs (seeded)",
+                tiny_params(16, 24),
+                k == 1,
+                net,
+                inputs,
+            ),
+        ));
     }
     out
 }
@@ -112,8 +221,12 @@ fn generated_cases_match_their_files() {
             case.save(&path).unwrap();
             continue;
         }
-        let on_disk = Case::load(&path).unwrap_or_else(|e| panic!("{e}\n(run with ONESPIKE_BLESS=1 to write the case files)"));
-        assert!(on_disk.expected.iter().all(|e| e.cycles.is_some()), "{name}: cycle counts not recorded");
+        let on_disk = Case::load(&path)
+            .unwrap_or_else(|e| panic!("{e}\n(run with ONESPIKE_BLESS=1 to write the case files)"));
+        assert!(
+            on_disk.expected.iter().all(|e| e.cycles.is_some()),
+            "{name}: cycle counts not recorded"
+        );
         assert_eq!(without_cycles(on_disk), case, "{name}: the generator and the file disagree; rerun with ONESPIKE_BLESS=1 and review the diff");
     }
 }
@@ -129,7 +242,11 @@ fn case_files() -> Vec<(String, Case)> {
         v.push((name, Case::load(&path).unwrap_or_else(|e| panic!("{e}"))));
     }
     v.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(v.len() >= 6, "expected the shipped case files, found {}", v.len());
+    assert!(
+        v.len() >= 6,
+        "expected the shipped case files, found {}",
+        v.len()
+    );
     v
 }
 
@@ -137,7 +254,10 @@ fn case_files() -> Vec<(String, Case)> {
 /// models were built unless ONESPIKE_NO_VERILATOR was set on purpose).
 fn verilator_required() -> bool {
     std::env::var_os("ONESPIKE_NO_VERILATOR").is_none()
-        && std::process::Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success())
+        && std::process::Command::new("verilator")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 /// Runs `case` on `backend` and compares with `want`; Verilator missing is
@@ -151,7 +271,11 @@ fn check(backend: Backend, name: &str, case: &Case, want: &[Expected]) -> Option
             }
             Some(got)
         }
-        Err(RunError::Unavailable { .. }) if backend == Backend::Verilator && !verilator_required() => None,
+        Err(RunError::Unavailable { .. })
+            if backend == Backend::Verilator && !verilator_required() =>
+        {
+            None
+        }
         Err(e) => panic!("{name}: {e}"),
     }
 }
@@ -215,12 +339,17 @@ fn random_cases_agree_on_every_backend() {
         for (e, input) in case.expected.iter().zip(&case.inputs) {
             spikes += e.spikes.iter().flatten().filter(|s| s.is_some()).count();
             cut_short += (e.steps_run < case.network.time_steps) as usize;
-            deep_fired += (e.spikes.len() >= 2 && e.spikes.last().unwrap().iter().any(|s| s.is_some())) as usize;
+            deep_fired += (e.spikes.len() >= 2
+                && e.spikes.last().unwrap().iter().any(|s| s.is_some()))
+                as usize;
             fan_in += input.iter().all(|s| *s == Some(0)) as usize;
         }
         // Back-pressure: runs in which the bus waited on a full event FIFO.
         let mut sim = onespike_sim::Simulator::new(&case.program).unwrap();
-        let opts = onespike_sim::SimOptions { early_exit: case.early_exit, ..Default::default() };
+        let opts = onespike_sim::SimOptions {
+            early_exit: case.early_exit,
+            ..Default::default()
+        };
         for input in &case.inputs {
             stalled += (sim.run(input, &opts).unwrap().router.stall_cycles > 0) as usize;
         }
@@ -231,9 +360,15 @@ fn random_cases_agree_on_every_backend() {
          {stalled} with full-FIFO stalls"
     );
     let runs = RANDOM_CASES as usize * onespike_tests::random::INPUTS_PER_CASE;
-    assert!(spikes > 5 * runs, "too few spikes ({spikes}) for {runs} runs");
     assert!(
-        cut_short > runs / 20 && deep_fired > runs / 10 && fan_in > runs / 20 && stalled > runs / 20,
+        spikes > 5 * runs,
+        "too few spikes ({spikes}) for {runs} runs"
+    );
+    assert!(
+        cut_short > runs / 20
+            && deep_fired > runs / 10
+            && fan_in > runs / 20
+            && stalled > runs / 20,
         "random cases miss corners"
     );
 }
@@ -259,7 +394,12 @@ fn a_mismatch_names_the_backend_and_writes_a_reproducer() {
     let dir = std::env::temp_dir().join(format!("onespike-repro-{}", std::process::id()));
     let m = compare(Backend::RustHdl, &case, name, &want, &got, &dir).unwrap_err();
     let msg = m.to_string();
-    assert!(msg.contains("rust-hdl RTL") && msg.contains("input 2") && msg.contains("cycles: expected 8, got 7"), "{msg}");
+    assert!(
+        msg.contains("rust-hdl RTL")
+            && msg.contains("input 2")
+            && msg.contains("cycles: expected 8, got 7"),
+        "{msg}"
+    );
     let repro = Case::load(m.reproducer.as_ref().unwrap()).unwrap();
     assert_eq!(repro.inputs, vec![case.inputs[2].clone()]);
     assert_eq!(repro.expected[0].cycles, Some(8));

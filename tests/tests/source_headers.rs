@@ -30,8 +30,17 @@ fn every_rust_file_opens_with_a_module_comment() {
     assert!(files.len() > 10);
     let missing: Vec<String> = files
         .iter()
-        .filter(|f| !std::fs::read_to_string(f).unwrap().trim_start().starts_with("//!"))
+        .filter(|f| {
+            !std::fs::read_to_string(f)
+                .unwrap()
+                .trim_start()
+                .starts_with("//!")
+        })
         .map(|f| f.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! comment:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! comment:\n{}",
+        missing.join("\n")
+    );
 }

@@ -44,10 +44,20 @@ mod ffi {
         };
     }
     model!(os_tiny_new, os_tiny_eval, os_tiny_tick, os_tiny_free);
-    model!(os_tiny_narrow_new, os_tiny_narrow_eval, os_tiny_narrow_tick, os_tiny_narrow_free);
+    model!(
+        os_tiny_narrow_new,
+        os_tiny_narrow_eval,
+        os_tiny_narrow_tick,
+        os_tiny_narrow_free
+    );
     model!(os_small_new, os_small_eval, os_small_tick, os_small_free);
     #[cfg(has_verilator_default)]
-    model!(os_default_new, os_default_eval, os_default_tick, os_default_free);
+    model!(
+        os_default_new,
+        os_default_eval,
+        os_default_tick,
+        os_default_free
+    );
 }
 
 #[cfg(has_verilator)]
@@ -72,7 +82,9 @@ impl VerilatorFpgaTiny {
         #[cfg(has_verilator)]
         {
             // SAFETY: the shim returns a fresh heap object owned by this value.
-            Ok(VerilatorFpgaTiny { handle: unsafe { ffi_fpga::os_fpga_tiny_new() } })
+            Ok(VerilatorFpgaTiny {
+                handle: unsafe { ffi_fpga::os_fpga_tiny_new() },
+            })
         }
         #[cfg(not(has_verilator))]
         Err(VerilatorError::NotBuilt)
@@ -80,7 +92,10 @@ impl VerilatorFpgaTiny {
 }
 
 impl onespike_hw::fpga_top::SerialPort for VerilatorFpgaTiny {
-    fn cycle(&mut self, pins: &onespike_hw::fpga_top::SerialIn) -> onespike_hw::fpga_top::SerialOut {
+    fn cycle(
+        &mut self,
+        pins: &onespike_hw::fpga_top::SerialIn,
+    ) -> onespike_hw::fpga_top::SerialOut {
         #[allow(unused_mut)]
         let mut out = onespike_hw::fpga_top::SerialOut::default();
         // SAFETY: live handle; #[repr(C)] structs in the shim's field order.
@@ -129,22 +144,43 @@ impl VerilatorModel {
         #[cfg(has_verilator)]
         {
             let fns: Option<(NewFn, EvalFn, TickFn, FreeFn)> = match name {
-                "tiny" => Some((ffi::os_tiny_new, ffi::os_tiny_eval, ffi::os_tiny_tick, ffi::os_tiny_free)),
+                "tiny" => Some((
+                    ffi::os_tiny_new,
+                    ffi::os_tiny_eval,
+                    ffi::os_tiny_tick,
+                    ffi::os_tiny_free,
+                )),
                 "tiny_narrow" => Some((
                     ffi::os_tiny_narrow_new,
                     ffi::os_tiny_narrow_eval,
                     ffi::os_tiny_narrow_tick,
                     ffi::os_tiny_narrow_free,
                 )),
-                "small" => Some((ffi::os_small_new, ffi::os_small_eval, ffi::os_small_tick, ffi::os_small_free)),
+                "small" => Some((
+                    ffi::os_small_new,
+                    ffi::os_small_eval,
+                    ffi::os_small_tick,
+                    ffi::os_small_free,
+                )),
                 #[cfg(has_verilator_default)]
-                "default" => Some((ffi::os_default_new, ffi::os_default_eval, ffi::os_default_tick, ffi::os_default_free)),
+                "default" => Some((
+                    ffi::os_default_new,
+                    ffi::os_default_eval,
+                    ffi::os_default_tick,
+                    ffi::os_default_free,
+                )),
                 _ => None,
             };
-            let (new, eval, tick, free) = fns.ok_or_else(|| VerilatorError::NoModel(name.into()))?;
+            let (new, eval, tick, free) =
+                fns.ok_or_else(|| VerilatorError::NoModel(name.into()))?;
             // SAFETY: the shim returns a fresh heap object owned by this value.
             let handle = unsafe { new() };
-            Ok(VerilatorModel { handle, eval, tick, free })
+            Ok(VerilatorModel {
+                handle,
+                eval,
+                tick,
+                free,
+            })
         }
         #[cfg(not(has_verilator))]
         {

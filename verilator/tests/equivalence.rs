@@ -18,7 +18,10 @@ fn skip() -> bool {
     if available() {
         return false;
     }
-    let installed = std::process::Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success());
+    let installed = std::process::Command::new("verilator")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(
         !installed || std::env::var_os("ONESPIKE_NO_VERILATOR").is_some(),
         "verilator is installed but onespike-verilator was built without models"
@@ -30,13 +33,22 @@ fn skip() -> bool {
 fn check(p: &HwParams, sizes: &[u32], density: f64, seed: u64, n_inputs: usize, early_exit: bool) {
     let net = random_network(seed, sizes, density, 24);
     let inputs = random_inputs(seed, sizes[0] as usize, n_inputs, 8);
-    let (vc, vb) = check_equivalence(VerilatorModel::new(p).unwrap(), p, &net, &inputs, early_exit);
+    let (vc, vb) = check_equivalence(
+        VerilatorModel::new(p).unwrap(),
+        p,
+        &net,
+        &inputs,
+        early_exit,
+    );
     let (hc, _) = onespike_hw::with_config!(p, T => {
         check_equivalence(HdlModel::<T>::new(p), p, &net, &inputs, early_exit)
     })
     .unwrap();
     assert_eq!(vc, hc, "Verilator and rust-hdl cycle counts differ");
-    println!("{} {sizes:?} seed {seed}: {vc} cycles, synaptic lower bound {vb}", p.name);
+    println!(
+        "{} {sizes:?} seed {seed}: {vc} cycles, synaptic lower bound {vb}",
+        p.name
+    );
 }
 
 #[test]
@@ -67,7 +79,10 @@ fn the_serial_fpga_top_runs_a_program_in_verilator() {
     if skip() {
         return;
     }
-    common::serial_smoke(onespike_verilator::VerilatorFpgaTiny::new().unwrap(), &tiny_params());
+    common::serial_smoke(
+        onespike_verilator::VerilatorFpgaTiny::new().unwrap(),
+        &tiny_params(),
+    );
 }
 
 #[test]

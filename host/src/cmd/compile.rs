@@ -51,7 +51,11 @@ pub struct Args {
 const RESOLUTION_SAMPLES: usize = 2000;
 
 /// `net` retimed to `time_steps`, checked against the step counter.
-pub fn retime_for(net: &FloatNetwork, params: &HwParams, time_steps: u32) -> anyhow::Result<FloatNetwork> {
+pub fn retime_for(
+    net: &FloatNetwork,
+    params: &HwParams,
+    time_steps: u32,
+) -> anyhow::Result<FloatNetwork> {
     if time_steps > params.max_time_steps() {
         anyhow::bail!(
             "--time-steps {time_steps} is more than the step counter holds: step_bits = {} allows {} steps (raise step_bits or ask for fewer steps)",
@@ -64,7 +68,11 @@ pub fn retime_for(net: &FloatNetwork, params: &HwParams, time_steps: u32) -> any
 
 /// Chooses the steps per inference (see `--choose-time-steps`) on the last
 /// images of `train` and returns the retimed network.
-pub fn choose_time_steps(net: &FloatNetwork, params: &HwParams, train: &onespike_host::data::Split) -> anyhow::Result<FloatNetwork> {
+pub fn choose_time_steps(
+    net: &FloatNetwork,
+    params: &HwParams,
+    train: &onespike_host::data::Split,
+) -> anyhow::Result<FloatNetwork> {
     let n = RESOLUTION_SAMPLES.min(train.len());
     let held_out = train.last(n);
     let t0 = net.time_steps;
@@ -80,19 +88,29 @@ pub fn choose_time_steps(net: &FloatNetwork, params: &HwParams, train: &onespike
             params.max_time_steps()
         );
     }
-    let opt = RunOptions { widths: Widths::from(params), early_exit: false };
+    let opt = RunOptions {
+        widths: Widths::from(params),
+        early_exit: false,
+    };
     let mut results = Vec::new();
     println!("choosing steps per inference on {n} held-out training images:");
     for &t in &candidates {
         let retimed = retime_for(net, params, t)?;
         let (q, _) = quantize(&retimed, params.weight_bits).context("quantizing")?;
         let e = onespike_host::eval::reference_eval(&q, &held_out, opt)?;
-        println!("  {t:>5} steps: accuracy {:.2}%, {:.1} steps run/image", 100.0 * e.accuracy, e.steps_per_image);
+        println!(
+            "  {t:>5} steps: accuracy {:.2}%, {:.1} steps run/image",
+            100.0 * e.accuracy,
+            e.steps_per_image
+        );
         results.push((t, e.accuracy));
     }
     // Candidates ascend, so the first of the most accurate has the fewest steps.
     let best = results.iter().map(|r| r.1).fold(0.0, f64::max);
-    let (t, _) = *results.iter().find(|r| r.1 == best).expect("the best candidate is a candidate");
+    let (t, _) = *results
+        .iter()
+        .find(|r| r.1 == best)
+        .expect("the best candidate is a candidate");
     println!("  chosen: {t} steps");
     retime_for(net, params, t)
 }

@@ -25,7 +25,8 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
-    let report = SimReport::load(&args.report).with_context(|| format!("reading the report {}", args.report.display()))?;
+    let report = SimReport::load(&args.report)
+        .with_context(|| format!("reading the report {}", args.report.display()))?;
     print_report(&report);
     render(&report, &args.out)?;
     Ok(())
@@ -35,9 +36,13 @@ pub fn main(args: Args) -> anyhow::Result<()> {
 pub fn render(r: &SimReport, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tables = dir.join("tables.txt");
-    std::fs::write(&tables, tables_text(r)).with_context(|| format!("writing {}", tables.display()))?;
+    std::fs::write(&tables, tables_text(r))
+        .with_context(|| format!("writing {}", tables.display()))?;
     let plots = [
-        ("energy_breakdown.svg", plot_energy as fn(&SimReport, &Path) -> anyhow::Result<()>),
+        (
+            "energy_breakdown.svg",
+            plot_energy as fn(&SimReport, &Path) -> anyhow::Result<()>,
+        ),
         ("cycles_per_core.svg", plot_cycles),
         ("spike_raster.svg", plot_raster),
     ];
@@ -45,7 +50,12 @@ pub fn render(r: &SimReport, dir: &Path) -> anyhow::Result<()> {
         let path = dir.join(name);
         f(r, &path).with_context(|| format!("drawing {}", path.display()))?;
     }
-    println!("wrote {} and {} plots into {}", tables.display(), plots.len(), dir.display());
+    println!(
+        "wrote {} and {} plots into {}",
+        tables.display(),
+        plots.len(),
+        dir.display()
+    );
     Ok(())
 }
 
@@ -93,7 +103,13 @@ pub fn tables_text(r: &SimReport) -> String {
         r.tech_table,
         if r.early_exit { ", early exit" } else { "" }
     );
-    let _ = writeln!(s, "  accuracy        {:.2}% ({} of {})", 100.0 * r.accuracy, r.correct, r.inferences);
+    let _ = writeln!(
+        s,
+        "  accuracy        {:.2}% ({} of {})",
+        100.0 * r.accuracy,
+        r.correct,
+        r.inferences
+    );
     let c = &r.cycles_per_inference;
     let _ = writeln!(
         s,
@@ -128,7 +144,17 @@ pub fn tables_text(r: &SimReport) -> String {
     let _ = writeln!(
         s,
         "  {:>4} {:>5} {:>7} {:>11} {:>6} {:>8} {:>10} {:>8} {:>7} {:>9} {:>12}",
-        "core", "layer", "neurons", "busy_cyc", "util", "stall", "syn_ops", "events", "spikes", "fifo_max", "energy"
+        "core",
+        "layer",
+        "neurons",
+        "busy_cyc",
+        "util",
+        "stall",
+        "syn_ops",
+        "events",
+        "spikes",
+        "fifo_max",
+        "energy"
     );
     for k in &r.per_core {
         let layer = k.layer.map_or("-".to_string(), |l| l.to_string());
@@ -151,9 +177,19 @@ pub fn tables_text(r: &SimReport) -> String {
     let _ = writeln!(s, "  energy by block (per inference):");
     let total = r.energy_breakdown_pj.total_pj.max(f64::MIN_POSITIVE);
     for (name, pj) in energy_rows(r) {
-        let _ = writeln!(s, "    {name:<28} {:>12} {:>6.1}%", si_pj(pj), 100.0 * pj / total);
+        let _ = writeln!(
+            s,
+            "    {name:<28} {:>12} {:>6.1}%",
+            si_pj(pj),
+            100.0 * pj / total
+        );
     }
-    let _ = writeln!(s, "    {:<28} {:>12}", "total", si_pj(r.energy_breakdown_pj.total_pj));
+    let _ = writeln!(
+        s,
+        "    {:<28} {:>12}",
+        "total",
+        si_pj(r.energy_breakdown_pj.total_pj)
+    );
     s
 }
 
@@ -168,7 +204,13 @@ fn plot_energy(r: &SimReport, path: &Path) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Energy per inference by block: {} total", si_pj(r.energy_breakdown_pj.total_pj)), ("sans-serif", 20))
+        .caption(
+            format!(
+                "Energy per inference by block: {} total",
+                si_pj(r.energy_breakdown_pj.total_pj)
+            ),
+            ("sans-serif", 20),
+        )
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(190)
@@ -191,7 +233,13 @@ fn plot_energy(r: &SimReport, path: &Path) -> anyhow::Result<()> {
     chart
         .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
             let k = n - 1 - i;
-            let mut bar = Rectangle::new([(0.0, SegmentValue::Exact(k)), (*v, SegmentValue::Exact(k + 1))], Palette99::pick(i).filled());
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(k)),
+                    (*v, SegmentValue::Exact(k + 1)),
+                ],
+                Palette99::pick(i).filled(),
+            );
             bar.set_margin(6, 6, 0, 0);
             bar
         }))
@@ -206,11 +254,17 @@ fn plot_cycles(r: &SimReport, path: &Path) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Cycles per core ({cycles:.0} cycles per inference)"), ("sans-serif", 20))
+        .caption(
+            format!("Cycles per core ({cycles:.0} cycles per inference)"),
+            ("sans-serif", 20),
+        )
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..n.max(1) - 1).into_segmented(), 0.0..cycles.max(1.0) * 1.1)
+        .build_cartesian_2d(
+            (0..n.max(1) - 1).into_segmented(),
+            0.0..cycles.max(1.0) * 1.1,
+        )
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -229,32 +283,65 @@ fn plot_cycles(r: &SimReport, path: &Path) -> anyhow::Result<()> {
     let stall = RGBColor(210, 60, 40);
     let idle = RGBColor(200, 200, 200);
     let bar = |i: usize, lo: f64, hi: f64, color: RGBColor, inset: u32| {
-        let mut b = Rectangle::new([(SegmentValue::Exact(i), lo), (SegmentValue::Exact(i + 1), hi)], color.filled());
+        let mut b = Rectangle::new(
+            [
+                (SegmentValue::Exact(i), lo),
+                (SegmentValue::Exact(i + 1), hi),
+            ],
+            color.filled(),
+        );
         b.set_margin(0, 0, inset, inset);
         b
     };
     chart
-        .draw_series(r.per_core.iter().enumerate().map(|(i, k)| bar(i, k.busy_cycles, cycles, idle, 4)))
+        .draw_series(
+            r.per_core
+                .iter()
+                .enumerate()
+                .map(|(i, k)| bar(i, k.busy_cycles, cycles, idle, 4)),
+        )
         .map_err(err)?
         .label("not busy")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], idle.filled()));
     chart
-        .draw_series(r.per_core.iter().enumerate().map(|(i, k)| bar(i, 0.0, k.busy_cycles, busy, 4)))
+        .draw_series(
+            r.per_core
+                .iter()
+                .enumerate()
+                .map(|(i, k)| bar(i, 0.0, k.busy_cycles, busy, 4)),
+        )
         .map_err(err)?
         .label("busy")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], busy.filled()));
     chart
-        .draw_series(r.per_core.iter().enumerate().filter(|(_, k)| k.stall_cycles > 0.0).map(|(i, k)| bar(i, 0.0, k.stall_cycles, stall, 16)))
+        .draw_series(
+            r.per_core
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.stall_cycles > 0.0)
+                .map(|(i, k)| bar(i, 0.0, k.stall_cycles, stall, 16)),
+        )
         .map_err(err)?
         .label("bus stalled by its full FIFO")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], stall.filled()));
     let bound = r.cycles_lower_bound_per_inference;
     chart
-        .draw_series(LineSeries::new([(SegmentValue::Exact(0), bound), (SegmentValue::Exact(n), bound)], BLACK.stroke_width(2)))
+        .draw_series(LineSeries::new(
+            [
+                (SegmentValue::Exact(0), bound),
+                (SegmentValue::Exact(n), bound),
+            ],
+            BLACK.stroke_width(2),
+        ))
         .map_err(err)?
         .label("lower bound (busiest core's synaptic ops)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 10, y)], BLACK.stroke_width(2)));
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(err)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -263,7 +350,12 @@ fn plot_raster(r: &SimReport, path: &Path) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let Some(ex) = &r.example else {
-        root.draw(&Text::new("the report holds no example inference", (20, 20), ("sans-serif", 18))).map_err(err)?;
+        root.draw(&Text::new(
+            "the report holds no example inference",
+            (20, 20),
+            ("sans-serif", 18),
+        ))
+        .map_err(err)?;
         root.present().map_err(err)?;
         return Ok(());
     };
@@ -282,7 +374,11 @@ fn plot_raster(r: &SimReport, path: &Path) -> anyhow::Result<()> {
                 ex.label.map_or("-".into(), |l| l.to_string()),
                 ex.class,
                 ex.cycles,
-                if r.all_spikes { "" } else { "; output layer only" }
+                if r.all_spikes {
+                    ""
+                } else {
+                    "; output layer only"
+                }
             ),
             ("sans-serif", 18),
         )
@@ -302,9 +398,16 @@ fn plot_raster(r: &SimReport, path: &Path) -> anyhow::Result<()> {
     let mut base = 0usize;
     for (kind, row) in &rows {
         let color = Palette99::pick(*kind);
-        let pts: Vec<(f64, f64)> =
-            row.iter().enumerate().filter_map(|(j, s)| s.map(|t| (t as f64, (base + j) as f64 + 0.5))).collect();
-        let name = if *kind == 0 { "inputs".to_string() } else { format!("layer {}", kind - 1) };
+        let pts: Vec<(f64, f64)> = row
+            .iter()
+            .enumerate()
+            .filter_map(|(j, s)| s.map(|t| (t as f64, (base + j) as f64 + 0.5)))
+            .collect();
+        let name = if *kind == 0 {
+            "inputs".to_string()
+        } else {
+            format!("layer {}", kind - 1)
+        };
         chart
             .draw_series(pts.iter().map(|&p| Circle::new(p, 2, color.filled())))
             .map_err(err)?
@@ -312,7 +415,12 @@ fn plot_raster(r: &SimReport, path: &Path) -> anyhow::Result<()> {
             .legend(move |(x, y)| Circle::new((x + 5, y), 3, color.filled()));
         base += row.len();
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(err)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }

@@ -30,7 +30,8 @@ pub struct Args {
 pub fn main(args: Args) -> anyhow::Result<()> {
     let params = HwParams::from_preset_or_file(&args.config)?;
     let data = onespike_host::data::load(&args.data)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     println!(
         "[1/5] data: {} ({} train, {} test images)",
         data.name,
@@ -64,10 +65,32 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         Err(e) => println!("      skipped: {e}"),
     }
     println!("done: everything is in {}", args.out.display());
-    let pruned = 1.0 - compiled.quantized.synapse_count() as f64 / compiled.quantized.layers.iter().map(|l| l.weights.len()).sum::<usize>().max(1) as f64;
-    println!("summary ({} test images, `{}` at {} MHz):", data.test.len(), params.name, params.clock_mhz);
-    println!("  accuracy          float {:.2}%, reference model {:.2}%, simulator {:.2}%", 100.0 * float_acc, 100.0 * reference.accuracy, 100.0 * sim.accuracy);
-    println!("  sparsity          {:.3} spikes/neuron/image, {:.1}% of synapses pruned", reference.spikes_per_neuron, 100.0 * pruned);
+    let pruned = 1.0
+        - compiled.quantized.synapse_count() as f64
+            / compiled
+                .quantized
+                .layers
+                .iter()
+                .map(|l| l.weights.len())
+                .sum::<usize>()
+                .max(1) as f64;
+    println!(
+        "summary ({} test images, `{}` at {} MHz):",
+        data.test.len(),
+        params.name,
+        params.clock_mhz
+    );
+    println!(
+        "  accuracy          float {:.2}%, reference model {:.2}%, simulator {:.2}%",
+        100.0 * float_acc,
+        100.0 * reference.accuracy,
+        100.0 * sim.accuracy
+    );
+    println!(
+        "  sparsity          {:.3} spikes/neuron/image, {:.1}% of synapses pruned",
+        reference.spikes_per_neuron,
+        100.0 * pruned
+    );
     println!(
         "  per inference     {:.0} cycles ({:.0} lower bound), {:.1} us, {:.1} nJ, {:.1} pJ per synaptic op",
         sim.cycles_per_inference.mean,

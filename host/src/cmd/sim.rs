@@ -48,7 +48,8 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
-    let prog = Program::load(&args.model).with_context(|| format!("loading the program {}", args.model.display()))?;
+    let prog = Program::load(&args.model)
+        .with_context(|| format!("loading the program {}", args.model.display()))?;
     let params = match &args.config {
         None => prog.params.clone(),
         Some(spec) => {
@@ -71,7 +72,10 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         dataset: data.name.clone(),
         params,
         tech,
-        opts: SimOptions { early_exit: args.early_exit, ..SimOptions::default() },
+        opts: SimOptions {
+            early_exit: args.early_exit,
+            ..SimOptions::default()
+        },
     };
     let report = simulate_split(&prog, &split, &setup, args.vcd.as_deref())?;
     super::report::print_report(&report);
@@ -93,7 +97,11 @@ pub struct Setup {
 
 /// The program's hardware must be `cfg`'s (name and clock aside).
 fn check_same_hardware(prog: &Program, cfg: &HwParams, file: &Path) -> anyhow::Result<()> {
-    let norm = |p: &HwParams| HwParams { name: String::new(), clock_mhz: 0.0, ..p.clone() };
+    let norm = |p: &HwParams| HwParams {
+        name: String::new(),
+        clock_mhz: 0.0,
+        ..p.clone()
+    };
     if norm(&prog.params) != norm(cfg) {
         bail!(
             "{} was compiled for configuration `{}`, which is not the hardware of `{}` (they differ beyond name and clock_mhz): recompile it with --config {}",
@@ -107,9 +115,17 @@ fn check_same_hardware(prog: &Program, cfg: &HwParams, file: &Path) -> anyhow::R
 }
 
 /// Simulates every image of `split`; traces the first into `vcd`.
-pub fn simulate_split(prog: &Program, split: &Split, setup: &Setup, vcd: Option<&Path>) -> anyhow::Result<SimReport> {
+pub fn simulate_split(
+    prog: &Program,
+    split: &Split,
+    setup: &Setup,
+    vcd: Option<&Path>,
+) -> anyhow::Result<SimReport> {
     if split.is_empty() {
-        bail!("the dataset `{}` has no test images to simulate", setup.dataset);
+        bail!(
+            "the dataset `{}` has no test images to simulate",
+            setup.dataset
+        );
     }
     if split.image_size() != prog.input_size as usize {
         bail!(
@@ -122,7 +138,8 @@ pub fn simulate_split(prog: &Program, split: &Split, setup: &Setup, vcd: Option<
     }
     let mut prog = prog.clone();
     prog.params.clock_mhz = setup.params.clock_mhz;
-    let sim = Simulator::new(&prog).with_context(|| format!("loading {} into the simulator", setup.program))?;
+    let sim = Simulator::new(&prog)
+        .with_context(|| format!("loading {} into the simulator", setup.program))?;
     let model = EnergyModel::new(&setup.tech, &prog.params);
     let opts = setup.opts;
     let label = |k: usize| split.labels[k] as usize;
@@ -135,7 +152,11 @@ pub fn simulate_split(prog: &Program, split: &Split, setup: &Setup, vcd: Option<
         None => sim.clone().run(&input0, &opts)?,
     };
     if let Some(path) = vcd {
-        println!("wrote {} (VCD of inference 0, {} cycles)", path.display(), first.cycles);
+        println!(
+            "wrote {} (VCD of inference 0, {} cycles)",
+            path.display(),
+            first.cycles
+        );
     }
     let example = ExampleInference {
         index: 0,
@@ -143,15 +164,20 @@ pub fn simulate_split(prog: &Program, split: &Split, setup: &Setup, vcd: Option<
         class: first.class(),
         cycles: first.cycles,
         steps_run: first.steps_run,
-        input_spikes: input0.iter().map(|s| s.filter(|&t| t < prog.time_steps)).collect(),
+        input_spikes: input0
+            .iter()
+            .map(|s| s.filter(|&t| t < prog.time_steps))
+            .collect(),
         spikes: first.spikes.clone(),
         energy_pj: model.price(&first.counts).total_pj,
     };
 
     let bar = ProgressBar::new(split.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("  simulating {bar:40} {pos}/{len} images ({per_sec}, eta {eta})")
-            .expect("a valid progress template"),
+        ProgressStyle::with_template(
+            "  simulating {bar:40} {pos}/{len} images ({per_sec}, eta {eta})",
+        )
+        .expect("a valid progress template"),
     );
     let acc = (0..split.len())
         .into_par_iter()
@@ -159,7 +185,9 @@ pub fn simulate_split(prog: &Program, split: &Split, setup: &Setup, vcd: Option<
             || sim.clone(),
             |s, k| {
                 let input = prog.encoding.encode(split.image(k));
-                let r = s.run(&input, &opts).with_context(|| format!("simulating test image {k}"));
+                let r = s
+                    .run(&input, &opts)
+                    .with_context(|| format!("simulating test image {k}"));
                 bar.inc(1);
                 r.map(|r| (k, r))
             },
@@ -185,7 +213,8 @@ pub fn simulate_split(prog: &Program, split: &Split, setup: &Setup, vcd: Option<
 /// Writes the report as pretty JSON.
 pub fn write_report(report: &SimReport, path: &Path) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(report)?;
-    onespike_compiler::ir::write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    onespike_compiler::ir::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
 }
@@ -201,7 +230,12 @@ pub fn run_stage(prog: &Program, data: &Dataset, out: &Path) -> anyhow::Result<S
         tech: TechTable::default_table(),
         opts: SimOptions::default(),
     };
-    let report = simulate_split(prog, &data.test, &setup, Some(&out.join("sim-inference0.vcd")))?;
+    let report = simulate_split(
+        prog,
+        &data.test,
+        &setup,
+        Some(&out.join("sim-inference0.vcd")),
+    )?;
     super::report::print_report(&report);
     write_report(&report, &out.join("sim-report.json"))?;
     super::report::render(&report, &out.join("report"))?;

@@ -34,28 +34,48 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     if !onespike_hw::export::tool_available("yosys") {
         anyhow::bail!("yosys is not installed (apt-get install yosys nextpnr-ice40 fpga-icestorm)");
     }
-    let target = Ice40Target { device: args.device.clone(), package: args.package.clone(), freq_mhz: args.freq };
+    let target = Ice40Target {
+        device: args.device.clone(),
+        package: args.package.clone(),
+        freq_mhz: args.freq,
+    };
     let mut rows = Vec::new();
     for spec in &args.config {
         let params = HwParams::from_preset_or_file(spec)?;
         let dir = args.out.join(&params.name);
         println!("synthesizing `{}` in {} ...", params.name, dir.display());
-        let rep = synth_ice40(&params, &dir, &target).with_context(|| format!("synthesizing `{}`", params.name))?;
+        let rep = synth_ice40(&params, &dir, &target)
+            .with_context(|| format!("synthesizing `{}`", params.name))?;
         rows.push(rep);
     }
     println!();
     println!("| config | LUT4 | FF | BRAM (4 kbit) | LCs placed | Fmax (MHz) | target |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     for r in &rows {
-        let lcs = r.lcs_used.map(|(u, a)| format!("{u}/{a}")).unwrap_or_else(|| "-".into());
-        let fmax = r.fmax_mhz.map(|f| format!("{f:.1}")).unwrap_or_else(|| "-".into());
+        let lcs = r
+            .lcs_used
+            .map(|(u, a)| format!("{u}/{a}"))
+            .unwrap_or_else(|| "-".into());
+        let fmax = r
+            .fmax_mhz
+            .map(|f| format!("{f:.1}"))
+            .unwrap_or_else(|| "-".into());
         let verdict = match (r.fmax_mhz, &r.pnr_note) {
-            (Some(f), _) if f >= args.freq => format!("{} {}: PASS at {} MHz", args.device, args.package, args.freq),
-            (Some(_), _) => format!("{} {}: FAIL at {} MHz", args.device, args.package, args.freq),
+            (Some(f), _) if f >= args.freq => format!(
+                "{} {}: PASS at {} MHz",
+                args.device, args.package, args.freq
+            ),
+            (Some(_), _) => format!(
+                "{} {}: FAIL at {} MHz",
+                args.device, args.package, args.freq
+            ),
             (None, Some(n)) => n.clone(),
             (None, None) => "-".into(),
         };
-        println!("| {} | {} | {} | {} | {} | {} | {} |", r.config, r.luts, r.ffs, r.brams, lcs, fmax, verdict);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.config, r.luts, r.ffs, r.brams, lcs, fmax, verdict
+        );
     }
     Ok(())
 }

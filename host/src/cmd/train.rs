@@ -143,9 +143,11 @@ impl Progress for Bars {
     fn epoch_start(&mut self, epoch: usize, batches: usize) {
         let bar = ProgressBar::with_draw_target(Some(batches as u64), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("epoch {prefix} [{bar:40}] {pos}/{len} batches, {elapsed} (eta {eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "epoch {prefix} [{bar:40}] {pos}/{len} batches, {elapsed} (eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_prefix(epoch.to_string());
         self.bar = Some(bar);
@@ -185,7 +187,12 @@ struct LogFile<'a> {
 }
 
 /// Writes the log (CSV and/or JSON) and the plot, atomically.
-fn write_log(trainer: &Trainer, final_report: Option<&FinalReport>, log: &Path, plot: &Path) -> anyhow::Result<()> {
+fn write_log(
+    trainer: &Trainer,
+    final_report: Option<&FinalReport>,
+    log: &Path,
+    plot: &Path,
+) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(&LogFile {
         config: &trainer.config,
         epochs: &trainer.log,
@@ -193,13 +200,15 @@ fn write_log(trainer: &Trainer, final_report: Option<&FinalReport>, log: &Path, 
     })?;
     let is_json = log.extension().is_some_and(|e| e == "json");
     if is_json {
-        onespike_compiler::ir::write_atomic(log, &json).with_context(|| format!("writing {}", log.display()))?;
+        onespike_compiler::ir::write_atomic(log, &json)
+            .with_context(|| format!("writing {}", log.display()))?;
     } else {
         onespike_compiler::ir::write_atomic(log, report::to_csv(&trainer.log).as_bytes())
             .with_context(|| format!("writing {}", log.display()))?;
         // The CSV has no room for the configuration and test figures: they go beside it.
         let side = log.with_extension("json");
-        onespike_compiler::ir::write_atomic(&side, &json).with_context(|| format!("writing {}", side.display()))?;
+        onespike_compiler::ir::write_atomic(&side, &json)
+            .with_context(|| format!("writing {}", side.display()))?;
     }
     onespike_compiler::ir::write_atomic(plot, report::to_svg(&trainer.log).as_bytes())
         .with_context(|| format!("writing {}", plot.display()))?;
@@ -260,7 +269,10 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         .log
         .clone()
         .unwrap_or_else(|| with_suffix(&args.output, ".log.csv"));
-    let plot = args.plot.clone().unwrap_or_else(|| args.output.with_extension("svg"));
+    let plot = args
+        .plot
+        .clone()
+        .unwrap_or_else(|| args.output.with_extension("svg"));
     println!(
         "training {} on {} ({} training, {} validation images), {} epochs",
         trainer
@@ -300,7 +312,12 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     );
     trainer.network().save(&args.output)?;
     write_log(&trainer, Some(&fin), &log, &plot)?;
-    println!("wrote {}, {}, {}", args.output.display(), log.display(), plot.display());
+    println!(
+        "wrote {}, {}, {}",
+        args.output.display(),
+        log.display(),
+        plot.display()
+    );
     Ok(())
 }
 

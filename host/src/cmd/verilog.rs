@@ -30,6 +30,11 @@ pub fn run_stage(params: &HwParams, dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("exporting Verilog for `{}`", params.name))?;
     let fpga = onespike_hw::export::write_fpga_verilog(params, dir)
         .with_context(|| format!("exporting the FPGA top for `{}`", params.name))?;
-    println!("Verilog for `{}`: {} and {}", params.name, top.display(), fpga.display());
+    println!(
+        "Verilog for `{}`: {} and {}",
+        params.name,
+        top.display(),
+        fpga.display()
+    );
     Ok(())
 }

@@ -83,7 +83,9 @@ pub fn parse_arch(arch: &str) -> Result<Vec<u32>, TrainError> {
         })
         .collect::<Result<Vec<u32>, _>>()?;
     if sizes.len() < 2 {
-        return Err(err("needs at least an input and an output size, e.g. 784-10".into()));
+        return Err(err(
+            "needs at least an input and an output size, e.g. 784-10".into(),
+        ));
     }
     if let Some(l) = sizes.iter().position(|&s| s == 0) {
         return Err(err(format!("layer {l} has size 0")));
@@ -222,13 +224,21 @@ impl TrainConfig {
             return Err(bad("grad_chunks", self.grad_chunks, "must be at least 1"));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(bad("learning_rate", self.learning_rate, "must be a finite number > 0"));
+            return Err(bad(
+                "learning_rate",
+                self.learning_rate,
+                "must be a finite number > 0",
+            ));
         }
         if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
             return Err(bad("lr_decay", self.lr_decay, "must be in (0, 1]"));
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(bad("weight_decay", self.weight_decay, "must be a finite number >= 0"));
+            return Err(bad(
+                "weight_decay",
+                self.weight_decay,
+                "must be a finite number >= 0",
+            ));
         }
         if self.shift_pixels > 8 {
             return Err(bad("shift_pixels", self.shift_pixels, "must be in 0..=8"));
@@ -237,10 +247,18 @@ impl TrainConfig {
             return Err(bad("sparsity", self.sparsity, "must be in [0, 1)"));
         }
         if !(0.0..=0.5).contains(&self.regrow_fraction) {
-            return Err(bad("regrow_fraction", self.regrow_fraction, "must be in [0, 0.5]"));
+            return Err(bad(
+                "regrow_fraction",
+                self.regrow_fraction,
+                "must be in [0, 0.5]",
+            ));
         }
         if !(self.threshold > 0.0 && self.threshold.is_finite()) {
-            return Err(bad("threshold", self.threshold, "must be a finite number > 0"));
+            return Err(bad(
+                "threshold",
+                self.threshold,
+                "must be a finite number > 0",
+            ));
         }
         if self.tau_steps.is_nan() || self.tau_steps <= 0.0 {
             return Err(bad("tau_steps", self.tau_steps, "must be > 0"));
@@ -383,7 +401,9 @@ fn reduce_and_step(
     hp: &AdamStep,
 ) {
     let n_blocks = w.len().div_ceil(REDUCE_BLOCK);
-    let mut per_block: Vec<Vec<&mut [f32]>> = (0..n_blocks).map(|_| Vec::with_capacity(bufs.len())).collect();
+    let mut per_block: Vec<Vec<&mut [f32]>> = (0..n_blocks)
+        .map(|_| Vec::with_capacity(bufs.len()))
+        .collect();
     for buf in bufs {
         for (b, s) in buf.chunks_mut(REDUCE_BLOCK).enumerate() {
             per_block[b].push(s);
@@ -419,7 +439,13 @@ fn reduce_and_step(
                     *a += x.abs();
                 }
             }
-            for ((((w, m), v), &keep), &g) in w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(mask).zip(g.iter()) {
+            for ((((w, m), v), &keep), &g) in w
+                .iter_mut()
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+                .zip(mask)
+                .zip(g.iter())
+            {
                 let m1 = 0.9 * *m + 0.1 * g;
                 let v1 = 0.999 * *v + 0.001 * g * g;
                 let w1 = *w * hp.decay - lr_bc1 * m1 / ((v1 * inv_bc2).sqrt() + 1e-8);
@@ -503,7 +529,10 @@ impl Trainer {
             return Err(bad(
                 "val_images",
                 c.val_images,
-                format!("must leave training images; the training split has {}", train.len()),
+                format!(
+                    "must leave training images; the training split has {}",
+                    train.len()
+                ),
             ));
         }
         let n_train = (train.len() - c.val_images).min(c.limit_train.unwrap_or(usize::MAX));
@@ -528,8 +557,16 @@ impl Trainer {
     pub fn network(&self) -> FloatNetwork {
         let c = &self.config;
         let mut net = FloatNetwork::zeros(&c.sizes, c.encoding(), c.time_steps, c.threshold);
-        for (layer, (w, m)) in net.layers.iter_mut().zip(self.weights.iter().zip(&self.masks)) {
-            layer.weights = w.iter().zip(m).map(|(&x, &keep)| if keep { x } else { 0.0 }).collect();
+        for (layer, (w, m)) in net
+            .layers
+            .iter_mut()
+            .zip(self.weights.iter().zip(&self.masks))
+        {
+            layer.weights = w
+                .iter()
+                .zip(m)
+                .map(|(&x, &keep)| if keep { x } else { 0.0 })
+                .collect();
         }
         net
     }
@@ -546,7 +583,10 @@ impl Trainer {
                     .iter()
                     .map(|l| l.fired.iter().filter(|&&f| f).count() as u32)
                     .sum();
-                (ttfs::predict(&view, &tr) == data.split.labels[k] as usize, spikes)
+                (
+                    ttfs::predict(&view, &tr) == data.split.labels[k] as usize,
+                    spikes,
+                )
             })
             .collect();
         let n = results.len().max(1) as f64;
@@ -564,7 +604,11 @@ impl Trainer {
     }
 
     /// [`Trainer::hardware_eval`], optionally with the hardware's early exit.
-    pub fn hardware_eval_with(&self, split: &Split, early_exit: bool) -> Result<crate::eval::RefEval, TrainError> {
+    pub fn hardware_eval_with(
+        &self,
+        split: &Split,
+        early_exit: bool,
+    ) -> Result<crate::eval::RefEval, TrainError> {
         let params = self.config.validate()?;
         let (q, _) = quantize(&self.network(), params.weight_bits)?;
         let opt = RunOptions {
@@ -574,7 +618,12 @@ impl Trainer {
         Ok(reference_eval(&q, split, opt)?)
     }
 
-    fn view<'a>(&self, weights: &'a [Vec<f32>], thresholds: Option<&[f32]>, mode: TimeMode) -> NetView<'a> {
+    fn view<'a>(
+        &self,
+        weights: &'a [Vec<f32>],
+        thresholds: Option<&[f32]>,
+        mode: TimeMode,
+    ) -> NetView<'a> {
         let c = &self.config;
         NetView {
             layers: weights
@@ -599,7 +648,11 @@ impl Trainer {
         let mut ws = Vec::new();
         let mut thetas = Vec::new();
         for (w, m) in self.weights.iter().zip(&self.masks) {
-            let max_abs = w.iter().zip(m).filter(|p| *p.1).fold(0f32, |a, (x, _)| a.max(x.abs())) as f64;
+            let max_abs = w
+                .iter()
+                .zip(m)
+                .filter(|p| *p.1)
+                .fold(0f32, |a, (x, _)| a.max(x.abs())) as f64;
             let scale = if max_abs > 0.0 { wmax / max_abs } else { 1.0 };
             ws.push(
                 w.iter()
@@ -668,7 +721,9 @@ impl Trainer {
         let n_layers = c.sizes.len() - 1;
 
         let mut order: Vec<usize> = (0..data.train.spikes.len()).collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(c.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(e as u64 + 1)));
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            c.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(e as u64 + 1)),
+        );
         order.shuffle(&mut rng);
         // One random augmentation (dx, dy, mirrored) per training image, by
         // image index, drawn after the shuffle from the same generator: the
@@ -678,8 +733,16 @@ impl Trainer {
         let augmentations: Vec<(i32, i32, bool)> = if augment {
             (0..order.len())
                 .map(|_| {
-                    let dx = if shift > 0 { rng.gen_range(-shift..=shift) } else { 0 };
-                    let dy = if shift > 0 { rng.gen_range(-shift..=shift) } else { 0 };
+                    let dx = if shift > 0 {
+                        rng.gen_range(-shift..=shift)
+                    } else {
+                        0
+                    };
+                    let dy = if shift > 0 {
+                        rng.gen_range(-shift..=shift)
+                    } else {
+                        0
+                    };
                     (dx, dy, c.mirror && rng.gen::<bool>())
                 })
                 .collect()
@@ -700,7 +763,10 @@ impl Trainer {
         // epoch trains at the final sparsity), or over the only one.
         let prune_epochs = main_epochs.saturating_sub(1).max(1);
         let mut batch_index = 0usize;
-        let mut silent: Vec<Vec<bool>> = c.sizes[1..].iter().map(|&n| vec![false; n as usize]).collect();
+        let mut silent: Vec<Vec<bool>> = c.sizes[1..]
+            .iter()
+            .map(|&n| vec![false; n as usize])
+            .collect();
         let (mut loss_sum, mut ce_sum, mut correct) = (0f64, 0f64, 0usize);
         // One gradient buffer per chunk, kept across batches and zeroed by
         // the reduction pass that reads it.
@@ -720,24 +786,22 @@ impl Trainer {
                 .par_chunks(chunk_len)
                 .zip(bufs.par_iter_mut())
                 .map(|(chunk, grads)| {
-                    let mut fires: Vec<Vec<u32>> = c.sizes[1..].iter().map(|&n| vec![0; n as usize]).collect();
+                    let mut fires: Vec<Vec<u32>> =
+                        c.sizes[1..].iter().map(|&n| vec![0; n as usize]).collect();
                     let (mut l_sum, mut ce, mut ok) = (0f64, 0f64, 0usize);
                     for &k in chunk {
                         let label = data.train.split.labels[k] as usize;
                         let input = match augmentations.get(k) {
-                            Some(&(dx, dy, false)) => data.train.spikes[k].shifted(rows, cols, dx, dy),
-                            Some(&(dx, dy, true)) => data.train.spikes[k].mirrored(cols).shifted(rows, cols, dx, dy),
+                            Some(&(dx, dy, false)) => {
+                                data.train.spikes[k].shifted(rows, cols, dx, dy)
+                            }
+                            Some(&(dx, dy, true)) => data.train.spikes[k]
+                                .mirrored(cols)
+                                .shifted(rows, cols, dx, dy),
                             None => data.train.spikes[k].clone(),
                         };
-                        let s = ttfs::sample_grad(
-                            &view,
-                            input,
-                            label,
-                            &lw,
-                            &silent,
-                            grads,
-                            &mut fires,
-                        );
+                        let s =
+                            ttfs::sample_grad(&view, input, label, &lw, &silent, grads, &mut fires);
                         l_sum += s.total as f64;
                         ce += s.cross_entropy as f64;
                         ok += s.correct as usize;
@@ -746,7 +810,8 @@ impl Trainer {
                 })
                 .collect();
             drop(view);
-            let mut fires: Vec<Vec<u32>> = c.sizes[1..].iter().map(|&n| vec![0; n as usize]).collect();
+            let mut fires: Vec<Vec<u32>> =
+                c.sizes[1..].iter().map(|&n| vec![0; n as usize]).collect();
             for (f, l1, c1, k1) in parts {
                 for (a, b) in fires.iter_mut().zip(&f) {
                     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
@@ -768,7 +833,11 @@ impl Trainer {
                 inv_batch: 1.0 / batch.len() as f32,
             };
             for l in 0..n_layers {
-                let mag = if pruning { Some(&mut grad_mag[l][..]) } else { None };
+                let mag = if pruning {
+                    Some(&mut grad_mag[l][..])
+                } else {
+                    None
+                };
                 let layer_bufs: Vec<&mut Vec<f32>> = bufs.iter_mut().map(|b| &mut b[l]).collect();
                 reduce_and_step(
                     &mut self.weights[l],
@@ -829,7 +898,13 @@ impl Trainer {
         for l in 0..self.weights.len() {
             let before = self.masks[l].clone();
             let frac = prune::scheduled_fraction(targets[l], done);
-            prune::rewire(&mut self.weights[l], &mut self.masks[l], &grad_mag[l], frac, regrow);
+            prune::rewire(
+                &mut self.weights[l],
+                &mut self.masks[l],
+                &grad_mag[l],
+                frac,
+                regrow,
+            );
             for (i, &was) in before.iter().enumerate() {
                 if was != self.masks[l][i] {
                     self.adam_m[l][i] = 0.0;
@@ -894,11 +969,14 @@ impl Trainer {
         let shapes_ok = t.weights.len() == t.config.sizes.len() - 1
             && t.config.sizes.windows(2).enumerate().all(|(l, w)| {
                 let n = (w[0] * w[1]) as usize;
-                t.weights[l].len() == n && t.masks[l].len() == n && t.adam_m[l].len() == n && t.adam_v[l].len() == n
+                t.weights[l].len() == n
+                    && t.masks[l].len() == n
+                    && t.adam_m[l].len() == n
+                    && t.adam_v[l].len() == n
             });
         if !shapes_ok {
             return Err(err(
-                "weight, mask or optimizer arrays do not match the architecture".into()
+                "weight, mask or optimizer arrays do not match the architecture".into(),
             ));
         }
         Ok(t)

@@ -22,7 +22,9 @@ pub fn layer_targets(sizes: &[usize], target: f64) -> Vec<f64> {
     let out_target = target * 0.5;
     let rest = (total - last) as f64;
     let hidden = ((target * total as f64 - out_target * last as f64) / rest).clamp(0.0, 0.995);
-    (0..n).map(|l| if l + 1 == n { out_target } else { hidden }).collect()
+    (0..n)
+        .map(|l| if l + 1 == n { out_target } else { hidden })
+        .collect()
 }
 
 /// Scheduled pruned fraction at pruning progress `done` in `[0, 1]`.
@@ -56,7 +58,12 @@ pub fn rewire(
     let regrow = ((regrow_fraction * keep as f64).round() as usize).min(keep);
     // Keep the `keep - regrow` largest present synapses.
     let mut present: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
-    present.sort_by(|&a, &b| weights[b].abs().total_cmp(&weights[a].abs()).then(a.cmp(&b)));
+    present.sort_by(|&a, &b| {
+        weights[b]
+            .abs()
+            .total_cmp(&weights[a].abs())
+            .then(a.cmp(&b))
+    });
     let survive = (keep - regrow).min(present.len());
     let mut count = RewireCount::default();
     for &i in &present[survive..] {

@@ -107,9 +107,21 @@ pub fn to_svg(records: &[EpochRecord]) -> String {
             "validation accuracy",
             1.0,
             vec![
-                ("float", "#1f77b4", Box::new(|r: &EpochRecord| r.val_float_accuracy)),
-                ("hardware", "#d62728", Box::new(|r: &EpochRecord| r.val_hw_accuracy)),
-                ("train", "#7f7f7f", Box::new(|r: &EpochRecord| r.train_accuracy)),
+                (
+                    "float",
+                    "#1f77b4",
+                    Box::new(|r: &EpochRecord| r.val_float_accuracy),
+                ),
+                (
+                    "hardware",
+                    "#d62728",
+                    Box::new(|r: &EpochRecord| r.val_hw_accuracy),
+                ),
+                (
+                    "train",
+                    "#7f7f7f",
+                    Box::new(|r: &EpochRecord| r.train_accuracy),
+                ),
             ],
         ),
         (
@@ -131,7 +143,11 @@ pub fn to_svg(records: &[EpochRecord]) -> String {
         (
             "fraction of synapses pruned",
             1.0,
-            vec![("sparsity", "#2ca02c", Box::new(|r: &EpochRecord| r.sparsity))],
+            vec![(
+                "sparsity",
+                "#2ca02c",
+                Box::new(|r: &EpochRecord| r.sparsity),
+            )],
         ),
     ];
     for (p, (title, y_max, series)) in panels.iter().enumerate() {

@@ -189,7 +189,12 @@ fn gather_sum(row: &[f32], sources: &[u32]) -> f32 {
 /// [`neuron_crossing`] with the groups of equal input times precomputed
 /// (once per layer and sample, shared by all the layer's neurons).
 #[inline]
-fn crossing_in_groups(row: &[f32], input: &SpikeList, ends: &[u32], threshold: f32) -> (f32, u32, f32) {
+fn crossing_in_groups(
+    row: &[f32],
+    input: &SpikeList,
+    ends: &[u32],
+    threshold: f32,
+) -> (f32, u32, f32) {
     let n = input.len();
     let (mut w_sum, mut wt_sum) = (0f32, 0f32);
     let mut start = 0usize;
@@ -288,7 +293,8 @@ pub fn predict(net: &NetView, trace: &SampleTrace) -> usize {
     let mut best: Option<(f32, usize)> = None;
     for j in 0..tr.fired.len() {
         if tr.fired[j] {
-            let t = spike_step(tr.crossing_steps[j], net.time_steps, net.mode).unwrap_or(f32::INFINITY);
+            let t =
+                spike_step(tr.crossing_steps[j], net.time_steps, net.mode).unwrap_or(f32::INFINITY);
             if best.is_none_or(|(bt, _)| t < bt) {
                 best = Some((t, j));
             }
@@ -399,7 +405,10 @@ pub fn sample_grad(
         .iter()
         .map(|x| -x.0 / lw.tau_steps)
         .fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f32> = times.iter().map(|x| (-x.0 / lw.tau_steps - z_max).exp()).collect();
+    let exps: Vec<f32> = times
+        .iter()
+        .map(|x| (-x.0 / lw.tau_steps - z_max).exp())
+        .collect();
     let z_sum: f32 = exps.iter().sum();
     // In log-sum-exp form: the label's probability can underflow to zero.
     out.cross_entropy = z_sum.ln() - (-times[label].0 / lw.tau_steps - z_max);
@@ -600,7 +609,15 @@ mod tests {
         let mut grads = vec![vec![0.0; 2]];
         let mut fires = vec![vec![0; 2]];
         let input = SpikeList::from_pairs(vec![(0.0, 0)]);
-        let s = sample_grad(&net, input, 1, &lw, &[vec![false; 2]], &mut grads, &mut fires);
+        let s = sample_grad(
+            &net,
+            input,
+            1,
+            &lw,
+            &[vec![false; 2]],
+            &mut grads,
+            &mut fires,
+        );
         assert!(
             s.cross_entropy.is_finite() && s.cross_entropy > 300.0,
             "{}",

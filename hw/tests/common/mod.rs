@@ -15,7 +15,13 @@ pub fn random_network(seed: u64, sizes: &[u32], density: f64, time_steps: u32) -
         .windows(2)
         .map(|w| {
             let weights = (0..w[0] * w[1])
-                .map(|_| if rng.gen_bool(density) { rng.gen_range(-6..=14) } else { 0 })
+                .map(|_| {
+                    if rng.gen_bool(density) {
+                        rng.gen_range(-6..=14)
+                    } else {
+                        0
+                    }
+                })
                 .collect();
             (w[1], rng.gen_range(8..40), weights)
         })
@@ -28,7 +34,17 @@ pub fn random_network(seed: u64, sizes: &[u32], density: f64, time_steps: u32) -
 pub fn random_inputs(seed: u64, n: usize, count: usize, steps: u32) -> Vec<Vec<Option<u32>>> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     (0..count)
-        .map(|_| (0..n).map(|_| if rng.gen_bool(0.7) { Some(rng.gen_range(0..steps)) } else { None }).collect())
+        .map(|_| {
+            (0..n)
+                .map(|_| {
+                    if rng.gen_bool(0.7) {
+                        Some(rng.gen_range(0..steps))
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        })
         .collect()
 }
 
@@ -43,8 +59,15 @@ pub fn check_equivalence<P: Pins>(
 ) -> (u64, u64) {
     let prog = map_in_order(net, params).unwrap();
     let reference = ReferenceModel::new(net);
-    let opt = RunOptions { widths: Widths::from(params), early_exit };
-    let run = RunConfig { early_exit, all_spikes: true, max_cycles: 2_000_000 };
+    let opt = RunOptions {
+        widths: Widths::from(params),
+        early_exit,
+    };
+    let run = RunConfig {
+        early_exit,
+        all_spikes: true,
+        max_cycles: 2_000_000,
+    };
     let mut d = Driver::new(pins, params);
     d.load(&prog, &run).unwrap();
     let (mut cycles, mut bound) = (0, 0);
@@ -55,14 +78,20 @@ pub fn check_equivalence<P: Pins>(
             spikes_seen[l] += s.iter().filter(|s| s.is_some()).count();
         }
         let got = d.infer(&prog, input, &run).unwrap();
-        assert_eq!(got.spikes, want.spikes, "input {k}: spikes differ (input {input:?})");
+        assert_eq!(
+            got.spikes, want.spikes,
+            "input {k}: spikes differ (input {input:?})"
+        );
         assert_eq!(got.final_v, want.final_v, "input {k}: final V differs");
         assert_eq!(got.steps_run, want.steps_run, "input {k}: steps run differ");
         cycles += got.cycles;
         bound += synaptic_lower_bound(&prog, input, &want.spikes, want.steps_run);
     }
     // A test whose network never fires would prove little.
-    assert!(spikes_seen.iter().all(|&n| n > 0), "some layer never fired: {spikes_seen:?}");
+    assert!(
+        spikes_seen.iter().all(|&n| n > 0),
+        "some layer never fired: {spikes_seen:?}"
+    );
     (cycles, bound)
 }
 
@@ -74,12 +103,28 @@ pub fn serial_smoke<S: onespike_hw::fpga_top::SerialPort>(port: S, p: &HwParams)
     let net = QuantNetwork::dense(3, InputEncoding::new(4), 10, 8, vec![(5, 100_000, weights)]);
     let prog = map_in_order(&net, p).unwrap();
     let mut s = onespike_hw::fpga_top::SerialHost::new(port, p);
-    let run = RunConfig { early_exit: false, all_spikes: true, max_cycles: 0 };
+    let run = RunConfig {
+        early_exit: false,
+        all_spikes: true,
+        max_cycles: 0,
+    };
     for w in onespike_hw::driver::host_writes(&prog, &run).unwrap() {
-        s.send(&[("cfg_we", 1), ("cfg_core", w.core), ("cfg_region", w.region), ("cfg_index", w.index), ("cfg_data", w.data)]);
+        s.send(&[
+            ("cfg_we", 1),
+            ("cfg_core", w.core),
+            ("cfg_region", w.region),
+            ("cfg_index", w.index),
+            ("cfg_data", w.data),
+        ]);
     }
     // Input 0 spikes at step 0; it is the only event (in_end).
-    s.send(&[("start", 1), ("in_valid", 1), ("in_end", 1), ("in_source", 0), ("in_step", 0)]);
+    s.send(&[
+        ("start", 1),
+        ("in_valid", 1),
+        ("in_end", 1),
+        ("in_source", 0),
+        ("in_step", 0),
+    ]);
     let mut polls = 0;
     while s.read_field("done") == 0 {
         polls += 1;

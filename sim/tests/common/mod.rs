@@ -5,7 +5,9 @@
 
 use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
 use onespike_compiler::reference::{Inference, ReferenceModel, RunOptions, Widths};
-use onespike_compiler::{map_balanced, map_in_order, HwParams, InputEncoding, Program, QuantNetwork};
+use onespike_compiler::{
+    map_balanced, map_in_order, HwParams, InputEncoding, Program, QuantNetwork,
+};
 use onespike_sim::{SimOptions, SimRun, Simulator};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,7 +26,14 @@ pub struct NetSpec {
 
 impl NetSpec {
     pub fn new(sizes: &[u32], density: f64, time_steps: u32) -> NetSpec {
-        NetSpec { sizes: sizes.to_vec(), density, time_steps, input_steps: 8.min(time_steps), weights: (-6, 14), thresholds: (8, 40) }
+        NetSpec {
+            sizes: sizes.to_vec(),
+            density,
+            time_steps,
+            input_steps: 8.min(time_steps),
+            weights: (-6, 14),
+            thresholds: (8, 40),
+        }
     }
 }
 
@@ -77,9 +86,27 @@ pub fn random_network(seed: u64, spec: &NetSpec) -> QuantNetwork {
 
 /// `count` random inputs: each channel spikes with probability `p` at a
 /// step in `0..steps` (steps may exceed `T`: those spikes never arrive).
-pub fn random_inputs(seed: u64, n: usize, count: usize, p: f64, steps: u32) -> Vec<Vec<Option<u32>>> {
+pub fn random_inputs(
+    seed: u64,
+    n: usize,
+    count: usize,
+    p: f64,
+    steps: u32,
+) -> Vec<Vec<Option<u32>>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_1234);
-    (0..count).map(|_| (0..n).map(|_| if rng.gen_bool(p) { Some(rng.gen_range(0..steps)) } else { None }).collect()).collect()
+    (0..count)
+        .map(|_| {
+            (0..n)
+                .map(|_| {
+                    if rng.gen_bool(p) {
+                        Some(rng.gen_range(0..steps))
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Maps with the in-order mapper, or on odd seeds with the balanced one
@@ -93,8 +120,21 @@ pub fn map(net: &QuantNetwork, p: &HwParams, seed: u64) -> Program {
     map_in_order(net, p).unwrap()
 }
 
-pub fn reference(net: &QuantNetwork, p: &HwParams, input: &[Option<u32>], early_exit: bool) -> Inference {
-    ReferenceModel::new(net).run(input, RunOptions { widths: Widths::from(p), early_exit }).unwrap()
+pub fn reference(
+    net: &QuantNetwork,
+    p: &HwParams,
+    input: &[Option<u32>],
+    early_exit: bool,
+) -> Inference {
+    ReferenceModel::new(net)
+        .run(
+            input,
+            RunOptions {
+                widths: Widths::from(p),
+                early_exit,
+            },
+        )
+        .unwrap()
 }
 
 /// Checks a simulator run against the reference model: the spikes seen
@@ -104,13 +144,25 @@ pub fn assert_matches_reference(got: &SimRun, want: &Inference, opts: &SimOption
     let last = want.spikes.len() - 1;
     for (l, layer) in want.spikes.iter().enumerate() {
         if opts.all_spikes || l == last {
-            assert_eq!(got.spikes[l], *layer, "{what}: spikes of layer {l} differ from the reference");
+            assert_eq!(
+                got.spikes[l], *layer,
+                "{what}: spikes of layer {l} differ from the reference"
+            );
         } else {
-            assert!(got.spikes[l].iter().all(|s| s.is_none()), "{what}: layer {l} spikes on the output stream");
+            assert!(
+                got.spikes[l].iter().all(|s| s.is_none()),
+                "{what}: layer {l} spikes on the output stream"
+            );
         }
     }
-    assert_eq!(got.final_v, want.final_v, "{what}: final V differs from the reference");
-    assert_eq!(got.steps_run, want.steps_run, "{what}: steps run differ from the reference");
+    assert_eq!(
+        got.final_v, want.final_v,
+        "{what}: final V differs from the reference"
+    );
+    assert_eq!(
+        got.steps_run, want.steps_run,
+        "{what}: steps run differ from the reference"
+    );
     let seen: u64 = got.spikes.iter().flatten().filter(|s| s.is_some()).count() as u64;
     assert_eq!(got.spike_count, seen, "{what}: spike count");
 }
@@ -138,8 +190,18 @@ pub fn random_program(seed: u64, p: &HwParams, time_steps: u32) -> Program {
     let mut cores = Vec::new();
     for c in 0..used {
         // Every layer gets at least one core; the last core holds the output layer.
-        let layer = if c + 1 == used { layers - 1 } else if c < layers { c } else { rng.gen_range(0..layers) };
-        let neurons = if c + 1 == used || rng.gen_bool(0.85) { rng.gen_range(1..=n) } else { 0 };
+        let layer = if c + 1 == used {
+            layers - 1
+        } else if c < layers {
+            c
+        } else {
+            rng.gen_range(0..layers)
+        };
+        let neurons = if c + 1 == used || rng.gen_bool(0.85) {
+            rng.gen_range(1..=n)
+        } else {
+            0
+        };
         let len = rng.gen_range(1..=p.pointer_depth.min(p.source_count() as u32));
         let base = rng.gen_range(0..=(p.source_count() as u32 - len));
         let mut weights: Vec<WeightEntry> = Vec::new();
@@ -148,7 +210,10 @@ pub fn random_program(seed: u64, p: &HwParams, time_steps: u32) -> Program {
         let mut pointers = Vec::new();
         for _ in 0..len {
             if neurons == 0 || rng.gen_bool(0.2) {
-                pointers.push(PointerEntry { base: rng.gen_range(0..=weights.len() as u32), count: 0 });
+                pointers.push(PointerEntry {
+                    base: rng.gen_range(0..=weights.len() as u32),
+                    count: 0,
+                });
                 continue;
             }
             let k = rng.gen_range(1..=neurons.min(6));
@@ -158,12 +223,20 @@ pub fn random_program(seed: u64, p: &HwParams, time_steps: u32) -> Program {
                 let k = k.min(weights.len() as u32 - b);
                 let ok = weights[b as usize..(b + k) as usize].iter().all(|w| {
                     let t = w.target as usize;
-                    if w.weight > 0 { pos[t] + (w.weight as i64) <= imax } else { neg[t] + (w.weight as i64) >= -imax }
+                    if w.weight > 0 {
+                        pos[t] + (w.weight as i64) <= imax
+                    } else {
+                        neg[t] + (w.weight as i64) >= -imax
+                    }
                 });
                 if ok && weights.len() < p.weight_depth as usize {
                     for w in &weights[b as usize..(b + k) as usize] {
                         let t = w.target as usize;
-                        if w.weight > 0 { pos[t] += w.weight as i64 } else { neg[t] += w.weight as i64 }
+                        if w.weight > 0 {
+                            pos[t] += w.weight as i64
+                        } else {
+                            neg[t] += w.weight as i64
+                        }
                     }
                     pointers.push(PointerEntry { base: b, count: k });
                     continue;
@@ -187,17 +260,34 @@ pub fn random_program(seed: u64, p: &HwParams, time_steps: u32) -> Program {
                         continue;
                     }
                 }
-                if w > 0 { pos[t] += w as i64 } else { neg[t] += w as i64 }
+                if w > 0 {
+                    pos[t] += w as i64
+                } else {
+                    neg[t] += w as i64
+                }
                 weights.push(WeightEntry { target, weight: w });
             }
-            pointers.push(PointerEntry { base: b, count: weights.len() as u32 - b });
+            pointers.push(PointerEntry {
+                base: b,
+                count: weights.len() as u32 - b,
+            });
         }
-        cores.push(CoreImage { layer, threshold: rng.gen_range(5..120), neurons, listen_base: base, pointers, weights });
+        cores.push(CoreImage {
+            layer,
+            threshold: rng.gen_range(5..120),
+            neurons,
+            listen_base: base,
+            pointers,
+            weights,
+        });
     }
     let mut neurons: Vec<Vec<NeuronSlot>> = vec![Vec::new(); layers as usize];
     for (c, img) in cores.iter().enumerate() {
         for local in 0..img.neurons {
-            neurons[img.layer as usize].push(NeuronSlot { core: c as u32, local });
+            neurons[img.layer as usize].push(NeuronSlot {
+                core: c as u32,
+                local,
+            });
         }
     }
     let prog = Program {
