@@ -15,10 +15,10 @@
 //! expected spikes per inference of the synapse's source. Without measured
 //! activity every source counts 1, so load = fan-in (synapse count).
 
-use crate::ir::{QuantNetwork, FORMAT_VERSION};
+use crate::ir::QuantNetwork;
 use crate::layout::{PointerEntry, WeightEntry};
 use crate::params::HwParams;
-use crate::program::{CoreImage, MapError, NeuronSlot, Program, PROGRAM_FORMAT};
+use crate::program::{CoreImage, MapError, NeuronSlot, Program};
 use crate::report::MapReport;
 
 /// Expected spikes per inference of every source of every layer:
@@ -339,17 +339,7 @@ pub fn map_balanced(
             });
         }
     }
-    let prog = Program {
-        format: PROGRAM_FORMAT.into(),
-        version: FORMAT_VERSION,
-        params: p.clone(),
-        input_size: net.input_size,
-        encoding: net.encoding,
-        time_steps: net.time_steps,
-        cores,
-        neurons,
-    };
-    prog.validate("mapped program")?;
+    let prog = Program::assemble(net, p, cores, neurons)?;
     let report = MapReport::of(&prog, net, activity);
     Ok((prog, report))
 }

@@ -62,6 +62,28 @@ pub struct Program {
 }
 
 impl Program {
+    /// The program of `net` on `p` from a mapper's core images and neuron
+    /// placement, validated (every mapper ends here).
+    pub fn assemble(
+        net: &QuantNetwork,
+        p: &HwParams,
+        cores: Vec<CoreImage>,
+        neurons: Vec<Vec<NeuronSlot>>,
+    ) -> Result<Program, IrError> {
+        let prog = Program {
+            format: PROGRAM_FORMAT.into(),
+            version: FORMAT_VERSION,
+            params: p.clone(),
+            input_size: net.input_size,
+            encoding: net.encoding,
+            time_steps: net.time_steps,
+            cores,
+            neurons,
+        };
+        prog.validate("mapped program")?;
+        Ok(prog)
+    }
+
     /// Global source ids of the output neurons, in class order.
     pub fn output_ids(&self) -> Vec<u32> {
         self.neurons
@@ -468,17 +490,7 @@ pub fn map_in_order(net: &QuantNetwork, p: &HwParams) -> Result<Program, MapErro
             .collect();
         neurons.push(slots);
     }
-    let prog = Program {
-        format: PROGRAM_FORMAT.into(),
-        version: FORMAT_VERSION,
-        params: p.clone(),
-        input_size: net.input_size,
-        encoding: net.encoding,
-        time_steps: net.time_steps,
-        cores,
-        neurons,
-    };
-    prog.validate("mapped program")?;
+    let prog = Program::assemble(net, p, cores, neurons)?;
     Ok(prog)
 }
 

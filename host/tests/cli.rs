@@ -19,6 +19,20 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// A float network with a sparse, deterministic pattern of weights of both
+/// signs (one synapse in five).
+fn pattern_network(sizes: &[u32], time_steps: u32) -> FloatNetwork {
+    let mut net = FloatNetwork::zeros(sizes, InputEncoding::new(8), time_steps, 1.0);
+    for (l, layer) in net.layers.iter_mut().enumerate() {
+        for (k, w) in layer.weights.iter_mut().enumerate() {
+            if (k * 7 + l) % 5 == 0 {
+                *w = ((k % 13) as f32 - 4.0) * 0.05;
+            }
+        }
+    }
+    net
+}
+
 #[test]
 fn help_lists_every_stage() {
     let out = onespike(&["--help"]);
@@ -72,15 +86,7 @@ fn unknown_config_lists_the_presets() {
 #[test]
 fn compile_writes_a_program_that_loads() {
     let d = scratch("ok");
-    let mut net = FloatNetwork::zeros(&[784, 20, 10], InputEncoding::new(8), 32, 1.0);
-    for (l, layer) in net.layers.iter_mut().enumerate() {
-        for (k, w) in layer.weights.iter_mut().enumerate() {
-            // A sparse, deterministic pattern of weights of both signs.
-            if (k * 7 + l) % 5 == 0 {
-                *w = ((k % 13) as f32 - 4.0) * 0.05;
-            }
-        }
-    }
+    let net = pattern_network(&[784, 20, 10], 32);
     let model = d.join("model.json");
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
@@ -112,14 +118,7 @@ fn compile_writes_a_program_that_loads() {
 /// A compiled program for the `default` preset (784-24-10, sparse), via
 /// the compile stage.
 fn compiled_program(d: &std::path::Path) -> PathBuf {
-    let mut net = FloatNetwork::zeros(&[784, 24, 10], InputEncoding::new(8), 24, 1.0);
-    for (l, layer) in net.layers.iter_mut().enumerate() {
-        for (k, w) in layer.weights.iter_mut().enumerate() {
-            if (k * 7 + l) % 5 == 0 {
-                *w = ((k % 13) as f32 - 4.0) * 0.05;
-            }
-        }
-    }
+    let net = pattern_network(&[784, 24, 10], 24);
     let model = d.join("model.json");
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
@@ -279,14 +278,7 @@ fn report_of_a_file_that_is_no_report_names_it_and_fails() {
 #[test]
 fn time_steps_beyond_the_step_counter_are_refused_and_a_given_resolution_is_used() {
     let d = scratch("steps");
-    let mut net = FloatNetwork::zeros(&[784, 12, 10], InputEncoding::new(8), 32, 1.0);
-    for layer in &mut net.layers {
-        for (k, w) in layer.weights.iter_mut().enumerate() {
-            if k % 3 == 0 {
-                *w = 0.1;
-            }
-        }
-    }
+    let net = pattern_network(&[784, 12, 10], 32);
     let model = d.join("model.json");
     net.save(&model).unwrap();
     let prog = d.join("prog.json");

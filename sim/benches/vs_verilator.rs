@@ -18,7 +18,6 @@
 //! subset, repeated until one second has passed).
 
 use flate2::read::GzDecoder;
-use onespike_compiler::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
 use onespike_compiler::{map_in_order, HwParams, InputEncoding, Program, QuantNetwork};
 use onespike_hw::driver::{Driver, RunConfig};
 use onespike_sim::{SimOptions, SimRun, Simulator};
@@ -66,24 +65,10 @@ fn synthetic_program(p: &HwParams) -> Program {
                 }
             })
             .collect();
-        QuantLayer {
-            kind: LayerKind::Dense,
-            inputs,
-            outputs,
-            threshold,
-            scale: 1.0,
-            weights,
-        }
+        (outputs, threshold, weights)
     };
-    let net = QuantNetwork {
-        format: QUANT_FORMAT.into(),
-        version: FORMAT_VERSION,
-        input_size: 784,
-        encoding: InputEncoding::new(8),
-        time_steps: 64,
-        weight_bits: 8,
-        layers: vec![layer(784, 128, 10, 400), layer(128, 10, 30, 150)],
-    };
+    let layers = vec![layer(784, 128, 10, 400), layer(128, 10, 30, 150)];
+    let net = QuantNetwork::dense(784, InputEncoding::new(8), 64, 8, layers);
     map_in_order(&net, p).expect("the synthetic network fits the default preset")
 }
 
