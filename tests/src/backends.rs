@@ -71,28 +71,7 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
                     })
             })
             .collect(),
-        Backend::Sim => {
-            let fail = |input: usize, e: onespike_sim::SimError| RunError::Failed {
-                backend: backend.name(),
-                input,
-                message: e.to_string(),
-            };
-            let mut sim = onespike_sim::Simulator::new(&case.program).map_err(|e| fail(0, e))?;
-            let opts = onespike_sim::SimOptions {
-                early_exit: case.early_exit,
-                all_spikes: true,
-                max_cycles: MAX_CYCLES,
-            };
-            case.inputs
-                .iter()
-                .enumerate()
-                .map(|(k, inp)| {
-                    sim.run(inp, &opts)
-                        .map(|r| expected_of_sim(&r))
-                        .map_err(|e| fail(k, e))
-                })
-                .collect()
-        }
+        Backend::Sim => Ok(run_sim(case)?.iter().map(expected_of_sim).collect()),
         Backend::RustHdl => onespike_hw::with_config!(&case.params, T => {
             run_rtl(backend, HdlModel::<T>::new(&case.params), case)
         })
@@ -110,6 +89,27 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
             run_rtl(backend, model, case)
         }
     }
+}
+
+/// Runs every input of `case` on the simulator, with its full results
+/// (action counts, per-core and bus statistics).
+pub fn run_sim(case: &Case) -> Result<Vec<onespike_sim::SimRun>, RunError> {
+    let fail = |input: usize, e: onespike_sim::SimError| RunError::Failed {
+        backend: Backend::Sim.name(),
+        input,
+        message: e.to_string(),
+    };
+    let mut sim = onespike_sim::Simulator::new(&case.program).map_err(|e| fail(0, e))?;
+    let opts = onespike_sim::SimOptions {
+        early_exit: case.early_exit,
+        all_spikes: true,
+        max_cycles: MAX_CYCLES,
+    };
+    case.inputs
+        .iter()
+        .enumerate()
+        .map(|(k, inp)| sim.run(inp, &opts).map_err(|e| fail(k, e)))
+        .collect()
 }
 
 /// Loads the case's program once and runs each input through the host

@@ -12,7 +12,9 @@
 
 use onespike_compiler::encode::InputEncoding;
 use onespike_compiler::{HwParams, QuantNetwork};
-use onespike_tests::backends::{compare, reproducer_dir, run, Backend, RunError};
+use onespike_tests::backends::{
+    compare, expected_of_sim, reproducer_dir, run, run_sim, Backend, RunError,
+};
 use onespike_tests::case::{first_difference, Case, Expected};
 use onespike_tests::random::random_case;
 use rand::{Rng, SeedableRng};
@@ -327,7 +329,18 @@ fn random_cases_agree_on_every_backend() {
         let name = format!("random-{seed}");
         // The reference model's results are the expectation; the
         // simulator's cycles become the expectation of the RTL backends.
-        let mut want = check(Backend::Sim, &name, &case, &case.expected).unwrap();
+        let sim = run_sim(&case).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut want: Vec<Expected> = sim.iter().map(expected_of_sim).collect();
+        if let Err(m) = compare(
+            Backend::Sim,
+            &case,
+            &name,
+            &case.expected,
+            &want,
+            &reproducer_dir(),
+        ) {
+            panic!("{name}: {m}");
+        }
         if let Some(got) = check(Backend::Verilator, &name, &case, &want) {
             verilator_ran += 1;
             want = got;
@@ -345,14 +358,7 @@ fn random_cases_agree_on_every_backend() {
             fan_in += input.iter().all(|s| *s == Some(0)) as usize;
         }
         // Back-pressure: runs in which the bus waited on a full event FIFO.
-        let mut sim = onespike_sim::Simulator::new(&case.program).unwrap();
-        let opts = onespike_sim::SimOptions {
-            early_exit: case.early_exit,
-            ..Default::default()
-        };
-        for input in &case.inputs {
-            stalled += (sim.run(input, &opts).unwrap().router.stall_cycles > 0) as usize;
-        }
+        stalled += sim.iter().filter(|r| r.router.stall_cycles > 0).count();
     }
     println!(
         "{RANDOM_CASES} random cases on the reference model and the simulator: Verilator on {verilator_ran}, {cycles} cycles compared; \
