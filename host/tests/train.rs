@@ -270,6 +270,28 @@ fn pruning_reaches_its_target_sparsity() {
 }
 
 #[test]
+fn weight_averaging_evaluates_and_saves_the_average() {
+    let mut c = small(3);
+    c.sparsity = 0.5;
+    c.ema_decay = 0.99;
+    let t = trained(c);
+    assert_eq!(t.averaged.len(), t.weights.len());
+    assert_ne!(t.averaged, t.weights);
+    // The saved network is the average, with pruned synapses absent.
+    let net = t.network();
+    for (l, layer) in net.layers.iter().enumerate() {
+        for (k, &w) in layer.weights.iter().enumerate() {
+            let want = if t.masks[l][k] { t.averaged[l][k] } else { 0.0 };
+            assert_eq!(w, want, "layer {l} synapse {k}");
+        }
+    }
+    // The average of a converging run is itself a working network.
+    let last = t.log.last().unwrap();
+    assert!(last.val_hw_accuracy > 0.75, "{last:?}");
+    assert!((net.sparsity() - 0.5).abs() < 0.005);
+}
+
+#[test]
 fn same_seed_gives_the_same_weights() {
     let mut c = small(1);
     c.limit_train = Some(200);
@@ -284,12 +306,26 @@ fn same_seed_gives_the_same_weights() {
 }
 
 #[test]
+fn resampling_augmentation_is_seeded_and_changes_training() {
+    let mut c = small(1);
+    c.limit_train = Some(200);
+    c.shift_pixels = 1;
+    let moved = trained(c.clone());
+    c.rotate_degrees = 10.0;
+    c.scale_percent = 10.0;
+    let a = trained(c.clone());
+    assert_eq!(a.weights, trained(c).weights);
+    assert_ne!(a.weights, moved.weights);
+}
+
+#[test]
 fn resuming_from_a_checkpoint_equals_an_uninterrupted_run() {
     let data = embedded_default();
     let mut c = small(3);
     c.limit_train = Some(300);
     c.sparsity = 0.5;
     c.count_weight = 0.5;
+    c.ema_decay = 0.99;
     let full = trained(c.clone());
     let dir = std::env::temp_dir().join(format!("onespike-train-ck-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -303,6 +339,7 @@ fn resuming_from_a_checkpoint_equals_an_uninterrupted_run() {
     resumed.train(&prep, 3, &mut NoProgress, None).unwrap();
     assert_eq!(resumed.weights, full.weights);
     assert_eq!(resumed.masks, full.masks);
+    assert_eq!(resumed.averaged, full.averaged);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

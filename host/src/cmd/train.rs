@@ -101,6 +101,16 @@ pub struct Args {
     /// Decoupled (AdamW) weight decay per step, relative to the learning rate.
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f64,
+    /// Weight averaging: evaluate and save an exponential moving average of the
+    /// weights with this decay per step (e.g. 0.999; 0 = off).
+    #[arg(long, default_value_t = 0.0)]
+    pub ema_decay: f64,
+    /// Data augmentation: rotate each training image by a random angle in -D..=D degrees every epoch.
+    #[arg(long, default_value_t = 0.0)]
+    pub rotate_degrees: f32,
+    /// Data augmentation: scale each training image by a random factor in 1 +- P/100 every epoch.
+    #[arg(long, default_value_t = 0.0)]
+    pub scale_percent: f32,
     /// Training images held out for validation (from the end of the training split).
     #[arg(long, default_value_t = 1000)]
     pub val_images: usize,
@@ -258,6 +268,9 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             c.shift_pixels = args.shift_pixels;
             c.mirror = args.mirror;
             c.weight_decay = args.weight_decay;
+            c.ema_decay = args.ema_decay;
+            c.rotate_degrees = args.rotate_degrees;
+            c.scale_percent = args.scale_percent;
             c.hw_config = args.config.clone();
             Trainer::new(c)?
         }

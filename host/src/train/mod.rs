@@ -16,6 +16,7 @@
 //! Tests: unit tests in the submodules, integration tests in
 //! `host/tests/train.rs`.
 
+pub mod augment;
 pub mod prune;
 pub mod report;
 pub mod ttfs;
@@ -167,6 +168,19 @@ pub struct TrainConfig {
     /// by `1 - learning_rate * weight_decay`.
     #[serde(default)]
     pub weight_decay: f64,
+    /// Weight averaging: the evaluated and saved network is an exponential
+    /// moving average of the trained weights, `a = d a + (1 - d) w` after
+    /// every step (`d` = this; 0 = off, the trained weights themselves).
+    #[serde(default)]
+    pub ema_decay: f64,
+    /// Data augmentation: rotate every training image by a random angle in
+    /// `-rotate_degrees..=rotate_degrees` each epoch (resampled; 0 = off).
+    #[serde(default)]
+    pub rotate_degrees: f32,
+    /// Data augmentation: scale every training image by a random factor in
+    /// `1 +- scale_percent / 100` each epoch (resampled; 0 = off).
+    #[serde(default)]
+    pub scale_percent: f32,
 }
 
 impl TrainConfig {
@@ -202,6 +216,9 @@ impl TrainConfig {
             shift_pixels: 0,
             mirror: false,
             weight_decay: 0.0,
+            ema_decay: 0.0,
+            rotate_degrees: 0.0,
+            scale_percent: 0.0,
         }
     }
 
@@ -238,6 +255,27 @@ impl TrainConfig {
                 "weight_decay",
                 self.weight_decay,
                 "must be a finite number >= 0",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.ema_decay) {
+            return Err(bad(
+                "ema_decay",
+                self.ema_decay,
+                "must be in [0, 1) (0 = no weight averaging)",
+            ));
+        }
+        if !(0.0..=180.0).contains(&self.rotate_degrees) {
+            return Err(bad(
+                "rotate_degrees",
+                self.rotate_degrees,
+                "must be in [0, 180]",
+            ));
+        }
+        if !(0.0..50.0).contains(&self.scale_percent) {
+            return Err(bad(
+                "scale_percent",
+                self.scale_percent,
+                "must be in [0, 50)",
             ));
         }
         if self.shift_pixels > 8 {
@@ -309,6 +347,12 @@ impl TrainConfig {
         InputEncoding::new(self.input_steps)
     }
 
+    /// Whether training images are resampled (rotation or scaling), rather
+    /// than only moved on the grid.
+    fn resamples(&self) -> bool {
+        self.rotate_degrees > 0.0 || self.scale_percent > 0.0
+    }
+
     fn ssr_weights(&self) -> (f32, f32) {
         match self.ssr {
             SsrKind::M => (self.ssr_weight, 0.0),
@@ -369,6 +413,9 @@ pub struct Trainer {
     adam_m: Vec<Vec<f32>>,
     adam_v: Vec<Vec<f32>>,
     adam_steps: u64,
+    /// Moving average of `weights` (empty when `config.ema_decay` is 0).
+    #[serde(default)]
+    pub averaged: Vec<Vec<f32>>,
     pub epochs_done: usize,
     pub log: Vec<EpochRecord>,
 }
@@ -381,6 +428,8 @@ struct AdamStep {
     bc1: f32,
     bc2: f32,
     inv_batch: f32,
+    /// Decay of the weight average (used when one is kept).
+    ema: f32,
 }
 
 /// Elements per block of the parallel reduction: large enough to amortise
@@ -397,6 +446,7 @@ fn reduce_and_step(
     v: &mut [f32],
     mask: &[bool],
     mag: Option<&mut [f32]>,
+    averaged: Option<&mut [f32]>,
     bufs: Vec<&mut Vec<f32>>,
     hp: &AdamStep,
 ) {
@@ -413,13 +463,18 @@ fn reduce_and_step(
         Some(g) => g.chunks_mut(REDUCE_BLOCK).map(Some).collect(),
         None => (0..n_blocks).map(|_| None).collect(),
     };
+    let mut avgs: Vec<Option<&mut [f32]>> = match averaged {
+        Some(a) => a.chunks_mut(REDUCE_BLOCK).map(Some).collect(),
+        None => (0..n_blocks).map(|_| None).collect(),
+    };
     w.par_chunks_mut(REDUCE_BLOCK)
         .zip(m.par_chunks_mut(REDUCE_BLOCK))
         .zip(v.par_chunks_mut(REDUCE_BLOCK))
         .zip(mask.par_chunks(REDUCE_BLOCK))
         .zip(per_block.par_iter_mut())
         .zip(mags.par_iter_mut())
-        .for_each(|(((((w, m), v), mask), grads), mag)| {
+        .zip(avgs.par_iter_mut())
+        .for_each(|((((((w, m), v), mask), grads), mag), avg)| {
             // Plain loops over equal-length slices, with selects instead of
             // branches, so that the compiler vectorizes them.
             let (lr_bc1, inv_bc2) = (hp.lr / hp.bc1, 1.0 / hp.bc2);
@@ -452,6 +507,13 @@ fn reduce_and_step(
                 *m = if keep { m1 } else { *m };
                 *v = if keep { v1 } else { *v };
                 *w = if keep { w1 } else { *w };
+            }
+            if let Some(avg) = avg {
+                let (d, d1) = (hp.ema, 1.0 - hp.ema);
+                for ((a, &w), &keep) in avg.iter_mut().zip(w.iter()).zip(mask) {
+                    let a1 = d * *a + d1 * w;
+                    *a = if keep { a1 } else { *a };
+                }
             }
         });
 }
@@ -490,7 +552,13 @@ impl Trainer {
             );
         }
         let zeros: Vec<Vec<f32>> = weights.iter().map(|w| vec![0.0; w.len()]).collect();
+        let averaged = if config.ema_decay > 0.0 {
+            weights.clone()
+        } else {
+            Vec::new()
+        };
         Ok(Trainer {
+            averaged,
             masks: weights.iter().map(|w| vec![true; w.len()]).collect(),
             weights,
             adam_m: zeros.clone(),
@@ -553,14 +621,25 @@ impl Trainer {
         })
     }
 
-    /// The current network (absent synapses are zero weights).
+    /// The weights that are evaluated and saved: the moving average when
+    /// one is kept, else the trained weights.
+    fn eval_weights(&self) -> &[Vec<f32>] {
+        if self.averaged.is_empty() {
+            &self.weights
+        } else {
+            &self.averaged
+        }
+    }
+
+    /// The current network (absent synapses are zero weights; the weight
+    /// average when `ema_decay` > 0).
     pub fn network(&self) -> FloatNetwork {
         let c = &self.config;
         let mut net = FloatNetwork::zeros(&c.sizes, c.encoding(), c.time_steps, c.threshold);
         for (layer, (w, m)) in net
             .layers
             .iter_mut()
-            .zip(self.weights.iter().zip(&self.masks))
+            .zip(self.eval_weights().iter().zip(&self.masks))
         {
             layer.weights = w
                 .iter()
@@ -573,7 +652,7 @@ impl Trainer {
 
     /// Evaluates the float network on encoded images (parallel, ordered).
     pub fn float_eval(&self, data: &Encoded, mode: TimeMode) -> FloatEval {
-        let view = self.view(&self.weights, None, mode);
+        let view = self.view(self.eval_weights(), None, mode);
         let results: Vec<(bool, u32)> = (0..data.spikes.len())
             .into_par_iter()
             .map(|k| {
@@ -729,7 +808,7 @@ impl Trainer {
         // image index, drawn after the shuffle from the same generator: the
         // run stays deterministic and resumable.
         let shift = c.shift_pixels as i32;
-        let augment = shift > 0 || c.mirror;
+        let augment = shift > 0 || c.mirror || c.resamples();
         let augmentations: Vec<(i32, i32, bool)> = if augment {
             (0..order.len())
                 .map(|_| {
@@ -749,6 +828,36 @@ impl Trainer {
         } else {
             Vec::new()
         };
+        // Rotation and scaling, drawn after the moves above (runs without
+        // them draw exactly what they drew before these options existed).
+        let warps: Vec<augment::Affine> = if c.resamples() {
+            let (rot, scl) = (c.rotate_degrees.to_radians(), c.scale_percent / 100.0);
+            augmentations
+                .iter()
+                .map(|&(dx, dy, mirror)| {
+                    let angle = if rot > 0.0 {
+                        rng.gen_range(-rot..=rot)
+                    } else {
+                        0.0
+                    };
+                    let scale = if scl > 0.0 {
+                        1.0 + rng.gen_range(-scl..=scl)
+                    } else {
+                        1.0
+                    };
+                    augment::Affine {
+                        angle,
+                        scale,
+                        dx: dx as f32,
+                        dy: dy as f32,
+                        mirror,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let encoding = c.encoding();
         let (rows, cols) = (data.train.split.rows, data.train.split.cols);
         let batches = order.len().div_ceil(c.batch_size);
         progress.epoch_start(e + 1, batches);
@@ -791,14 +900,19 @@ impl Trainer {
                     let (mut l_sum, mut ce, mut ok) = (0f64, 0f64, 0usize);
                     for &k in chunk {
                         let label = data.train.split.labels[k] as usize;
-                        let input = match augmentations.get(k) {
-                            Some(&(dx, dy, false)) => {
-                                data.train.spikes[k].shifted(rows, cols, dx, dy)
+                        let input = if let Some(a) = warps.get(k) {
+                            let image = data.train.split.image(k);
+                            SpikeList::encode(&encoding, &augment::warp(image, rows, cols, a))
+                        } else {
+                            match augmentations.get(k) {
+                                Some(&(dx, dy, false)) => {
+                                    data.train.spikes[k].shifted(rows, cols, dx, dy)
+                                }
+                                Some(&(dx, dy, true)) => data.train.spikes[k]
+                                    .mirrored(cols)
+                                    .shifted(rows, cols, dx, dy),
+                                None => data.train.spikes[k].clone(),
                             }
-                            Some(&(dx, dy, true)) => data.train.spikes[k]
-                                .mirrored(cols)
-                                .shifted(rows, cols, dx, dy),
-                            None => data.train.spikes[k].clone(),
                         };
                         let s =
                             ttfs::sample_grad(&view, input, label, &lw, &silent, grads, &mut fires);
@@ -831,6 +945,7 @@ impl Trainer {
                 bc1: (1.0 - 0.9f64.powi(steps)) as f32,
                 bc2: (1.0 - 0.999f64.powi(steps)) as f32,
                 inv_batch: 1.0 / batch.len() as f32,
+                ema: c.ema_decay as f32,
             };
             for l in 0..n_layers {
                 let mag = if pruning {
@@ -839,12 +954,14 @@ impl Trainer {
                     None
                 };
                 let layer_bufs: Vec<&mut Vec<f32>> = bufs.iter_mut().map(|b| &mut b[l]).collect();
+                let averaged = self.averaged.get_mut(l).map(|a| &mut a[..]);
                 reduce_and_step(
                     &mut self.weights[l],
                     &mut self.adam_m[l],
                     &mut self.adam_v[l],
                     &self.masks[l],
                     mag,
+                    averaged,
                     layer_bufs,
                     &hp,
                 );
@@ -909,6 +1026,10 @@ impl Trainer {
                 if was != self.masks[l][i] {
                     self.adam_m[l][i] = 0.0;
                     self.adam_v[l][i] = 0.0;
+                    // A pruned or regrown synapse starts its average afresh.
+                    if let Some(a) = self.averaged.get_mut(l) {
+                        a[i] = self.weights[l][i];
+                    }
                 }
             }
             grad_mag[l].iter_mut().for_each(|g| *g = 0.0);
@@ -973,7 +1094,14 @@ impl Trainer {
                     && t.masks[l].len() == n
                     && t.adam_m[l].len() == n
                     && t.adam_v[l].len() == n
-            });
+                    && t.averaged.get(l).map_or(true, |a| a.len() == n)
+            })
+            && t.averaged.len()
+                == if t.config.ema_decay > 0.0 {
+                    t.weights.len()
+                } else {
+                    0
+                };
         if !shapes_ok {
             return Err(err(
                 "weight, mask or optimizer arrays do not match the architecture".into(),
