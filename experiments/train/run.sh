@@ -12,4 +12,4 @@ if [ -z "${BIN:-}" ]; then
     cargo build --release -p onespike-host >/dev/null
     BIN=${CARGO_TARGET_DIR:-target}/release/onespike
 fi
-"$BIN" train --data "$data" --val-images 5000 -o "$out/$name.json" --checkpoint "$out/$name.ckpt.json" "$@" 2>&1 | tee "$out/$name.txt"
+"$BIN" train --data "$data" --val-images ${VAL:-5000} -o "$out/$name.json" --checkpoint "$out/$name.ckpt.json" "$@" 2>&1 | tee "$out/$name.txt"

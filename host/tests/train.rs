@@ -104,6 +104,7 @@ fn check_gradients(lw: LossWeights) {
 fn base_weights() -> LossWeights {
     LossWeights {
         tau_steps: 2.0,
+        label_smoothing: 0.0,
         cap_steps: 96.0,
         target_steps: 20.0,
         target_weight: 0.1,
@@ -126,6 +127,7 @@ fn exact_gradient_with_every_regularizer_matches_finite_differences() {
         ssr_m: 0.3,
         ssr_f: 0.2,
         count: 0.4,
+        label_smoothing: 0.1,
         ..base_weights()
     });
 }

@@ -111,6 +111,9 @@ pub struct Args {
     /// Data augmentation: scale each training image by a random factor in 1 +- P/100 every epoch.
     #[arg(long, default_value_t = 0.0)]
     pub scale_percent: f32,
+    /// Label smoothing of the cross-entropy: the target is 1 - E on the label plus E spread over all classes.
+    #[arg(long, default_value_t = 0.0)]
+    pub label_smoothing: f32,
     /// Training images held out for validation (from the end of the training split).
     #[arg(long, default_value_t = 1000)]
     pub val_images: usize,
@@ -271,6 +274,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             c.ema_decay = args.ema_decay;
             c.rotate_degrees = args.rotate_degrees;
             c.scale_percent = args.scale_percent;
+            c.label_smoothing = args.label_smoothing;
             c.hw_config = args.config.clone();
             Trainer::new(c)?
         }

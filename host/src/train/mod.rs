@@ -181,6 +181,9 @@ pub struct TrainConfig {
     /// `1 +- scale_percent / 100` each epoch (resampled; 0 = off).
     #[serde(default)]
     pub scale_percent: f32,
+    /// Label smoothing of the cross-entropy (0 = the one-hot label).
+    #[serde(default)]
+    pub label_smoothing: f32,
 }
 
 impl TrainConfig {
@@ -219,6 +222,7 @@ impl TrainConfig {
             ema_decay: 0.0,
             rotate_degrees: 0.0,
             scale_percent: 0.0,
+            label_smoothing: 0.0,
         }
     }
 
@@ -276,6 +280,13 @@ impl TrainConfig {
                 "scale_percent",
                 self.scale_percent,
                 "must be in [0, 50)",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(bad(
+                "label_smoothing",
+                self.label_smoothing,
+                "must be in [0, 1)",
             ));
         }
         if self.shift_pixels > 8 {
@@ -788,6 +799,7 @@ impl Trainer {
         let (ssr_m, ssr_f) = c.ssr_weights();
         let lw = LossWeights {
             tau_steps: c.tau_steps,
+            label_smoothing: c.label_smoothing,
             cap_steps: c.time_steps as f32 * 1.5,
             target_steps: c.target_steps,
             target_weight: c.target_weight,

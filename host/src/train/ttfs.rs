@@ -326,6 +326,9 @@ pub fn predict(net: &NetView, trace: &SampleTrace) -> usize {
 pub struct LossWeights {
     /// Softmax temperature on output times, in steps.
     pub tau_steps: f32,
+    /// Label smoothing of the cross-entropy: the target puts `1 - e` on the
+    /// label and `e / classes` on every class.
+    pub label_smoothing: f32,
     /// Output times beyond this are clamped and get no gradient.
     pub cap_steps: f32,
     /// Target time of the label neuron and the weight of `((t_y - target)/T)^2`.
@@ -410,8 +413,14 @@ pub fn sample_grad(
         .map(|x| (-x.0 / lw.tau_steps - z_max).exp())
         .collect();
     let z_sum: f32 = exps.iter().sum();
+    // The (smoothed) target distribution over classes.
+    let eps = lw.label_smoothing;
+    let target = |j: usize| (if j == label { 1.0 - eps } else { 0.0 }) + eps / n_out as f32;
     // In log-sum-exp form: the label's probability can underflow to zero.
-    out.cross_entropy = z_sum.ln() - (-times[label].0 / lw.tau_steps - z_max);
+    let log_z = z_sum.ln();
+    out.cross_entropy = (0..n_out)
+        .map(|j| target(j) * (log_z - (-times[j].0 / lw.tau_steps - z_max)))
+        .sum();
     out.total = out.cross_entropy;
     let mut g_t: Vec<f32> = (0..n_out)
         .map(|j| {
@@ -419,7 +428,7 @@ pub fn sample_grad(
                 return 0.0;
             }
             let p = exps[j] / z_sum;
-            -(p - if j == label { 1.0 } else { 0.0 }) / lw.tau_steps
+            -(p - target(j)) / lw.tau_steps
         })
         .collect();
     if times[label].1 && lw.target_weight > 0.0 {
@@ -598,6 +607,7 @@ mod tests {
         };
         let lw = LossWeights {
             tau_steps: 0.5,
+            label_smoothing: 0.0,
             cap_steps: 192.0,
             target_steps: 48.0,
             target_weight: 0.0,
