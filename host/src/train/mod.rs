@@ -4,10 +4,12 @@
 //! rewiring, quantization-aware fine-tuning and hardware-aware evaluation
 //! through the integer reference model.
 //!
-//! Module map: [`ttfs`] is the per-sample forward/backward pass, [`prune`]
-//! the rewiring, [`report`] the training log and plot; this file holds the
-//! configuration, the training loop, evaluation and checkpoints. The loss
-//! terms and the choices behind them are documented in `docs/training.md`.
+//! Module map: [`ttfs`] is the per-sample forward/backward pass, [`augment`]
+//! the resampling augmentation, [`prune`] the rewiring, [`report`] the
+//! training log and plot; this file holds the configuration, the training
+//! loop (with the optional weight average), evaluation and checkpoints. The
+//! loss terms and the choices behind them are documented in
+//! `docs/training.md`.
 //!
 //! Determinism: the initial weights and every epoch's shuffle come from
 //! ChaCha8 seeded by `seed` (and the epoch number); a mini-batch is split
@@ -451,6 +453,8 @@ const REDUCE_BLOCK: usize = 8192;
 /// deterministic), zeroes the buffers, accumulates gradient magnitudes for
 /// regrowth, and takes one Adam step on present synapses. Parallel over
 /// blocks of weights.
+// One slice per array the parallel pass zips together.
+#[allow(clippy::too_many_arguments)]
 fn reduce_and_step(
     w: &mut [f32],
     m: &mut [f32],
@@ -1106,14 +1110,18 @@ impl Trainer {
                     && t.masks[l].len() == n
                     && t.adam_m[l].len() == n
                     && t.adam_v[l].len() == n
-                    && t.averaged.get(l).map_or(true, |a| a.len() == n)
-            })
-            && t.averaged.len()
-                == if t.config.ema_decay > 0.0 {
-                    t.weights.len()
-                } else {
-                    0
-                };
+            });
+        // The weight average exists exactly when averaging is on, shaped like the weights.
+        let averaged_ok = if t.config.ema_decay > 0.0 {
+            t.averaged.len() == t.weights.len()
+                && t.averaged
+                    .iter()
+                    .zip(&t.weights)
+                    .all(|(a, w)| a.len() == w.len())
+        } else {
+            t.averaged.is_empty()
+        };
+        let shapes_ok = shapes_ok && averaged_ok;
         if !shapes_ok {
             return Err(err(
                 "weight, mask or optimizer arrays do not match the architecture".into(),
