@@ -328,3 +328,50 @@ fn time_steps_beyond_the_step_counter_are_refused_and_a_given_resolution_is_used
         "input levels stretch with the time axis: (8 - 1) * 4 + 1"
     );
 }
+
+#[test]
+fn choose_time_steps_measures_each_resolution_and_a_tolerance_favours_fewer_steps() {
+    let d = scratch("choose");
+    let net = pattern_network(&[784, 12, 10], 32);
+    let model = d.join("model.json");
+    net.save(&model).unwrap();
+    let prog = d.join("prog.json");
+    let run = |tolerance: &str| {
+        onespike(&[
+            "compile",
+            "--model",
+            model.to_str().unwrap(),
+            "--config",
+            "default",
+            "--data",
+            "default",
+            "--choose-time-steps",
+            "--steps-tolerance",
+            tolerance,
+            "-o",
+            prog.to_str().unwrap(),
+        ])
+    };
+    let out = run("100");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--steps-tolerance 100"), "{err}");
+    assert!(!prog.exists());
+    // The default preset counts 256 steps: 32, 64, 128 and 256 are tried.
+    let out = run("99");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for t in [32, 64, 128, 256] {
+        assert!(
+            stdout.contains(&format!("{t:>5} steps: accuracy")),
+            "{stdout}"
+        );
+    }
+    // Any accuracy is within 99 points of the best: the fewest steps win.
+    assert!(stdout.contains("chosen: 32 steps"), "{stdout}");
+    assert_eq!(Program::load(&prog).unwrap().time_steps, 32);
+}

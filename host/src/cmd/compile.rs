@@ -45,6 +45,11 @@ pub struct Args {
     /// equal accuracy goes to fewer steps (fewer cycles).
     #[arg(long, requires = "data")]
     pub choose_time_steps: bool,
+    /// With --choose-time-steps: accept this many percentage points below
+    /// the best accuracy for fewer steps (each doubling of the steps costs
+    /// cycles and energy). 0 keeps the most accurate.
+    #[arg(long, default_value_t = 0.0, requires = "choose_time_steps")]
+    pub steps_tolerance: f64,
 }
 
 /// Held-out training images used to choose the time resolution.
@@ -72,7 +77,13 @@ pub fn choose_time_steps(
     net: &FloatNetwork,
     params: &HwParams,
     train: &onespike_host::data::Split,
+    tolerance_points: f64,
 ) -> anyhow::Result<FloatNetwork> {
+    if !(0.0..100.0).contains(&tolerance_points) {
+        anyhow::bail!(
+            "--steps-tolerance {tolerance_points}: must be in [0, 100) percentage points"
+        );
+    }
     let n = RESOLUTION_SAMPLES.min(train.len());
     let held_out = train.last(n);
     let t0 = net.time_steps;
@@ -105,14 +116,21 @@ pub fn choose_time_steps(
         );
         results.push((t, e.accuracy));
     }
-    // Candidates ascend, so the first of the most accurate has the fewest steps.
-    let best = results.iter().map(|r| r.1).fold(0.0, f64::max);
-    let (t, _) = *results
-        .iter()
-        .find(|r| r.1 == best)
-        .expect("the best candidate is a candidate");
+    let t = pick_time_steps(&results, tolerance_points / 100.0);
     println!("  chosen: {t} steps");
     retime_for(net, params, t)
+}
+
+/// The fewest steps whose accuracy is within `tolerance` (a fraction) of
+/// the best; `results` are `(steps, accuracy)`, non-empty, ascending in steps.
+pub fn pick_time_steps(results: &[(u32, f64)], tolerance: f64) -> u32 {
+    let best = results.iter().map(|r| r.1).fold(0.0, f64::max);
+    // Ascending, so the first acceptable candidate has the fewest steps.
+    results
+        .iter()
+        .find(|r| r.1 >= best - tolerance - 1e-12)
+        .expect("the best candidate is acceptable")
+        .0
 }
 
 /// What compiling produced.
@@ -223,7 +241,9 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         .transpose()?;
     let net = match (args.time_steps, &data) {
         (Some(t), _) => retime_for(&net, &params, t)?,
-        (None, Some(d)) if args.choose_time_steps => choose_time_steps(&net, &params, &d.train)?,
+        (None, Some(d)) if args.choose_time_steps => {
+            choose_time_steps(&net, &params, &d.train, args.steps_tolerance)?
+        }
         _ => net,
     };
     let c = compile_with_activity(&net, &params, data.as_ref().map(|d| &d.train))?;
@@ -292,4 +312,23 @@ pub fn write_outputs(c: &Compiled, program: &Path, quantized: Option<&Path>) -> 
         println!("wrote {}", q.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick_time_steps;
+
+    #[test]
+    fn picks_the_most_accurate_and_ties_go_to_fewer_steps() {
+        let r = [(16, 0.9840), (32, 0.9865), (64, 0.9875), (128, 0.9875)];
+        assert_eq!(pick_time_steps(&r, 0.0), 64);
+    }
+
+    #[test]
+    fn a_tolerance_trades_accuracy_for_fewer_steps() {
+        let r = [(16, 0.9840), (32, 0.9865), (64, 0.9875), (128, 0.9870)];
+        assert_eq!(pick_time_steps(&r, 0.0005), 64);
+        assert_eq!(pick_time_steps(&r, 0.0010), 32);
+        assert_eq!(pick_time_steps(&r, 0.0040), 16);
+    }
 }

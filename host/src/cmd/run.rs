@@ -43,7 +43,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     let net = super::train::run_stage(&data, &args.out, args.seed)?;
 
     println!("[3/5] compile for `{}`", params.name);
-    let net = super::compile::choose_time_steps(&net, &params, &data.train)?;
+    let net = super::compile::choose_time_steps(&net, &params, &data.train, 0.0)?;
     let compiled = super::compile::compile_with_activity(&net, &params, Some(&data.train))?;
     super::compile::write_outputs(
         &compiled,
