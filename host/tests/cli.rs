@@ -2,7 +2,7 @@
 //! the file and field with a non-zero exit, and the compile stage end to end.
 
 use onespike_compiler::{FloatNetwork, InputEncoding, Program};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn onespike(args: &[&str]) -> Output {
@@ -10,6 +10,30 @@ fn onespike(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// `onespike compile --model <model> --config <config> -o <program> <extra...>`.
+fn compile(model: &Path, config: &str, program: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "compile",
+        "--model",
+        model.to_str().unwrap(),
+        "--config",
+        config,
+        "-o",
+        program.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    onespike(&args)
+}
+
+/// Asserts that a command succeeded, showing its stderr if not.
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -91,24 +115,13 @@ fn compile_writes_a_program_that_loads() {
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
     let q = d.join("q.json");
-    let out = onespike(&[
-        "compile",
-        "--model",
-        model.to_str().unwrap(),
-        "--config",
+    let out = compile(
+        &model,
         "default",
-        "-o",
-        prog.to_str().unwrap(),
-        "--quantized",
-        q.to_str().unwrap(),
-        "--data",
-        "default",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &prog,
+        &["--quantized", q.to_str().unwrap(), "--data", "default"],
     );
+    assert_success(&out);
     let p = Program::load(&prog).unwrap();
     assert_eq!(p.neurons.len(), 2);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -122,20 +135,8 @@ fn compiled_program(d: &std::path::Path) -> PathBuf {
     let model = d.join("model.json");
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
-    let out = onespike(&[
-        "compile",
-        "--model",
-        model.to_str().unwrap(),
-        "--config",
-        "default",
-        "-o",
-        prog.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = compile(&model, "default", &prog, &[]);
+    assert_success(&out);
     prog
 }
 
@@ -207,11 +208,7 @@ fn sim_then_report_end_to_end() {
         "-o",
         report.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for what in [
         "accuracy",
@@ -243,11 +240,7 @@ fn sim_then_report_end_to_end() {
         "-o",
         plots.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     for f in [
         "tables.txt",
         "energy_breakdown.svg",
@@ -282,22 +275,9 @@ fn time_steps_beyond_the_step_counter_are_refused_and_a_given_resolution_is_used
     let model = d.join("model.json");
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
-    let run = |steps: &str| {
-        onespike(&[
-            "compile",
-            "--model",
-            model.to_str().unwrap(),
-            "--config",
-            "small",
-            "-o",
-            prog.to_str().unwrap(),
-            "--time-steps",
-            steps,
-        ])
-    };
     // small: step_bits = 6, at most 64 steps; 784 inputs do not fit it
     // either, but the step counter is checked first.
-    let out = run("100");
+    let out = compile(&model, "small", &prog, &["--time-steps", "100"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -305,22 +285,8 @@ fn time_steps_beyond_the_step_counter_are_refused_and_a_given_resolution_is_used
         "{err}"
     );
     assert!(!prog.exists());
-    let out = onespike(&[
-        "compile",
-        "--model",
-        model.to_str().unwrap(),
-        "--config",
-        "default",
-        "-o",
-        prog.to_str().unwrap(),
-        "--time-steps",
-        "128",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = compile(&model, "default", &prog, &["--time-steps", "128"]);
+    assert_success(&out);
     let p = Program::load(&prog).unwrap();
     assert_eq!(p.time_steps, 128);
     assert_eq!(
@@ -337,20 +303,14 @@ fn choose_time_steps_measures_each_resolution_and_a_tolerance_favours_fewer_step
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
     let run = |tolerance: &str| {
-        onespike(&[
-            "compile",
-            "--model",
-            model.to_str().unwrap(),
-            "--config",
-            "default",
+        let extra = [
             "--data",
             "default",
             "--choose-time-steps",
             "--steps-tolerance",
             tolerance,
-            "-o",
-            prog.to_str().unwrap(),
-        ])
+        ];
+        compile(&model, "default", &prog, &extra)
     };
     let out = run("100");
     assert!(!out.status.success());
@@ -360,11 +320,7 @@ fn choose_time_steps_measures_each_resolution_and_a_tolerance_favours_fewer_step
     // The default preset counts 256 steps: 32, 64, 128 and 256 are tried.
     let out = run("99");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     for t in [32, 64, 128, 256] {
         assert!(
             stdout.contains(&format!("{t:>5} steps: accuracy")),
