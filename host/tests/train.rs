@@ -321,6 +321,36 @@ fn resampling_augmentation_is_seeded_and_changes_training() {
 }
 
 #[test]
+fn input_dropout_is_seeded_independent_of_chunking_and_changes_training() {
+    let mut c = small(1);
+    c.limit_train = Some(200);
+    let plain = trained(c.clone());
+    c.input_dropout = 0.2;
+    let a = trained(c.clone());
+    assert_ne!(a.weights, plain.weights);
+    // Each image draws its own dropout: the parallel split of a batch
+    // changes the order of the gradient sums (float rounding), not which
+    // spikes are dropped, so the runs agree to rounding, not further.
+    c.grad_chunks = 1;
+    let one = trained(c.clone());
+    let max_diff = a
+        .weights
+        .iter()
+        .flatten()
+        .zip(one.weights.iter().flatten())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    assert!(
+        max_diff < 1e-4,
+        "chunking changed the weights by {max_diff}"
+    );
+    c.grad_chunks = 4;
+    assert_eq!(trained(c.clone()).weights, a.weights);
+    c.seed = 2;
+    assert_ne!(trained(c).weights, a.weights);
+}
+
+#[test]
 fn resuming_from_a_checkpoint_equals_an_uninterrupted_run() {
     let data = embedded_default();
     let mut c = small(3);
@@ -328,6 +358,7 @@ fn resuming_from_a_checkpoint_equals_an_uninterrupted_run() {
     c.sparsity = 0.5;
     c.count_weight = 0.5;
     c.ema_decay = 0.99;
+    c.input_dropout = 0.1;
     let full = trained(c.clone());
     let dir = std::env::temp_dir().join(format!("onespike-train-ck-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -394,6 +425,10 @@ fn cli_refuses_bad_input_and_writes_nothing() {
         (
             vec!["train", "--arch", "784-10", "--config", "nope", "-o", m],
             "small",
+        ),
+        (
+            vec!["train", "--arch", "784-10", "--input-dropout", "1", "-o", m],
+            "input_dropout",
         ),
     ] {
         let out = onespike(&args);

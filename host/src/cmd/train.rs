@@ -114,6 +114,9 @@ pub struct Args {
     /// Label smoothing of the cross-entropy: the target is 1 - E on the label plus E spread over all classes.
     #[arg(long, default_value_t = 0.0)]
     pub label_smoothing: f32,
+    /// Data augmentation: drop each input spike of a training image with probability P every epoch.
+    #[arg(long, default_value_t = 0.0)]
+    pub input_dropout: f32,
     /// Training images held out for validation (from the end of the training split).
     #[arg(long, default_value_t = 1000)]
     pub val_images: usize,
@@ -275,6 +278,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             c.rotate_degrees = args.rotate_degrees;
             c.scale_percent = args.scale_percent;
             c.label_smoothing = args.label_smoothing;
+            c.input_dropout = args.input_dropout;
             c.hw_config = args.config.clone();
             Trainer::new(c)?
         }

@@ -186,6 +186,10 @@ pub struct TrainConfig {
     /// Label smoothing of the cross-entropy (0 = the one-hot label).
     #[serde(default)]
     pub label_smoothing: f32,
+    /// Data augmentation: drop each input spike of a training image with
+    /// this probability, afresh each epoch (0 = off).
+    #[serde(default)]
+    pub input_dropout: f32,
 }
 
 impl TrainConfig {
@@ -225,6 +229,7 @@ impl TrainConfig {
             rotate_degrees: 0.0,
             scale_percent: 0.0,
             label_smoothing: 0.0,
+            input_dropout: 0.0,
         }
     }
 
@@ -288,6 +293,13 @@ impl TrainConfig {
             return Err(bad(
                 "label_smoothing",
                 self.label_smoothing,
+                "must be in [0, 1)",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.input_dropout) {
+            return Err(bad(
+                "input_dropout",
+                self.input_dropout,
                 "must be in [0, 1)",
             ));
         }
@@ -929,6 +941,17 @@ impl Trainer {
                                     .shifted(rows, cols, dx, dy),
                                 None => data.train.spikes[k].clone(),
                             }
+                        };
+                        // Each image draws its dropout from its own generator
+                        // (seed, epoch, index): the same whatever the chunking.
+                        let input = if c.input_dropout > 0.0 {
+                            let mut r = ChaCha8Rng::seed_from_u64(
+                                c.seed ^ 0xD1B5_4A32_D192_ED03u64.wrapping_mul(e as u64 + 1),
+                            );
+                            r.set_stream(k as u64);
+                            input.thinned(|| r.gen::<f32>() >= c.input_dropout)
+                        } else {
+                            input
                         };
                         let s =
                             ttfs::sample_grad(&view, input, label, &lw, &silent, grads, &mut fires);

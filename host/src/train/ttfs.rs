@@ -84,6 +84,22 @@ impl SpikeList {
         )
     }
 
+    /// The same spikes with each one kept when `keep()` says so (data
+    /// augmentation: input spike dropout); keeps the (time, source) order.
+    pub fn thinned(&self, mut keep: impl FnMut() -> bool) -> SpikeList {
+        let mut out = SpikeList {
+            times_steps: Vec::with_capacity(self.len()),
+            sources: Vec::with_capacity(self.len()),
+        };
+        for (&t, &s) in self.times_steps.iter().zip(&self.sources) {
+            if keep() {
+                out.times_steps.push(t);
+                out.sources.push(s);
+            }
+        }
+        out
+    }
+
     pub fn len(&self) -> usize {
         self.sources.len()
     }
@@ -579,6 +595,17 @@ mod tests {
         assert_eq!(m.sources, vec![2, 4, 3]);
         assert_eq!(m.times_steps, vec![0.0, 0.0, 1.0]);
         assert_eq!(m.mirrored(3), inp);
+    }
+
+    #[test]
+    fn thinning_keeps_the_chosen_spikes_in_order() {
+        let inp = SpikeList::from_pairs(vec![(0.0, 3), (1.0, 0), (1.0, 7), (2.0, 1)]);
+        let mut keep = [true, false, true, false].into_iter();
+        let t = inp.thinned(|| keep.next().unwrap());
+        assert_eq!(t.sources, vec![3, 7]);
+        assert_eq!(t.times_steps, vec![0.0, 1.0]);
+        assert_eq!(inp.thinned(|| true), inp);
+        assert!(inp.thinned(|| false).is_empty());
     }
 
     #[test]
