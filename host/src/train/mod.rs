@@ -886,6 +886,7 @@ impl Trainer {
             Vec::new()
         };
         let encoding = c.encoding();
+        let dropout_seed = c.seed ^ 0xD1B5_4A32_D192_ED03u64.wrapping_mul(e as u64 + 1);
         let (rows, cols) = (data.train.split.rows, data.train.split.cols);
         let batches = order.len().div_ceil(c.batch_size);
         progress.epoch_start(e + 1, batches);
@@ -942,12 +943,10 @@ impl Trainer {
                                 None => data.train.spikes[k].clone(),
                             }
                         };
-                        // Each image draws its dropout from its own generator
-                        // (seed, epoch, index): the same whatever the chunking.
+                        // Each image draws its dropout from its own stream of
+                        // the epoch's generator: the same whatever the chunking.
                         let input = if c.input_dropout > 0.0 {
-                            let mut r = ChaCha8Rng::seed_from_u64(
-                                c.seed ^ 0xD1B5_4A32_D192_ED03u64.wrapping_mul(e as u64 + 1),
-                            );
+                            let mut r = ChaCha8Rng::seed_from_u64(dropout_seed);
                             r.set_stream(k as u64);
                             input.thinned(|| r.gen::<f32>() >= c.input_dropout)
                         } else {

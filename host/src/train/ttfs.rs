@@ -53,19 +53,12 @@ impl SpikeList {
     /// `rows x cols` grid (data augmentation); spikes that leave the grid
     /// are dropped. A translation keeps the (time, source) order.
     pub fn shifted(&self, rows: usize, cols: usize, dx: i32, dy: i32) -> SpikeList {
-        let mut out = SpikeList {
-            times_steps: Vec::with_capacity(self.len()),
-            sources: Vec::with_capacity(self.len()),
-        };
-        for (&t, &s) in self.times_steps.iter().zip(&self.sources) {
+        self.filter_map_sources(|s| {
             let r = (s as usize / cols) as i32 + dy;
             let c = (s as usize % cols) as i32 + dx;
-            if (0..rows as i32).contains(&r) && (0..cols as i32).contains(&c) {
-                out.times_steps.push(t);
-                out.sources.push((r as usize * cols + c as usize) as u32);
-            }
-        }
-        out
+            ((0..rows as i32).contains(&r) && (0..cols as i32).contains(&c))
+                .then(|| (r as usize * cols + c as usize) as u32)
+        })
     }
 
     /// The spikes of the image mirrored left-right on a `rows x cols` grid
@@ -87,12 +80,20 @@ impl SpikeList {
     /// The same spikes with each one kept when `keep()` says so (data
     /// augmentation: input spike dropout); keeps the (time, source) order.
     pub fn thinned(&self, mut keep: impl FnMut() -> bool) -> SpikeList {
+        self.filter_map_sources(|s| keep().then_some(s))
+    }
+
+    /// Each spike in order, its source replaced by `f(source)` or dropped
+    /// where that is `None`; times are kept, so the order stays valid only
+    /// for maps that keep the order of sources of equal time (translations,
+    /// identity).
+    fn filter_map_sources(&self, mut f: impl FnMut(u32) -> Option<u32>) -> SpikeList {
         let mut out = SpikeList {
             times_steps: Vec::with_capacity(self.len()),
             sources: Vec::with_capacity(self.len()),
         };
         for (&t, &s) in self.times_steps.iter().zip(&self.sources) {
-            if keep() {
+            if let Some(s) = f(s) {
                 out.times_steps.push(t);
                 out.sources.push(s);
             }
