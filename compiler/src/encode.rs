@@ -1,12 +1,37 @@
-//! Input encoding: a pixel becomes at most one spike (SPEC §2).
+//! Input encoding: how a pixel becomes input spikes (`docs/semantics.md`,
+//! "Inputs").
 //!
-//! A pixel `p` in `0..=255` stands for `x = p / 255`; it spikes at step
-//! `round((1 - x) * (input_steps - 1))`, computed in integers with ties
-//! rounded up (as `f64::round` does for these non-negative values). Pixels
-//! at or below `cut` emit no spike, so `cut = 0` silences exactly `x = 0`.
+//! - `latency` (the default): a pixel `p` in `0..=255` stands for
+//!   `x = p / 255`; it spikes once, at step `round((1 - x) * (input_steps - 1))`,
+//!   computed in integers with ties rounded up (as `f64::round` does for these
+//!   non-negative values).
+//! - `rate`: a deterministic integrate-and-fire encoder, `acc += p` at each
+//!   step `0..input_steps`, a spike when `acc >= 255`, then `acc -= 255`:
+//!   about `p * input_steps / 255` evenly spaced spikes.
+//!
+//! In both, pixels at or below `cut` emit no spike, so `cut = 0` silences
+//! exactly `x = 0`.
 
 use crate::ir::IrError;
+use crate::spikes::Spike;
 use serde::{Deserialize, Serialize};
+
+/// How pixel values become spikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coding {
+    /// One spike per pixel, brighter is earlier.
+    #[default]
+    Latency,
+    /// Integrate-and-fire rate code, brighter is more spikes.
+    Rate,
+}
+
+impl Coding {
+    pub fn is_latency(&self) -> bool {
+        *self == Coding::Latency
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,14 +40,26 @@ pub struct InputEncoding {
     pub input_steps: u32,
     /// Pixels `<= cut` emit no spike.
     pub cut: u8,
+    /// Latency (default; absent from files) or rate.
+    #[serde(default, skip_serializing_if = "Coding::is_latency")]
+    pub coding: Coding,
 }
 
 impl InputEncoding {
-    /// `input_steps` levels, silencing only black (`0`) pixels.
+    /// `input_steps` latency levels, silencing only black (`0`) pixels.
     pub fn new(input_steps: u32) -> InputEncoding {
         InputEncoding {
             input_steps,
             cut: 0,
+            coding: Coding::Latency,
+        }
+    }
+
+    /// A rate code over `input_steps` steps, silencing only black pixels.
+    pub fn rate(input_steps: u32) -> InputEncoding {
+        InputEncoding {
+            coding: Coding::Rate,
+            ..InputEncoding::new(input_steps)
         }
     }
 
@@ -37,7 +74,7 @@ impl InputEncoding {
         Ok(())
     }
 
-    /// The spike step of one pixel, or `None` for no spike.
+    /// The latency-code spike step of one pixel, or `None` for no spike.
     pub fn pixel_step(&self, pixel: u8) -> Option<u32> {
         if pixel <= self.cut {
             return None;
@@ -48,8 +85,52 @@ impl InputEncoding {
         Some(((2 * num + 255) / 510) as u32)
     }
 
-    /// Spike steps of a whole image.
-    pub fn encode(&self, pixels: &[u8]) -> Vec<Option<u32>> {
+    /// The rate-code spike steps of one pixel.
+    pub fn rate_steps(&self, pixel: u8) -> impl Iterator<Item = u32> + '_ {
+        let p = if pixel <= self.cut { 0 } else { pixel as u32 };
+        let mut acc = 0u32;
+        (0..self.input_steps).filter(move |_| {
+            acc += p;
+            if acc >= 255 {
+                acc -= 255;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// The input events of a whole image, sorted by step, then channel.
+    pub fn encode(&self, pixels: &[u8]) -> Vec<Spike> {
+        let mut ev: Vec<Spike> = match self.coding {
+            Coding::Latency => pixels
+                .iter()
+                .enumerate()
+                .filter_map(|(c, &p)| {
+                    self.pixel_step(p).map(|step| Spike {
+                        step,
+                        neuron: c as u32,
+                    })
+                })
+                .collect(),
+            Coding::Rate => pixels
+                .iter()
+                .enumerate()
+                .flat_map(|(c, &p)| {
+                    self.rate_steps(p).map(move |step| Spike {
+                        step,
+                        neuron: c as u32,
+                    })
+                })
+                .collect(),
+        };
+        ev.sort_unstable();
+        ev
+    }
+
+    /// Latency-code spike steps of a whole image, one per pixel (`None`
+    /// for a silent pixel); what the TTFS trainer reads.
+    pub fn latency_steps(&self, pixels: &[u8]) -> Vec<Option<u32>> {
         pixels.iter().map(|&p| self.pixel_step(p)).collect()
     }
 
@@ -82,10 +163,28 @@ mod tests {
         assert_eq!(e.pixel_step(1), Some(7));
         assert_eq!(e.pixel_step(0), None);
         let cut = InputEncoding {
-            input_steps: 8,
             cut: 50,
+            ..InputEncoding::new(8)
         };
         assert_eq!(cut.pixel_step(50), None);
         assert!(cut.pixel_step(51).is_some());
+    }
+
+    #[test]
+    fn rate_code_counts_and_spacing() {
+        let e = InputEncoding::rate(20);
+        // 255 spikes every step; 128 about every other step; 0 never.
+        assert_eq!(e.rate_steps(255).count(), 20);
+        let half: Vec<u32> = e.rate_steps(128).collect();
+        assert_eq!(half.len(), 10);
+        assert_eq!(&half[..3], &[1, 3, 5]);
+        assert_eq!(e.rate_steps(0).count(), 0);
+        for p in 0..=255u8 {
+            let n = e.rate_steps(p).count() as u32;
+            assert_eq!(n, p as u32 * 20 / 255, "pixel {p}");
+        }
+        let ev = e.encode(&[255, 0, 128]);
+        assert_eq!(ev.len(), 30);
+        assert!(ev.windows(2).all(|w| w[0] <= w[1]));
     }
 }

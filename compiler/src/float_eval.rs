@@ -5,8 +5,128 @@
 //! the interval after the last input of its causal set `C`. A spike later
 //! than step `T - 1` is no spike, matching the discrete model, which fires
 //! at step `ceil(t*)` and runs steps `0..T`.
+//!
+//! Networks that are not pure TTFS (leaky or multi-spike neurons, recurrent
+//! weights, rate-coded inputs) have no closed form: [`run_discrete`] runs
+//! them step by step with the order of operations of the integer model
+//! (`docs/semantics.md`), in `f64`, with each shift's exact decay `1 - 2^-k`
+//! and no saturation. [`float_class`] picks the right one.
 
 use crate::ir::FloatNetwork;
+use crate::neuron::{NeuronModel, Reset};
+use crate::spikes::{decide, Decision, Spike, SpikeInput, SpikeRecord};
+
+/// The class of the float network on input events: the exact
+/// continuous-time model for TTFS networks, else the discrete float model.
+pub fn float_class(net: &FloatNetwork, input: &[Spike]) -> usize {
+    let ttfs = net.decision == Decision::FirstSpike
+        && net.encoding.coding.is_latency()
+        && net
+            .layers
+            .iter()
+            .all(|l| l.neuron.is_ttfs() && l.recurrent.is_none());
+    if ttfs {
+        let mut steps = vec![None; net.input_size as usize];
+        for s in input {
+            if let Some(e) = steps.get_mut(s.neuron as usize) {
+                if Option::is_none_or(*e, |t: u32| s.step < t) {
+                    *e = Some(s.step);
+                }
+            }
+        }
+        run_float(net, &steps).class
+    } else {
+        run_discrete(net, input).class
+    }
+}
+
+/// Result of the discrete float model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscreteInference {
+    pub spikes: SpikeRecord,
+    pub final_v: Vec<f64>,
+    pub class: usize,
+}
+
+/// The float network step by step, in the integer model's order of
+/// operations (integrate every layer, then deliver), without saturation.
+pub fn run_discrete<I: SpikeInput + ?Sized>(net: &FloatNetwork, input: &I) -> DiscreteInference {
+    let t_max = net.time_steps;
+    let mut input_at: Vec<Vec<u32>> = vec![Vec::new(); t_max as usize];
+    for s in input.events() {
+        if s.step < t_max && s.neuron < net.input_size {
+            input_at[s.step as usize].push(s.neuron);
+        }
+    }
+    let sizes: Vec<u32> = net.layers.iter().map(|l| l.outputs).collect();
+    let mut v: Vec<Vec<f64>> = sizes.iter().map(|&n| vec![0.0; n as usize]).collect();
+    let mut cur = v.clone();
+    let mut fired: Vec<Vec<bool>> = sizes.iter().map(|&n| vec![false; n as usize]).collect();
+    let mut now: Vec<Vec<u32>> = vec![Vec::new(); sizes.len()];
+    let mut spikes = SpikeRecord::new(&sizes);
+    for t in 0..t_max {
+        for (l, layer) in net.layers.iter().enumerate() {
+            now[l].clear();
+            let m: NeuronModel = layer.neuron;
+            let (dv, di) = (
+                NeuronModel::decay_of_shift(m.v_shift),
+                NeuronModel::decay_of_shift(m.i_shift),
+            );
+            let theta = layer.threshold as f64;
+            for j in 0..layer.outputs as usize {
+                if fired[l][j] {
+                    continue;
+                }
+                let x = v[l][j] * dv + cur[l][j];
+                let spike = x >= theta;
+                v[l][j] = match (spike, m.reset) {
+                    (true, Reset::Subtract) => x - theta,
+                    (true, Reset::Zero) => 0.0,
+                    _ => x,
+                };
+                if spike {
+                    fired[l][j] = m.reset == Reset::Once;
+                    now[l].push(j as u32);
+                    spikes.push(l, t, j as u32);
+                }
+                cur[l][j] *= di;
+            }
+        }
+        for (l, layer) in net.layers.iter().enumerate() {
+            let n_in = layer.inputs as usize;
+            let srcs = if l == 0 {
+                &input_at[t as usize]
+            } else {
+                &now[l - 1]
+            };
+            for &i in srcs {
+                for j in 0..layer.outputs as usize {
+                    cur[l][j] += layer.weights[j * n_in + i as usize] as f64;
+                }
+            }
+            if let Some(r) = &layer.recurrent {
+                let n = layer.outputs as usize;
+                for &i in &now[l] {
+                    for j in 0..n {
+                        cur[l][j] += r[j * n + i as usize] as f64;
+                    }
+                }
+            }
+        }
+    }
+    let final_v = v.pop().unwrap_or_default();
+    // The integer decision on float potentials: order-preserving key.
+    let key: Vec<i64> = final_v
+        .iter()
+        .map(|x| (x * 1e6).round().clamp(-9e18, 9e18) as i64)
+        .collect();
+    let class = decide(net.decision, spikes.output(), &key);
+    DiscreteInference {
+        spikes,
+        final_v,
+        class,
+    }
+}
 
 /// Spike times of one inference (`None` = no spike), per layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +236,10 @@ mod tests {
                 outputs,
                 threshold: theta,
                 weights,
+                neuron: NeuronModel::TTFS,
+                recurrent: None,
             }],
+            decision: Decision::FirstSpike,
         }
     }
 
@@ -133,6 +256,32 @@ mod tests {
         // 3 > 2, so the set is both: (3 + 0 - 1) / 0.5 = 4.
         let r = run_float(&net(vec![1.0, -0.5], 2, 1, 3.0), &[Some(0), Some(2)]);
         assert_eq!(r.spikes[0][0], Some(4.0));
+    }
+
+    #[test]
+    fn discrete_model_of_a_lif_layer() {
+        // One LIF neuron, decay 0.5, instant synapse, reset by subtraction:
+        // an input spike every step with w = 3 and theta = 4.
+        let mut n = net(vec![3.0], 1, 1, 4.0);
+        n.layers[0].neuron = NeuronModel {
+            v_shift: Some(1),
+            i_shift: Some(0),
+            reset: Reset::Subtract,
+        };
+        n.decision = Decision::SpikeCount;
+        let input: Vec<Spike> = (0..6).map(|step| Spike { step, neuron: 0 }).collect();
+        let r = run_discrete(&n, &input);
+        // V: 0, 3, 4.5 -> spike -> 0.5, 3.25, 4.625 -> spike -> 0.625, ...
+        assert_eq!(
+            r.spikes.layers[0].iter().map(|s| s.step).collect::<Vec<_>>(),
+            vec![2, 4, 6]
+        );
+        // And the TTFS network agrees with the exact model.
+        let t = net(vec![2.0, 1.0], 2, 1, 5.0);
+        let ev = vec![Some(0), Some(1)].events();
+        let exact = run_float(&t, &[Some(0), Some(1)]).spikes[0][0].unwrap();
+        let disc = run_discrete(&t, &ev).spikes.first_steps(0)[0].unwrap();
+        assert_eq!(disc as f64, exact.ceil());
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! zero is an absent (pruned) synapse and costs no memory on the hardware.
 
 use crate::encode::InputEncoding;
+use crate::neuron::NeuronModel;
+use crate::spikes::Decision;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -71,6 +73,14 @@ pub struct FloatLayer {
     /// Firing threshold `theta` of every neuron of the layer.
     pub threshold: f32,
     pub weights: Vec<f32>,
+    /// The layer's neuron (default: TTFS; absent from files of TTFS layers).
+    #[serde(default, skip_serializing_if = "NeuronModel::is_ttfs")]
+    pub neuron: NeuronModel,
+    /// Weights from the layer's own neurons, `recurrent[o * outputs + i]`
+    /// from neuron `i` to neuron `o` (a spike of step `t` reaches the
+    /// layer's currents at `t`, like a feed-forward spike).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrent: Option<Vec<f32>>,
 }
 
 /// A trained network with float weights.
@@ -84,6 +94,9 @@ pub struct FloatNetwork {
     /// Steps one inference runs (`T`).
     pub time_steps: u32,
     pub layers: Vec<FloatLayer>,
+    /// How the output layer's activity decides the class.
+    #[serde(default, skip_serializing_if = "Decision::is_first_spike")]
+    pub decision: Decision,
 }
 
 /// A quantized layer: integer weights, integer threshold, and the scale
@@ -97,6 +110,13 @@ pub struct QuantLayer {
     pub threshold: i64,
     pub scale: f64,
     pub weights: Vec<i32>,
+    /// The layer's neuron (default: TTFS; absent from files of TTFS layers).
+    #[serde(default, skip_serializing_if = "NeuronModel::is_ttfs")]
+    pub neuron: NeuronModel,
+    /// Weights from the layer's own neurons, `recurrent[o * outputs + i]`
+    /// from neuron `i` to neuron `o`, on the layer's scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrent: Option<Vec<i32>>,
 }
 
 /// A network in the integers the hardware computes with.
@@ -111,6 +131,9 @@ pub struct QuantNetwork {
     /// Signed width of every weight.
     pub weight_bits: u32,
     pub layers: Vec<QuantLayer>,
+    /// How the output layer's activity decides the class.
+    #[serde(default, skip_serializing_if = "Decision::is_first_spike")]
+    pub decision: Decision,
 }
 
 /// Shape facts shared by both forms, checked by one function.
@@ -121,7 +144,8 @@ struct Shape<'a> {
     input_size: u32,
     encoding: &'a InputEncoding,
     time_steps: u32,
-    layers: Vec<(u32, u32, usize)>,
+    /// Per layer: inputs, outputs, weights, recurrent weights (if any), neuron.
+    layers: Vec<(u32, u32, usize, Option<usize>, NeuronModel)>,
 }
 
 fn check_shape(s: &Shape, origin: &str) -> Result<(), IrError> {
@@ -161,7 +185,17 @@ fn check_shape(s: &Shape, origin: &str) -> Result<(), IrError> {
         return bad("layers".into(), "must hold at least one layer".into());
     }
     let mut expected_inputs = s.input_size;
-    for (l, &(inputs, outputs, n_weights)) in s.layers.iter().enumerate() {
+    for (l, &(inputs, outputs, n_weights, n_rec, neuron)) in s.layers.iter().enumerate() {
+        neuron.validate(origin, &format!("layers[{l}].neuron"))?;
+        if let Some(n_rec) = n_rec {
+            let want = outputs as u64 * outputs as u64;
+            if n_rec as u64 != want {
+                return bad(
+                    format!("layers[{l}].recurrent"),
+                    format!("has {n_rec} entries, expected outputs * outputs = {want}"),
+                );
+            }
+        }
         if inputs != expected_inputs {
             return bad(
                 format!("layers[{l}].inputs"),
@@ -195,6 +229,8 @@ impl FloatNetwork {
                 outputs: w[1],
                 threshold,
                 weights: vec![0.0; w[0] as usize * w[1] as usize],
+                neuron: NeuronModel::TTFS,
+                recurrent: None,
             })
             .collect();
         FloatNetwork {
@@ -204,6 +240,7 @@ impl FloatNetwork {
             encoding,
             time_steps,
             layers,
+            decision: Decision::FirstSpike,
         }
     }
 
@@ -219,7 +256,15 @@ impl FloatNetwork {
                 layers: self
                     .layers
                     .iter()
-                    .map(|l| (l.inputs, l.outputs, l.weights.len()))
+                    .map(|l| {
+                        (
+                            l.inputs,
+                            l.outputs,
+                            l.weights.len(),
+                            l.recurrent.as_ref().map(|r| r.len()),
+                            l.neuron,
+                        )
+                    })
                     .collect(),
             },
             origin,
@@ -238,6 +283,15 @@ impl FloatNetwork {
                     format!("layers[{l}].weights[{i}]"),
                     format!("is {}, must be finite", layer.weights[i]),
                 ));
+            }
+            if let Some(r) = &layer.recurrent {
+                if let Some(i) = r.iter().position(|w| !w.is_finite()) {
+                    return Err(IrError::field(
+                        origin,
+                        format!("layers[{l}].recurrent[{i}]"),
+                        format!("is {}, must be finite", r[i]),
+                    ));
+                }
             }
         }
         Ok(())
@@ -288,6 +342,8 @@ impl QuantNetwork {
                     threshold,
                     scale: 1.0,
                     weights,
+                    neuron: NeuronModel::TTFS,
+                    recurrent: None,
                 };
                 inputs = outputs;
                 l
@@ -301,6 +357,7 @@ impl QuantNetwork {
             time_steps,
             weight_bits,
             layers,
+            decision: Decision::FirstSpike,
         }
     }
 
@@ -316,7 +373,15 @@ impl QuantNetwork {
                 layers: self
                     .layers
                     .iter()
-                    .map(|l| (l.inputs, l.outputs, l.weights.len()))
+                    .map(|l| {
+                        (
+                            l.inputs,
+                            l.outputs,
+                            l.weights.len(),
+                            l.recurrent.as_ref().map(|r| r.len()),
+                            l.neuron,
+                        )
+                    })
                     .collect(),
             },
             origin,
@@ -345,15 +410,21 @@ impl QuantNetwork {
                     format!("is {}, must be a finite number > 0", layer.scale),
                 ));
             }
-            if let Some(i) = layer.weights.iter().position(|&w| w < wmin || w > wmax) {
-                return Err(IrError::field(
-                    origin,
-                    format!("layers[{l}].weights[{i}]"),
-                    format!(
-                        "is {}, outside the {}-bit signed range {wmin}..={wmax}",
-                        layer.weights[i], self.weight_bits
-                    ),
-                ));
+            let empty = Vec::new();
+            for (name, ws) in [
+                ("weights", &layer.weights),
+                ("recurrent", layer.recurrent.as_ref().unwrap_or(&empty)),
+            ] {
+                if let Some(i) = ws.iter().position(|&w| w < wmin || w > wmax) {
+                    return Err(IrError::field(
+                        origin,
+                        format!("layers[{l}].{name}[{i}]"),
+                        format!(
+                            "is {}, outside the {}-bit signed range {wmin}..={wmax}",
+                            ws[i], self.weight_bits
+                        ),
+                    ));
+                }
             }
         }
         Ok(())
@@ -370,12 +441,24 @@ impl QuantNetwork {
         save_json(path, self)
     }
 
-    /// Number of present (non-zero) synapses.
+    /// Number of present (non-zero) synapses, recurrent ones included.
     pub fn synapse_count(&self) -> usize {
         self.layers
             .iter()
-            .map(|l| l.weights.iter().filter(|&&w| w != 0).count())
+            .map(|l| {
+                l.weights.iter().filter(|&&w| w != 0).count()
+                    + l.recurrent
+                        .as_ref()
+                        .map_or(0, |r| r.iter().filter(|&&w| w != 0).count())
+            })
             .sum()
+    }
+
+    /// Whether any layer's neurons may spike more than once, or the input
+    /// is rate coded (more than one spike per channel).
+    pub fn multi_spike(&self) -> bool {
+        self.encoding.coding == crate::encode::Coding::Rate
+            || self.layers.iter().any(|l| l.neuron.multi_spike())
     }
 
     /// Layer sizes, input first.

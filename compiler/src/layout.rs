@@ -170,6 +170,27 @@ impl EventPacket {
     }
 }
 
+/// The neuron-mode register of a core (`regs::REG_NEURON_MODE`): reset
+/// code (`neuron::Reset::code`), then for each of `V` and `I` an enable bit
+/// (leak on) and a 6-bit shift. All zero is the TTFS neuron.
+pub fn neuron_mode_layout() -> WordLayout {
+    WordLayout::new(
+        "neuron_mode",
+        &[
+            ("reset", 2),
+            ("v_leak", 1),
+            ("v_shift", 6),
+            ("i_leak", 1),
+            ("i_shift", 6),
+        ],
+    )
+}
+
+/// The global flags register (`regs::GLOBAL_FLAGS`).
+pub fn flags_layout() -> WordLayout {
+    WordLayout::new("flags", &[("early_exit", 1), ("all_spikes", 1)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,9 @@
 //!
 //! Owns the hardware parameters (the one source of truth for every width,
 //! depth and count), the word layouts of the SRAMs and the event bus, the
-//! network IR (float and quantized, versioned files), the input encoding,
+//! network IR (float and quantized, versioned files), the neuron model and
+//! its one update function (`neuron`), spike records and class decisions
+//! (`spikes`), the input encodings, the host-port register map (`regs`),
 //! quantization, the integer reference model that judges the simulator
 //! and the RTL, and the mapping onto cores (`partition`, `report`; see
 //! docs/compiler.md).
@@ -16,14 +18,19 @@ pub mod encode;
 pub mod float_eval;
 pub mod ir;
 pub mod layout;
+pub mod neuron;
 pub mod params;
 pub mod partition;
 pub mod program;
 pub mod quantize;
 pub mod reference;
+pub mod regs;
 pub mod report;
+pub mod spikes;
 
-pub use encode::InputEncoding;
+pub use encode::{Coding, InputEncoding};
+pub use neuron::{NeuronModel, Reset};
+pub use spikes::{Decision, Spike, SpikeInput, SpikeRecord};
 pub use ir::{FloatLayer, FloatNetwork, IrError, LayerKind, QuantLayer, QuantNetwork};
 pub use params::{HwParams, ParamError};
 pub use partition::{map_balanced, measure_activity, Activity};

@@ -21,36 +21,34 @@ use crate::params::HwParams;
 use crate::program::{CoreImage, MapError, NeuronSlot, Program};
 use crate::report::MapReport;
 
-/// Expected spikes per inference of every source of every layer:
-/// `activity[l][i]` for input `i` of layer `l` (layer 0: input channels).
+/// Expected spikes per inference of every population: `activity[0][i]`
+/// for input channel `i`, `activity[l + 1][j]` for neuron `j` of layer `l`
+/// (so `activity[l]` are the feed-forward sources of layer `l`, and
+/// `activity[l + 1]` the recurrent ones of a recurrent layer).
 pub type Activity = Vec<Vec<f64>>;
 
 /// Measures `Activity` as mean spike counts of the reference model over
-/// sample inputs (spike steps per input channel, as `encode` gives them).
-pub fn measure_activity(
+/// sample inputs (as `InputEncoding::encode` gives them).
+pub fn measure_activity<I: crate::spikes::SpikeInput>(
     net: &QuantNetwork,
-    samples: &[Vec<Option<u32>>],
+    samples: &[I],
     opt: crate::reference::RunOptions,
 ) -> Result<Activity, crate::reference::RefError> {
     let model = crate::reference::ReferenceModel::new(net);
-    let mut act: Activity = net
-        .layers
-        .iter()
-        .map(|l| vec![0.0; l.inputs as usize])
+    let mut act: Activity = std::iter::once(net.input_size)
+        .chain(net.layers.iter().map(|l| l.outputs))
+        .map(|n| vec![0.0; n as usize])
         .collect();
     for s in samples {
         let inf = model.run(s, opt)?;
-        for (i, x) in s.iter().enumerate() {
-            if x.is_some_and(|t| t < net.time_steps) {
-                act[0][i] += 1.0;
+        for e in s.events() {
+            if e.step < net.time_steps {
+                act[0][e.neuron as usize] += 1.0;
             }
         }
-        // Layer l's sources are layer l-1's neurons.
-        for (a, fired) in act.iter_mut().skip(1).zip(&inf.spikes) {
-            for (x, s) in a.iter_mut().zip(fired) {
-                if s.is_some() {
-                    *x += 1.0;
-                }
+        for (l, spikes) in inf.spikes.layers.iter().enumerate() {
+            for e in spikes {
+                act[l + 1][e.neuron as usize] += 1.0;
             }
         }
     }
@@ -197,15 +195,17 @@ pub fn map_balanced(
         ));
     }
     if let Some(a) = activity {
-        let ok = a.len() == net.layers.len()
+        let ok = a.len() == net.layers.len() + 1
+            && a[0].len() == net.input_size as usize
             && a.iter()
+                .skip(1)
                 .zip(&net.layers)
-                .all(|(a, l)| a.len() == l.inputs as usize);
+                .all(|(a, l)| a.len() == l.outputs as usize);
         if !ok {
             return Err(MapError::Invalid(crate::ir::IrError::field(
                 "activity",
                 "shape",
-                "does not match the network's layer inputs",
+                "does not match the network's layer sizes (inputs, then every layer)",
             )));
         }
     }
@@ -221,6 +221,17 @@ pub fn map_balanced(
                 if w != 0 {
                     syn[j] += 1;
                     load[j] += activity.map_or(1.0, |a| a[l][i]);
+                }
+            }
+        }
+        if let Some(r) = &layer.recurrent {
+            let n = layer.outputs as usize;
+            for (j, row) in r.chunks(n).enumerate() {
+                for (i, &w) in row.iter().enumerate() {
+                    if w != 0 {
+                        syn[j] += 1;
+                        load[j] += activity.map_or(1.0, |a| a[l + 1][i]);
+                    }
                 }
             }
         }
@@ -283,7 +294,20 @@ pub fn map_balanced(
                 .collect()
         };
         let base = src_ids.iter().copied().min().unwrap_or(0);
-        let len = src_ids.iter().copied().max().map_or(0, |m| m - base + 1);
+        let ff_len = src_ids.iter().copied().max().map_or(0, |m| m - base + 1);
+        // A recurrent layer's cores also listen to the layer's own ids.
+        let own_ids: Vec<u32> = neurons[l]
+            .iter()
+            .map(|s| p.neuron_source_id(s.core, s.local))
+            .collect();
+        let (rec_base, rec_len) = match layer.recurrent {
+            Some(_) => {
+                let b = own_ids.iter().copied().min().unwrap_or(0);
+                (b, own_ids.iter().copied().max().map_or(0, |m| m - b + 1))
+            }
+            None => (0, 0),
+        };
+        let len = ff_len + rec_len;
         if len > p.pointer_depth {
             return Err(does_not_fit(
                 "pointer_depth",
@@ -315,6 +339,18 @@ pub fn map_balanced(
                     });
                 }
             }
+            if let Some(r) = &layer.recurrent {
+                let n = layer.outputs as usize;
+                for (i, &w) in r[j * n..(j + 1) * n].iter().enumerate() {
+                    if w != 0 {
+                        let at = ff_len + own_ids[i] - rec_base;
+                        lists[c][at as usize].push(WeightEntry {
+                            target: slot.local,
+                            weight: w,
+                        });
+                    }
+                }
+            }
         }
         for (c, per_src) in lists.into_iter().enumerate() {
             let mut pointers = Vec::with_capacity(len as usize);
@@ -336,6 +372,9 @@ pub fn map_balanced(
                 listen_base: base,
                 pointers,
                 weights,
+                neuron: layer.neuron,
+                rec_base,
+                rec_len,
             });
         }
     }
@@ -349,7 +388,12 @@ pub fn cores_lower_bound(net: &QuantNetwork, p: &HwParams) -> u64 {
     net.layers
         .iter()
         .map(|l| {
-            let syn = l.weights.iter().filter(|&&w| w != 0).count() as u64;
+            let syn = l
+                .weights
+                .iter()
+                .chain(l.recurrent.iter().flatten())
+                .filter(|&&w| w != 0)
+                .count() as u64;
             (l.outputs as u64)
                 .div_ceil(p.neurons_per_core as u64)
                 .max(syn.div_ceil(p.weight_depth as u64))

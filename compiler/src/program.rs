@@ -6,9 +6,13 @@
 //! `local` of core `c` is `HwParams::neuron_source_id(c, local)`. A core
 //! listens to the window `listen_base .. listen_base + pointers.len()` of
 //! source ids; `pointers[src - listen_base]` gives `(base, count)` of the
-//! source's synapse list in `weights`.
+//! source's synapse list in `weights`. A core of a recurrent layer has a
+//! second window, `rec_base .. rec_base + rec_len` (its own layer's ids),
+//! whose entries follow the first window's in `pointers`.
 
-use crate::encode::InputEncoding;
+use crate::encode::{Coding, InputEncoding};
+use crate::neuron::{current_bound, NeuronModel, Reset};
+use crate::spikes::Decision;
 use crate::ir::{load_json, save_json, IrError, QuantNetwork, FORMAT_VERSION};
 use crate::layout::{PointerEntry, WeightEntry};
 use crate::params::HwParams;
@@ -37,10 +41,61 @@ pub struct CoreImage {
     pub neurons: u32,
     /// Global source id of pointer entry 0.
     pub listen_base: u32,
-    /// Pointer SRAM image, one entry per source id of the listen window.
+    /// Pointer SRAM image, one entry per source id of the listen window
+    /// (then, for a recurrent layer, one per id of the second window).
     pub pointers: Vec<PointerEntry>,
     /// Weight SRAM image.
     pub weights: Vec<WeightEntry>,
+    /// Neuron-mode register (absent from files of TTFS cores).
+    #[serde(default, skip_serializing_if = "NeuronModel::is_ttfs")]
+    pub neuron: NeuronModel,
+    /// First source id of the second (recurrent) window.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rec_base: u32,
+    /// Ids in the second window (0: none); its pointer entries are the
+    /// last `rec_len` of `pointers`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rec_len: u32,
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+impl CoreImage {
+    /// `(listen_end, rec_base, rec_end, rec_pointer)`: the end of the first
+    /// window, the second window, and the pointer address of its first id.
+    pub fn windows(&self) -> (u32, u32, u32, u32) {
+        let ff_len = self.pointers.len() as u32 - self.rec_len.min(self.pointers.len() as u32);
+        let (rb, re) = if self.rec_len == 0 {
+            (0, 0)
+        } else {
+            (self.rec_base, self.rec_base + self.rec_len)
+        };
+        (self.listen_base + ff_len, rb, re, ff_len)
+    }
+
+    /// The source id of pointer SRAM address `s`.
+    pub fn source_of_pointer(&self, s: usize) -> u32 {
+        let (ff_end, rb, _, rp) = self.windows();
+        if (s as u32) < ff_end - self.listen_base {
+            self.listen_base + s as u32
+        } else {
+            rb + (s as u32 - rp)
+        }
+    }
+
+    /// Pointer SRAM address of source `id`, if the core listens to it.
+    pub fn pointer_of(&self, id: u32) -> Option<usize> {
+        let (ff_end, rb, re, rp) = self.windows();
+        if id >= self.listen_base && id < ff_end {
+            Some((id - self.listen_base) as usize)
+        } else if id >= rb && id < re {
+            Some((id - rb + rp) as usize)
+        } else {
+            None
+        }
+    }
 }
 
 /// A network mapped onto the accelerator.
@@ -59,6 +114,9 @@ pub struct Program {
     pub cores: Vec<CoreImage>,
     /// `neurons[l][j]`: where neuron `j` of layer `l` lives.
     pub neurons: Vec<Vec<NeuronSlot>>,
+    /// How the host decides the class from the output layer.
+    #[serde(default, skip_serializing_if = "Decision::is_first_spike")]
+    pub decision: Decision,
 }
 
 impl Program {
@@ -79,6 +137,7 @@ impl Program {
             time_steps: net.time_steps,
             cores,
             neurons,
+            decision: net.decision,
         };
         prog.validate("mapped program")?;
         Ok(prog)
@@ -182,6 +241,28 @@ impl Program {
             HwParams::signed_min(p.current_bits),
             HwParams::signed_max(p.current_bits),
         );
+        // Most spikes one source can send in an inference: a latency input
+        // or a fire-once neuron one, anything else one per step.
+        let core_once: Vec<bool> = self
+            .cores
+            .iter()
+            .map(|c| c.neuron.reset == Reset::Once)
+            .collect();
+        let spikes_of = |id: u32| -> i64 {
+            if id < p.max_inputs {
+                match self.encoding.coding {
+                    Coding::Latency => 1,
+                    Coding::Rate => self.time_steps as i64,
+                }
+            } else {
+                let core = ((id - p.max_inputs) / p.neurons_per_core) as usize;
+                if core_once.get(core).copied().unwrap_or(true) {
+                    1
+                } else {
+                    self.time_steps as i64
+                }
+            }
+        };
         let vmax = HwParams::signed_max(p.membrane_bits);
         let wmax = HwParams::signed_max(p.weight_bits);
         let wmin = HwParams::signed_min(p.weight_bits);
@@ -235,7 +316,34 @@ impl Program {
                     ),
                 );
             }
-            if core.listen_base as u64 + core.pointers.len() as u64 > p.source_count() {
+            core.neuron.validate(origin, &f("neuron"))?;
+            for (name, k, bits) in [
+                ("v_shift", core.neuron.v_shift, p.membrane_bits),
+                ("i_shift", core.neuron.i_shift, p.current_bits),
+            ] {
+                if k.is_some_and(|k| k >= bits) {
+                    return bad(
+                        f(&format!("neuron.{name}")),
+                        format!(
+                            "is {}, must be below the state's width {bits} (a wider shift acts like {})",
+                            k.unwrap(),
+                            bits - 1
+                        ),
+                    );
+                }
+            }
+            if core.rec_len as usize > core.pointers.len() {
+                return bad(
+                    f("rec_len"),
+                    format!(
+                        "is {}, more than the {} pointer entries",
+                        core.rec_len,
+                        core.pointers.len()
+                    ),
+                );
+            }
+            let (ff_end, rb, re, _) = core.windows();
+            if ff_end as u64 > p.source_count() || re as u64 > p.source_count() {
                 return bad(
                     f("listen_base"),
                     format!(
@@ -244,11 +352,22 @@ impl Program {
                     ),
                 );
             }
+            if re > rb && ff_end > core.listen_base && rb < ff_end && core.listen_base < re {
+                return bad(
+                    f("rec_base"),
+                    format!(
+                        "second window {rb}..{re} overlaps the first {}..{ff_end}",
+                        core.listen_base
+                    ),
+                );
+            }
             let (mut pos, mut neg) = (
                 vec![0i64; core.neurons as usize],
                 vec![0i64; core.neurons as usize],
             );
+            let (mut pos_run, mut neg_run) = (pos.clone(), neg.clone());
             for (s, e) in core.pointers.iter().enumerate() {
+                let m = spikes_of(core.source_of_pointer(s));
                 if e.count > p.neurons_per_core
                     || e.base as u64 + e.count as u64 > core.weights.len() as u64
                 {
@@ -278,21 +397,31 @@ impl Program {
                             format!("weight {} is zero or outside {wmin}..={wmax}", w.weight),
                         );
                     }
+                    let t = w.target as usize;
                     if w.weight > 0 {
-                        pos[w.target as usize] += w.weight as i64;
+                        pos[t] += w.weight as i64;
+                        pos_run[t] = pos_run[t].saturating_add(w.weight as i64 * m);
                     } else {
-                        neg[w.target as usize] += w.weight as i64;
+                        neg[t] += w.weight as i64;
+                        neg_run[t] = neg_run[t].saturating_add(w.weight as i64 * m);
                     }
                 }
             }
             for j in 0..core.neurons as usize {
-                if pos[j] > imax || neg[j] < imin {
+                let hi = current_bound(&core.neuron, pos[j], pos_run[j]);
+                let lo = -current_bound(&core.neuron, -neg[j], -neg_run[j]);
+                if hi > imax || lo < imin {
                     return bad(
                         f("weights"),
                         format!(
-                            "neuron {j} could reach current {} (range {imin}..={imax} of current_bits = {}): raise current_bits",
-                            if pos[j] > imax { pos[j] } else { neg[j] },
-                            p.current_bits
+                            "neuron {j} could reach current {} (range {imin}..={imax} of current_bits = {}), where the order of events would change the result: raise current_bits{}",
+                            if hi > imax { hi } else { lo },
+                            p.current_bits,
+                            if core.neuron.i_shift != Some(0) && core.neuron.multi_spike() {
+                                ", or let the current leak (a smaller i_shift)"
+                            } else {
+                                ""
+                            }
                         ),
                     );
                 }
@@ -323,43 +452,54 @@ impl Program {
 pub enum InputError {
     #[error("input has {got} values, the program expects input_size = {expected}")]
     Size { got: usize, expected: usize },
+    #[error("input spike on channel {channel}, the program has input_size = {input_size}")]
+    Channel { channel: u32, input_size: u32 },
     #[error(
         "input channel {channel}: step {step} is beyond the step counter (2^step_bits = {max})"
     )]
     Step { channel: usize, step: u32, max: u32 },
 }
 
-/// The input events the host sends for `input` (the spike step of each
-/// channel, `None` for none), in the order of the host port's contract:
+/// The input events the host sends for `input` (per-channel spike steps
+/// or a list of events), in the order of the host port's contract:
 /// `(step, channel)` sorted by step, then channel. Spikes at or after
 /// `time_steps` never arrive (reference semantics) and are dropped; a step
 /// the step counter cannot hold is refused. Shared by the RTL driver and
 /// the simulator, so both see the same stream.
-pub fn input_events(
-    input: &[Option<u32>],
+pub fn input_events<I: crate::spikes::SpikeInput + ?Sized>(
+    input: &I,
     input_size: u32,
     time_steps: u32,
     p: &HwParams,
 ) -> Result<Vec<(u32, u32)>, InputError> {
-    if input.len() != input_size as usize {
-        return Err(InputError::Size {
-            got: input.len(),
-            expected: input_size as usize,
-        });
+    if let Some(n) = input.channel_count() {
+        if n != input_size as usize {
+            return Err(InputError::Size {
+                got: n,
+                expected: input_size as usize,
+            });
+        }
     }
     let max = p.max_time_steps();
     let mut events = Vec::new();
-    for (channel, s) in input.iter().enumerate() {
-        if let Some(step) = *s {
-            if step >= max {
-                return Err(InputError::Step { channel, step, max });
-            }
-            if step < time_steps {
-                events.push((step, channel as u32));
-            }
+    for s in input.events() {
+        if s.neuron >= input_size {
+            return Err(InputError::Channel {
+                channel: s.neuron,
+                input_size,
+            });
+        }
+        if s.step >= max {
+            return Err(InputError::Step {
+                channel: s.neuron as usize,
+                step: s.step,
+                max,
+            });
+        }
+        if s.step < time_steps {
+            events.push((s.step, s.neuron));
         }
     }
-    events.sort_unstable();
     Ok(events)
 }
 
@@ -384,6 +524,13 @@ pub enum MapError {
 /// listens to the whole id range of layer `l-1` (or the input channels).
 pub fn map_in_order(net: &QuantNetwork, p: &HwParams) -> Result<Program, MapError> {
     net.validate("network to map")?;
+    if let Some(l) = net.layers.iter().position(|l| l.recurrent.is_some()) {
+        return Err(MapError::Invalid(IrError::field(
+            "network to map",
+            format!("layers[{l}].recurrent"),
+            "the in-order mapper does not map recurrent layers; use the balanced mapper",
+        )));
+    }
     if net.weight_bits > p.weight_bits {
         return Err(MapError::DoesNotFit {
             limit: "weight_bits",
@@ -480,6 +627,9 @@ pub fn map_in_order(net: &QuantNetwork, p: &HwParams) -> Result<Program, MapErro
                 listen_base: prev_window.0,
                 pointers,
                 weights,
+                neuron: layer.neuron,
+                rec_base: 0,
+                rec_len: 0,
             });
         }
         let base = p.neuron_source_id(first, 0);
@@ -520,6 +670,8 @@ mod tests {
                     threshold: 3,
                     scale: 1.0,
                     weights: w1,
+                    neuron: NeuronModel::TTFS,
+                    recurrent: None,
                 },
                 QuantLayer {
                     kind: LayerKind::Dense,
@@ -528,8 +680,11 @@ mod tests {
                     threshold: 4,
                     scale: 1.0,
                     weights: vec![1, 0, 2, 0, 3, 0, 1, 0, 1, 0],
+                    neuron: NeuronModel::TTFS,
+                    recurrent: None,
                 },
             ],
+            decision: Decision::FirstSpike,
         }
     }
 

@@ -52,15 +52,20 @@ pub fn quantize(
     let mut layers = Vec::new();
     let mut reports = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
-        let max_abs = layer.weights.iter().fold(0f32, |m, w| m.max(w.abs())) as f64;
+        // One scale for the feed-forward and the recurrent weights: both add
+        // into the same current.
+        let max_abs = layer
+            .weights
+            .iter()
+            .chain(layer.recurrent.iter().flatten())
+            .fold(0f32, |m, w| m.max(w.abs())) as f64;
         // A layer with no weights at all keeps scale 1 (its neurons never fire).
         let scale = if max_abs > 0.0 { wmax / max_abs } else { 1.0 };
         let mut err_sq = 0.0;
         let mut err_max: f64 = 0.0;
         let (mut kept, mut lost) = (0, 0);
-        let weights: Vec<i32> = layer
-            .weights
-            .iter()
+        let mut quant = |ws: &[f32]| -> Vec<i32> {
+            ws.iter()
             .map(|&w| {
                 let q = (w as f64 * scale).round().clamp(-wmax - 1.0, wmax) as i32;
                 if w != 0.0 {
@@ -75,7 +80,10 @@ pub fn quantize(
                 }
                 q
             })
-            .collect();
+            .collect()
+        };
+        let weights = quant(&layer.weights);
+        let recurrent = layer.recurrent.as_deref().map(&mut quant);
         let threshold = (layer.threshold as f64 * scale).round().max(1.0);
         if threshold > i64::MAX as f64 / 2.0 {
             return Err(IrError::field(
@@ -91,6 +99,8 @@ pub fn quantize(
             threshold: threshold as i64,
             scale,
             weights,
+            neuron: layer.neuron,
+            recurrent,
         });
         reports.push(LayerQuantReport {
             scale,
@@ -108,6 +118,7 @@ pub fn quantize(
         time_steps: net.time_steps,
         weight_bits,
         layers,
+        decision: net.decision,
     };
     q.validate("quantized network")?;
     Ok((q, QuantReport { layers: reports }))
@@ -124,6 +135,18 @@ pub fn retime(net: &FloatNetwork, time_steps: u32) -> Result<FloatNetwork, IrErr
             "retiming",
             "time_steps",
             "must be at least 1",
+        ));
+    }
+    let ttfs = net.encoding.coding.is_latency()
+        && net
+            .layers
+            .iter()
+            .all(|l| l.neuron.is_ttfs() && l.recurrent.is_none());
+    if !ttfs {
+        return Err(IrError::field(
+            "retiming",
+            "layers",
+            "only a TTFS network (latency input, non-leaky fire-once neurons, no recurrence) can be retimed exactly; compile a multi-spike network at its own time_steps",
         ));
     }
     let r = time_steps as f64 / net.time_steps as f64;

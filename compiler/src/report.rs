@@ -57,26 +57,24 @@ impl MapReport {
         // Source id -> index within its layer, built once: `neuron_of` scans a
         // layer per call, too slow for every pointer entry of a large network.
         let mut index_of = std::collections::HashMap::new();
-        for slots in &prog.neurons {
+        for (l, slots) in prog.neurons.iter().enumerate() {
             for (j, s) in slots.iter().enumerate() {
-                index_of.insert(p.neuron_source_id(s.core, s.local), j);
+                index_of.insert(p.neuron_source_id(s.core, s.local), (l, j));
             }
         }
         for (c, core) in prog.cores.iter().enumerate() {
-            let l = core.layer as usize;
             let mut events = 0.0;
             for (s, e) in core.pointers.iter().enumerate() {
-                let src = core.listen_base + s as u32;
+                let src = core.source_of_pointer(s);
+                // activity[0]: input channels; activity[l + 1]: layer l's neurons.
                 let act = match activity {
                     None => 1.0,
-                    Some(a) => {
-                        let idx = if l == 0 {
-                            Some(src as usize)
-                        } else {
-                            index_of.get(&src).copied()
-                        };
-                        idx.map_or(0.0, |i| a[l][i])
-                    }
+                    Some(a) if src < p.max_inputs => a[0].get(src as usize).copied().unwrap_or(0.0),
+                    Some(a) => index_of
+                        .get(&src)
+                        .and_then(|&(l, j)| a.get(l + 1).and_then(|x| x.get(j)))
+                        .copied()
+                        .unwrap_or(0.0),
                 };
                 events += act * e.count as f64;
             }
