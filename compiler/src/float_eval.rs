@@ -273,7 +273,10 @@ mod tests {
         let r = run_discrete(&n, &input);
         // V: 0, 3, 4.5 -> spike -> 0.5, 3.25, 4.625 -> spike -> 0.625, ...
         assert_eq!(
-            r.spikes.layers[0].iter().map(|s| s.step).collect::<Vec<_>>(),
+            r.spikes.layers[0]
+                .iter()
+                .map(|s| s.step)
+                .collect::<Vec<_>>(),
             vec![2, 4, 6]
         );
         // And the TTFS network agrees with the exact model.

@@ -29,11 +29,11 @@ pub mod report;
 pub mod spikes;
 
 pub use encode::{Coding, InputEncoding};
-pub use neuron::{NeuronModel, Reset};
-pub use spikes::{Decision, Spike, SpikeInput, SpikeRecord};
 pub use ir::{FloatLayer, FloatNetwork, IrError, LayerKind, QuantLayer, QuantNetwork};
+pub use neuron::{NeuronModel, Reset};
 pub use params::{HwParams, ParamError};
 pub use partition::{map_balanced, measure_activity, Activity};
 pub use program::{map_in_order, CoreImage, MapError, NeuronSlot, Program};
 pub use reference::{Counts, Inference, ReferenceModel, RunOptions, Widths};
 pub use report::MapReport;
+pub use spikes::{Decision, Spike, SpikeInput, SpikeRecord};

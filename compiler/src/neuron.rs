@@ -109,13 +109,13 @@ impl Bounds {
     }
 }
 
-/// What one update did (for the cost model).
+/// What one update did (for the cost model and the coverage counters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Update {
     /// Disabled neuron (`reset = once` after its spike): nothing computed.
     Skipped,
-    /// Updated; `true` if it spiked.
-    Done(bool),
+    /// Updated: whether it spiked, and whether `V` saturated.
+    Done { spiked: bool, saturated: bool },
 }
 
 /// `x >> k` for `Some(k)` (arithmetic), 0 for `None`.
@@ -174,7 +174,8 @@ impl NeuronModel {
         if s.fired {
             return Update::Skipped;
         }
-        let v = (s.v - leak(s.v, self.v_shift) + s.i).clamp(b.v_min, b.v_max);
+        let raw = s.v - leak(s.v, self.v_shift) + s.i;
+        let v = raw.clamp(b.v_min, b.v_max);
         let spike = v >= theta;
         s.v = match (spike, self.reset) {
             (true, Reset::Subtract) => v - theta,
@@ -185,7 +186,10 @@ impl NeuronModel {
             s.fired = true;
         }
         s.i -= leak(s.i, self.i_shift);
-        Update::Done(spike)
+        Update::Done {
+            spiked: spike,
+            saturated: raw != v,
+        }
     }
 
     /// A delivery `I = sat(I + w)`.
@@ -240,7 +244,8 @@ impl NeuronModel {
     /// does not exist).
     pub fn unpack(word: u64) -> Option<NeuronModel> {
         let l = crate::layout::neuron_mode_layout();
-        let shift = |en: &str, k: &str| (l.get_raw(word, en) == 1).then(|| l.get_raw(word, k) as u32);
+        let shift =
+            |en: &str, k: &str| (l.get_raw(word, en) == 1).then(|| l.get_raw(word, k) as u32);
         Some(NeuronModel {
             reset: Reset::from_code(l.get_raw(word, "reset"))?,
             v_shift: shift("v_leak", "v_shift"),
@@ -288,9 +293,21 @@ mod tests {
             i: 5,
             ..Default::default()
         };
-        assert_eq!(m.step(&mut s, 10, &B), Update::Done(false));
+        assert_eq!(
+            m.step(&mut s, 10, &B),
+            Update::Done {
+                spiked: false,
+                saturated: false
+            }
+        );
         assert_eq!((s.v, s.i), (5, 5));
-        assert_eq!(m.step(&mut s, 10, &B), Update::Done(true));
+        assert_eq!(
+            m.step(&mut s, 10, &B),
+            Update::Done {
+                spiked: true,
+                saturated: false
+            }
+        );
         assert!(s.fired);
         assert_eq!(s.v, 10, "a fired TTFS neuron keeps its potential");
         assert_eq!(m.step(&mut s, 10, &B), Update::Skipped);
@@ -308,7 +325,13 @@ mod tests {
             reset: Reset::Subtract,
             ..NeuronModel::TTFS
         };
-        assert_eq!(m.step(&mut s, 10, &B), Update::Done(true));
+        assert_eq!(
+            m.step(&mut s, 10, &B),
+            Update::Done {
+                spiked: true,
+                saturated: false
+            }
+        );
         assert_eq!(s.v, 3);
         assert!(!s.fired);
         let mut s = NeuronState {
@@ -320,7 +343,13 @@ mod tests {
             reset: Reset::Zero,
             ..NeuronModel::TTFS
         };
-        assert_eq!(m.step(&mut s, 10, &B), Update::Done(true));
+        assert_eq!(
+            m.step(&mut s, 10, &B),
+            Update::Done {
+                spiked: true,
+                saturated: false
+            }
+        );
         assert_eq!(s.v, 0);
     }
 
@@ -386,7 +415,13 @@ mod tests {
             i: 100,
             fired: false,
         };
-        assert_eq!(m.step(&mut s, 511, &B), Update::Done(true));
+        assert_eq!(
+            m.step(&mut s, 511, &B),
+            Update::Done {
+                spiked: true,
+                saturated: true
+            }
+        );
         assert_eq!(s.v, 0);
     }
 

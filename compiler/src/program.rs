@@ -11,11 +11,11 @@
 //! whose entries follow the first window's in `pointers`.
 
 use crate::encode::{Coding, InputEncoding};
-use crate::neuron::{current_bound, NeuronModel, Reset};
-use crate::spikes::Decision;
 use crate::ir::{load_json, save_json, IrError, QuantNetwork, FORMAT_VERSION};
 use crate::layout::{PointerEntry, WeightEntry};
+use crate::neuron::{current_bound, NeuronModel, Reset};
 use crate::params::HwParams;
+use crate::spikes::Decision;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

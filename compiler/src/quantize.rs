@@ -66,21 +66,21 @@ pub fn quantize(
         let (mut kept, mut lost) = (0, 0);
         let mut quant = |ws: &[f32]| -> Vec<i32> {
             ws.iter()
-            .map(|&w| {
-                let q = (w as f64 * scale).round().clamp(-wmax - 1.0, wmax) as i32;
-                if w != 0.0 {
-                    let e = q as f64 / scale - w as f64;
-                    err_sq += e * e;
-                    err_max = err_max.max(e.abs());
-                    if q == 0 {
-                        lost += 1;
-                    } else {
-                        kept += 1;
+                .map(|&w| {
+                    let q = (w as f64 * scale).round().clamp(-wmax - 1.0, wmax) as i32;
+                    if w != 0.0 {
+                        let e = q as f64 / scale - w as f64;
+                        err_sq += e * e;
+                        err_max = err_max.max(e.abs());
+                        if q == 0 {
+                            lost += 1;
+                        } else {
+                            kept += 1;
+                        }
                     }
-                }
-                q
-            })
-            .collect()
+                    q
+                })
+                .collect()
         };
         let weights = quant(&layer.weights);
         let recurrent = layer.recurrent.as_deref().map(&mut quant);

@@ -77,6 +77,9 @@ pub struct Counts {
     pub synaptic_events: Vec<u64>,
     /// Neuron updates (every neuron not disabled, every step run) per layer.
     pub integrations: Vec<u64>,
+    /// Updates in which `V` saturated, per layer.
+    #[serde(default)]
+    pub saturations: Vec<u64>,
 }
 
 /// The result of one inference.
@@ -169,7 +172,11 @@ impl<'a> ReferenceModel<'a> {
         let recurrent = net
             .layers
             .iter()
-            .map(|l| l.recurrent.as_ref().map(|r| Fanout::of(l.outputs, l.outputs, r)))
+            .map(|l| {
+                l.recurrent
+                    .as_ref()
+                    .map(|r| Fanout::of(l.outputs, l.outputs, r))
+            })
             .collect();
         ReferenceModel {
             net,
@@ -224,6 +231,7 @@ impl<'a> ReferenceModel<'a> {
             spikes: vec![0; n_layers],
             synaptic_events: vec![0; n_layers],
             integrations: vec![0; n_layers],
+            saturations: vec![0; n_layers],
         };
         let mut fired_now: Vec<Vec<u32>> = vec![Vec::new(); n_layers];
         let mut steps_run = t_max;
@@ -236,8 +244,9 @@ impl<'a> ReferenceModel<'a> {
                 for (j, s) in state[l].iter_mut().enumerate() {
                     match layer.neuron.step(s, layer.threshold, &b) {
                         Update::Skipped => {}
-                        Update::Done(spiked) => {
+                        Update::Done { spiked, saturated } => {
                             counts.integrations[l] += 1;
+                            counts.saturations[l] += saturated as u64;
                             if spiked {
                                 fired_now[l].push(j as u32);
                                 spikes.push(l, t, j as u32);
@@ -388,7 +397,10 @@ mod tests {
     fn ties_go_to_the_lowest_index() {
         let n = net(1, 10, &[(4, vec![vec![1], vec![4], vec![4], vec![9]])]);
         let r = run(&n, &[Some(0)], WIDE);
-        assert_eq!(r.spikes.first_steps(0), vec![Some(4), Some(1), Some(1), Some(1)]);
+        assert_eq!(
+            r.spikes.first_steps(0),
+            vec![Some(4), Some(1), Some(1), Some(1)]
+        );
         assert_eq!(r.class, 1);
         // Equal potentials and no spike: lowest index.
         assert_eq!(decide_first(&[None, None, None], &[3, 5, 5]), 1);
@@ -566,11 +578,17 @@ mod tests {
         // which reaches 10 at t* = 4.5 -> fires at step 5.
         assert_eq!(continuous_fire(&[(1, 3), (4, -1)], 10, 20), Some(5));
         let n = net(2, 20, &[(10, vec![vec![3, -1]])]);
-        assert_eq!(run(&n, &[Some(1), Some(4)], WIDE).spikes.first_steps(0)[0], Some(5));
+        assert_eq!(
+            run(&n, &[Some(1), Some(4)], WIDE).spikes.first_steps(0)[0],
+            Some(5)
+        );
         // Threshold 11 is reached exactly at t* = 5: an integer t* is its own ceiling.
         assert_eq!(continuous_fire(&[(1, 3), (4, -1)], 11, 20), Some(5));
         let n = net(2, 20, &[(11, vec![vec![3, -1]])]);
-        assert_eq!(run(&n, &[Some(1), Some(4)], WIDE).spikes.first_steps(0)[0], Some(5));
+        assert_eq!(
+            run(&n, &[Some(1), Some(4)], WIDE).spikes.first_steps(0)[0],
+            Some(5)
+        );
     }
 
     use proptest::prelude::*;

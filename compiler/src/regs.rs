@@ -273,7 +273,9 @@ impl HostTiming {
     };
 
     fn draw(&self, cycle: u64, tag: u64, percent: u32) -> bool {
-        percent > 0 && splitmix(self.seed ^ splitmix(cycle.wrapping_mul(4).wrapping_add(tag))) % 100 < percent as u64
+        percent > 0
+            && splitmix(self.seed ^ splitmix(cycle.wrapping_mul(4).wrapping_add(tag))) % 100
+                < percent as u64
     }
 
     /// Whether the host may offer an input event (`in_valid`) in `cycle`.

@@ -91,7 +91,10 @@ impl SpikeRecord {
 
     /// The first difference from `other`, in time order: `(layer, spike
     /// only in self, spike only in other)`; `None` when equal.
-    pub fn first_difference(&self, other: &SpikeRecord) -> Option<(usize, Option<Spike>, Option<Spike>)> {
+    pub fn first_difference(
+        &self,
+        other: &SpikeRecord,
+    ) -> Option<(usize, Option<Spike>, Option<Spike>)> {
         for (l, (a, b)) in self.layers.iter().zip(&other.layers).enumerate() {
             let mut i = 0;
             while i < a.len().max(b.len()) {

@@ -24,16 +24,11 @@ use crate::energy::ActionCounts;
 use crate::event_fifo::EventFifo;
 use crate::trace::{Sig, Trace};
 use onespike_compiler::layout::PointerEntry;
+use onespike_compiler::neuron::{NeuronModel, NeuronState, Update};
 use serde::{Deserialize, Serialize};
 
 /// Saturation bounds of the neuron state (from `HwParams` widths).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Arith {
-    pub i_min: i64,
-    pub i_max: i64,
-    pub v_min: i64,
-    pub v_max: i64,
-}
+pub type Arith = onespike_compiler::neuron::Bounds;
 
 /// The registers and SRAM images of one core as the host port loaded them.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +43,13 @@ pub struct CoreConfig {
     /// Listen window `[listen_base, listen_end)` of source ids.
     pub listen_base: u32,
     pub listen_end: u32,
+    /// Second window `[rec_base, rec_end)`, whose pointer entries start at
+    /// `rec_pointer` (a recurrent layer's own ids).
+    pub rec_base: u32,
+    pub rec_end: u32,
+    pub rec_pointer: u32,
+    /// The neuron-mode register.
+    pub neuron: NeuronModel,
     /// Output flag: its spikes go to the output stream and end early exit.
     pub is_output: bool,
     /// Pointer SRAM, one entry per source of the window.
@@ -58,9 +60,20 @@ pub struct CoreConfig {
 }
 
 impl CoreConfig {
-    /// Whether source id `s` lies in the listen window.
+    /// Whether source id `s` lies in one of the listen windows.
     pub fn accepts(&self, s: u32) -> bool {
-        s >= self.listen_base && s < self.listen_end
+        self.pointer_index(s).is_some()
+    }
+
+    /// The pointer SRAM address of source `s`, if the core listens to it.
+    pub fn pointer_index(&self, s: u32) -> Option<usize> {
+        if s >= self.listen_base && s < self.listen_end {
+            Some((s - self.listen_base) as usize)
+        } else if s >= self.rec_base && s < self.rec_end {
+            Some((s - self.rec_base + self.rec_pointer) as usize)
+        } else {
+            None
+        }
     }
 }
 
@@ -97,9 +110,7 @@ pub struct CoreStats {
 #[derive(Debug, Clone)]
 pub struct Core {
     neurons_per_core: u32,
-    current: Vec<i64>,
-    potential: Vec<i64>,
-    fired: Vec<bool>,
+    state: Vec<NeuronState>,
     pub fifo: EventFifo,
     /// The spike queue (pushes and pops timed like the event FIFO).
     pub spikes: EventFifo,
@@ -119,9 +130,7 @@ impl Core {
         let n = neurons_per_core as usize;
         Core {
             neurons_per_core,
-            current: vec![0; n],
-            potential: vec![0; n],
-            fired: vec![false; n],
+            state: vec![NeuronState::default(); n],
             fifo: EventFifo::new(fifo_depth),
             spikes: EventFifo::new(neurons_per_core),
             spike_local: Vec::new(),
@@ -139,15 +148,15 @@ impl Core {
 
     /// Potential of local neuron `j` (the value the `vread` port returns).
     pub fn potential(&self, j: u32) -> i64 {
-        self.potential[j as usize]
+        self.state[j as usize].v
     }
 
     /// Start of an inference: `cmd_clear` in cycle 0 zeroes every state
     /// word in cycles `1 ..= N`.
     pub fn clear(&mut self, cfg: &CoreConfig, trace: Option<&mut Trace>) {
-        self.current.iter_mut().for_each(|x| *x = 0);
-        self.potential.iter_mut().for_each(|x| *x = 0);
-        self.fired.iter_mut().for_each(|x| *x = false);
+        self.state
+            .iter_mut()
+            .for_each(|x| *x = NeuronState::default());
         self.fifo = EventFifo::new(self.fifo.depth());
         self.spikes.clear();
         self.spike_local.clear();
@@ -166,8 +175,9 @@ impl Core {
     }
 
     /// The integrate sweep of one step, `cmd_integrate` in cycle `c`: every
-    /// neuron in use that has not fired does `V = sat(V + I)` and fires at
-    /// `V >= theta`. Fills the spike queue (push of neuron `j` in cycle
+    /// neuron in use that is not disabled does the layer's neuron update
+    /// (`NeuronModel::step`: leak, `V = sat(V - leak + I)`, spike at
+    /// `V >= theta`, reset, current leak). Fills the spike queue (push of neuron `j` in cycle
     /// `c+3+j`). Also empties the event FIFO's word list (it is empty at
     /// every step boundary) and sets the first cycle in which the core may
     /// pop an event, `deliver_start` (the first `Deliver` cycle).
@@ -180,16 +190,15 @@ impl Core {
         self.ready = deliver_start;
         let mut active = 0u64;
         for j in 0..n {
-            if self.fired[j] {
-                continue;
-            }
-            active += 1;
-            let v = (self.potential[j] + self.current[j]).clamp(ar.v_min, ar.v_max);
-            self.potential[j] = v;
-            if v >= cfg.threshold {
-                self.fired[j] = true;
-                self.spikes.push(c + 3 + j as u64);
-                self.spike_local.push(j as u32);
+            match cfg.neuron.step(&mut self.state[j], cfg.threshold, ar) {
+                Update::Skipped => continue,
+                Update::Done { spiked, .. } => {
+                    active += 1;
+                    if spiked {
+                        self.spikes.push(c + 3 + j as u64);
+                        self.spike_local.push(j as u32);
+                    }
+                }
             }
         }
         let fired = self.spike_local.len() as u64;
@@ -198,6 +207,12 @@ impl Core {
         k.state_reads += n as u64;
         k.membrane_updates += active;
         k.compares += active;
+        if cfg.neuron.v_shift.is_some() {
+            k.membrane_leaks += active;
+        }
+        if cfg.neuron.i_shift.is_some() {
+            k.current_leaks += active;
+        }
         k.state_writes += active;
         k.fifo_pushes += fired;
         self.stats.spikes += fired;
@@ -227,7 +242,9 @@ impl Core {
         let x = v.max(self.ready);
         self.fifo.pop_at(x);
         self.fifo.note_occupancy_after_last_push();
-        let e = cfg.pointers[(src - cfg.listen_base) as usize];
+        let e = cfg.pointers[cfg
+            .pointer_index(src)
+            .expect("the router pushes only sources in a window")];
         let k = e.count as u64;
         // `First` at x+1, weight reads x+1 ..= x+k; the cycle of the last
         // read (or `First` alone for k = 0) may pop the next event.
@@ -239,8 +256,7 @@ impl Core {
             _ => self.deliver_busy.push((x + 1, busy_end)),
         }
         for w in e.base as usize..(e.base + e.count) as usize {
-            let t = cfg.targets[w] as usize;
-            self.current[t] = (self.current[t] + cfg.weights[w]).clamp(ar.i_min, ar.i_max);
+            NeuronModel::deliver(&mut self.state[cfg.targets[w] as usize], cfg.weights[w], ar);
         }
         let s = &mut self.stats;
         s.events_received += 1;

@@ -207,6 +207,13 @@ pub struct ActionCounts {
     pub membrane_updates: u64,
     /// `V >= theta` at the membrane width.
     pub compares: u64,
+    /// Membrane leaks `V - (V >> k)` (a shift and a subtract at the
+    /// membrane width), one per updated neuron and step of a leaky layer.
+    #[serde(default)]
+    pub membrane_leaks: u64,
+    /// Current leaks `I - (I >> k)` at the current width.
+    #[serde(default)]
+    pub current_leaks: u64,
     pub fifo_pushes: u64,
     pub fifo_pops: u64,
     pub bus_transfers: u64,
@@ -224,6 +231,8 @@ impl AddAssign<&ActionCounts> for ActionCounts {
         self.synaptic_accumulates += o.synaptic_accumulates;
         self.membrane_updates += o.membrane_updates;
         self.compares += o.compares;
+        self.membrane_leaks += o.membrane_leaks;
+        self.current_leaks += o.current_leaks;
         self.fifo_pushes += o.fifo_pushes;
         self.fifo_pops += o.fifo_pops;
         self.bus_transfers += o.bus_transfers;
@@ -254,6 +263,12 @@ pub struct ActionEnergies {
     pub synaptic_accumulate_pj: f64,
     pub membrane_update_pj: f64,
     pub compare_pj: f64,
+    /// A leak: the shift is wiring and a multiplexer, priced as nothing;
+    /// the subtract as an adder of the state's width.
+    #[serde(default)]
+    pub membrane_leak_pj: f64,
+    #[serde(default)]
+    pub current_leak_pj: f64,
     pub fifo_push_pj: f64,
     pub fifo_pop_pj: f64,
     pub bus_transfer_pj: f64,
@@ -289,6 +304,8 @@ impl EnergyModel {
                 synaptic_accumulate_pj: table.add_pj(p.current_bits),
                 membrane_update_pj: table.add_pj(p.membrane_bits),
                 compare_pj: table.add_pj(p.membrane_bits),
+                membrane_leak_pj: table.add_pj(p.membrane_bits),
+                current_leak_pj: table.add_pj(p.current_bits),
                 fifo_push_pj: fifo * table.sram_write_factor,
                 fifo_pop_pj: fifo,
                 bus_transfer_pj: table.bus_pj_per_bit * ev_w as f64,
@@ -310,7 +327,9 @@ impl EnergyModel {
             state_memory_pj: f(c.state_reads, e.state_read_pj)
                 + f(c.state_writes, e.state_write_pj),
             accumulate_pj: f(c.synaptic_accumulates, e.synaptic_accumulate_pj)
-                + f(c.membrane_updates, e.membrane_update_pj),
+                + f(c.membrane_updates, e.membrane_update_pj)
+                + f(c.membrane_leaks, e.membrane_leak_pj)
+                + f(c.current_leaks, e.current_leak_pj),
             compare_pj: f(c.compares, e.compare_pj),
             fifo_pj: f(c.fifo_pushes, e.fifo_push_pj) + f(c.fifo_pops, e.fifo_pop_pj),
             bus_pj: f(c.bus_transfers, e.bus_transfer_pj),

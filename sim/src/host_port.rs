@@ -2,10 +2,12 @@
 //! and the host driver's contract in `hw/src/driver.rs`).
 //!
 //! - [`load`]: the registers and SRAM images of every core, as the
-//!   driver's host writes leave them: words go through the packed
-//!   `PointerEntry` / `WeightEntry` layouts and registers through their
-//!   widths, so the model holds exactly what the RTL's memories hold.
-//!   Cores the program does not use get no neurons and an empty window.
+//!   driver's host writes leave them: the simulator replays the very list
+//!   of writes the driver sends (`onespike_compiler::regs::host_writes`)
+//!   through the register map's decoder (`regs::decode_writes`), so words
+//!   go through the packed layouts and registers through their widths, and
+//!   the model holds exactly what the RTL's memories hold. Cores the
+//!   program does not use get no neurons and empty windows.
 //! - [`InputStream`]: the input events in the driver's order (by step, then
 //!   channel; steps `>= T` dropped), one offered per cycle without bubbles.
 //! - [`OutputPort`]: the output spike register. The driver keeps
@@ -14,7 +16,8 @@
 
 use crate::core::{Arith, CoreConfig};
 use crate::SimError;
-use onespike_compiler::layout::{sign_extend, PointerEntry, WeightEntry};
+use onespike_compiler::regs::{decode_writes, host_writes, RunFlags};
+use onespike_compiler::spikes::{Decision, SpikeInput, SpikeRecord};
 use onespike_compiler::{HwParams, Program};
 
 /// A program as loaded into the accelerator.
@@ -26,7 +29,8 @@ pub struct Loaded {
     pub input_size: u32,
     /// Every hardware core (`params.cores` of them).
     pub cores: Vec<CoreConfig>,
-    /// `(listen_base, listen_end, core)` of every core with a non-empty window.
+    /// `(base, end, core)` of every non-empty listen window (a core of a
+    /// recurrent layer has two).
     pub windows: Vec<(u32, u32, u32)>,
     /// `(layer, index)` of the neuron at `core * N + local`, if any.
     pub slot_of: Vec<Option<(u32, u32)>>,
@@ -37,63 +41,52 @@ pub struct Loaded {
     /// Most neurons in use on one core.
     pub n_max: u32,
     pub arith: Arith,
+    /// How the host decides the class.
+    pub decision: Decision,
 }
 
 /// Loads `prog` (validated first, as the driver does before writing).
 pub fn load(prog: &Program) -> Result<Loaded, SimError> {
     prog.validate("program to simulate")?;
     let p = &prog.params;
-    let vmask = (1u64 << p.membrane_bits) - 1;
-    let last_layer = prog.neurons.len().saturating_sub(1) as u32;
-    let mut cores = Vec::with_capacity(p.cores as usize);
-    for c in 0..p.cores {
-        let cfg = match prog.cores.get(c as usize) {
-            Some(img) => {
-                let pointers = img
-                    .pointers
-                    .iter()
-                    .map(|e| PointerEntry::unpack(e.pack(p), p))
-                    .collect();
-                let (targets, weights) = img
-                    .weights
-                    .iter()
-                    .map(|e| {
-                        let w = WeightEntry::unpack(e.pack(p), p);
-                        (w.target, w.weight as i64)
-                    })
-                    .unzip();
-                CoreConfig {
-                    index: c,
-                    layer: Some(img.layer),
-                    neurons: img.neurons,
-                    threshold: sign_extend(img.threshold as u64 & vmask, p.membrane_bits),
-                    listen_base: img.listen_base,
-                    listen_end: img.listen_base + img.pointers.len() as u32,
-                    is_output: img.layer == last_layer,
-                    pointers,
-                    targets,
-                    weights,
-                }
+    let regs = decode_writes(p, &host_writes(prog, RunFlags::default()));
+    let cores: Vec<CoreConfig> = regs
+        .cores
+        .into_iter()
+        .enumerate()
+        .map(|(c, r)| {
+            let (targets, weights) = r
+                .weights
+                .iter()
+                .map(|w| (w.target, w.weight as i64))
+                .unzip();
+            CoreConfig {
+                index: c as u32,
+                layer: prog.cores.get(c).map(|img| img.layer),
+                neurons: r.neurons,
+                threshold: r.threshold,
+                listen_base: r.listen_base,
+                listen_end: r.listen_end,
+                rec_base: r.rec_base,
+                rec_end: r.rec_end,
+                rec_pointer: r.rec_pointer,
+                neuron: r.neuron,
+                is_output: r.output,
+                pointers: r.pointers,
+                targets,
+                weights,
             }
-            None => CoreConfig {
-                index: c,
-                layer: None,
-                neurons: 0,
-                threshold: 0,
-                listen_base: 0,
-                listen_end: 0,
-                is_output: false,
-                pointers: Vec::new(),
-                targets: Vec::new(),
-                weights: Vec::new(),
-            },
-        };
-        cores.push(cfg);
-    }
+        })
+        .collect();
     let windows = cores
         .iter()
-        .filter(|c| c.listen_end > c.listen_base)
-        .map(|c| (c.listen_base, c.listen_end, c.index))
+        .flat_map(|c| {
+            [
+                (c.listen_base, c.listen_end, c.index),
+                (c.rec_base, c.rec_end, c.index),
+            ]
+        })
+        .filter(|w| w.1 > w.0)
         .collect();
     let n = p.neurons_per_core as usize;
     let mut slot_of = vec![None; p.cores as usize * n];
@@ -104,7 +97,7 @@ pub fn load(prog: &Program) -> Result<Loaded, SimError> {
     }
     Ok(Loaded {
         params: p.clone(),
-        time_steps: prog.time_steps,
+        time_steps: regs.time_steps,
         input_size: prog.input_size,
         n_max: cores.iter().map(|c| c.neurons).max().unwrap_or(0),
         cores,
@@ -116,12 +109,8 @@ pub fn load(prog: &Program) -> Result<Loaded, SimError> {
             .last()
             .map(|l| l.iter().map(|s| (s.core, s.local)).collect())
             .unwrap_or_default(),
-        arith: Arith {
-            i_min: HwParams::signed_min(p.current_bits),
-            i_max: HwParams::signed_max(p.current_bits),
-            v_min: HwParams::signed_min(p.membrane_bits),
-            v_max: HwParams::signed_max(p.membrane_bits),
-        },
+        arith: Arith::of_widths(p.current_bits, p.membrane_bits),
+        decision: prog.decision,
     })
 }
 
@@ -134,9 +123,9 @@ pub struct InputStream {
 }
 
 impl InputStream {
-    /// The events of `input` (spike step per channel); refuses what the
-    /// driver refuses, with the same limits.
-    pub fn new(input: &[Option<u32>], l: &Loaded) -> Result<InputStream, SimError> {
+    /// The events of `input` (spike step per channel, or events); refuses
+    /// what the driver refuses, with the same limits.
+    pub fn new<I: SpikeInput + ?Sized>(input: &I, l: &Loaded) -> Result<InputStream, SimError> {
         let events =
             onespike_compiler::program::input_events(input, l.input_size, l.time_steps, &l.params)?;
         Ok(InputStream { events, next: 0 })
@@ -165,15 +154,16 @@ impl InputStream {
 /// The output stream as the host records it.
 #[derive(Debug, Clone, Default)]
 pub struct OutputPort {
-    /// `spikes[l][j]`: the step tag of the spike of neuron `j` of layer `l`.
-    pub spikes: Vec<Vec<Option<u32>>>,
+    /// Every spike seen on the output stream, by layer, with its step tag.
+    pub spikes: SpikeRecord,
     pub count: u64,
 }
 
 impl OutputPort {
     pub fn new(l: &Loaded) -> OutputPort {
+        let sizes: Vec<u32> = l.layer_sizes.iter().map(|&n| n as u32).collect();
         OutputPort {
-            spikes: l.layer_sizes.iter().map(|&n| vec![None; n]).collect(),
+            spikes: SpikeRecord::new(&sizes),
             count: 0,
         }
     }
@@ -183,7 +173,7 @@ impl OutputPort {
         let n = l.params.neurons_per_core;
         match l.slot_of[(core * n + local) as usize] {
             Some((layer, j)) => {
-                self.spikes[layer as usize][j as usize] = Some(t);
+                self.spikes.push(layer as usize, t, j);
                 self.count += 1;
                 Ok(())
             }

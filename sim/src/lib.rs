@@ -42,6 +42,7 @@ pub use router::RouterStats;
 pub use top::Simulator;
 pub use trace::Trace;
 
+use onespike_compiler::spikes::{SpikeInput, SpikeRecord};
 use onespike_compiler::Program;
 
 /// Options of one inference (the driver's `RunConfig`).
@@ -69,9 +70,9 @@ impl Default for SimOptions {
 /// exactly what the fields of `onespike_hw::RtlRun` mean.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SimRun {
-    /// `spikes[l][j]`: step at which neuron `j` of layer `l` fired, as seen
-    /// on the output stream (only the output layer unless `all_spikes`).
-    pub spikes: Vec<Vec<Option<u32>>>,
+    /// Every spike seen on the output stream (only the output layer's
+    /// unless `all_spikes`), by layer, sorted by step, then neuron.
+    pub spikes: SpikeRecord,
     /// Final `V` of each output neuron.
     pub final_v: Vec<i64>,
     /// Steps run (`T`, or fewer with early exit).
@@ -80,6 +81,8 @@ pub struct SimRun {
     pub cycles: u64,
     /// Spikes received on the output stream.
     pub spike_count: u64,
+    /// The class under the program's decision rule.
+    pub class: usize,
     /// Actions of every core (unused ones included) plus the bus transfers.
     pub counts: ActionCounts,
     /// One entry per hardware core.
@@ -89,11 +92,10 @@ pub struct SimRun {
 }
 
 impl SimRun {
-    /// The decided class (SPEC §2): the output neuron that fired first,
-    /// ties to the lowest index; if none fired, the largest final `V`.
+    /// The decided class, under the program's decision rule
+    /// (`docs/semantics.md`, "Decisions").
     pub fn class(&self) -> usize {
-        let out: &[Option<u32>] = self.spikes.last().map(|l| l.as_slice()).unwrap_or(&[]);
-        onespike_compiler::reference::decide(out, &self.final_v)
+        self.class
     }
 }
 
@@ -119,29 +121,30 @@ pub enum SimError {
 }
 
 /// Simulates one inference of `prog` on `input` (the spike step of each
-/// input channel, `None` for no spike). For many inferences of one program,
-/// build a [`Simulator`] once and call [`Simulator::run`].
-pub fn simulate(
+/// input channel, `None` for no spike, or a list of input events). For
+/// many inferences of one program, build a [`Simulator`] once and call
+/// [`Simulator::run`].
+pub fn simulate<I: SpikeInput + ?Sized>(
     prog: &Program,
-    input: &[Option<u32>],
+    input: &I,
     opts: &SimOptions,
 ) -> Result<SimRun, SimError> {
     Simulator::new(prog)?.run(input, opts)
 }
 
 /// As [`simulate`], and records the inference's waveform.
-pub fn simulate_traced(
+pub fn simulate_traced<I: SpikeInput + ?Sized>(
     prog: &Program,
-    input: &[Option<u32>],
+    input: &I,
     opts: &SimOptions,
 ) -> Result<(SimRun, Trace), SimError> {
     Simulator::new(prog)?.run_traced(input, opts)
 }
 
 /// Simulates one inference and writes its VCD trace to `path`.
-pub fn write_vcd(
+pub fn write_vcd<I: SpikeInput + ?Sized>(
     prog: &Program,
-    input: &[Option<u32>],
+    input: &I,
     opts: &SimOptions,
     path: &std::path::Path,
 ) -> Result<SimRun, SimError> {

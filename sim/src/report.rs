@@ -10,11 +10,12 @@
 use crate::energy::{ActionCounts, ActionEnergies, EnergyBreakdown, EnergyModel};
 use crate::router::RouterStats;
 use crate::SimRun;
+use onespike_compiler::spikes::{Spike, SpikeRecord};
 use onespike_compiler::HwParams;
 use serde::{Deserialize, Serialize};
 
 pub const REPORT_FORMAT: &str = "onespike-sim-report";
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// Minimum, mean and maximum over the dataset.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -63,11 +64,24 @@ pub struct ExampleInference {
     pub class: usize,
     pub cycles: u64,
     pub steps_run: u32,
-    /// Input spike step of each channel.
-    pub input_spikes: Vec<Option<u32>>,
-    /// `spikes[l][j]`: firing step of neuron `j` of layer `l`.
-    pub spikes: Vec<Vec<Option<u32>>>,
+    /// Input events (`step`, channel as `neuron`).
+    pub input_spikes: Vec<Spike>,
+    /// Every spike of the inference, by layer.
+    pub spikes: SpikeRecord,
     pub energy_pj: f64,
+}
+
+/// One layer's spiking activity (means per inference).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerReport {
+    pub layer: u32,
+    pub neurons: u32,
+    pub spikes: f64,
+    pub spikes_per_neuron: f64,
+    /// Mean spikes of the layer at each step `0..T` (from the output
+    /// stream: empty for a hidden layer when only output spikes were
+    /// streamed).
+    pub spikes_per_step: Vec<f64>,
 }
 
 /// What `onespike sim` writes and `onespike report` reads.
@@ -98,6 +112,10 @@ pub struct SimReport {
     pub steps_per_inference: f64,
     /// Spikes of every neuron (output stream or not).
     pub spikes_per_inference: f64,
+    /// `spikes_per_inference` over the neurons in use.
+    pub spikes_per_neuron_per_inference: f64,
+    /// Spikes per layer, per neuron and per step.
+    pub per_layer: Vec<LayerReport>,
     pub synaptic_ops_per_inference: f64,
     /// The busiest core's synaptic operations: the cycle lower bound.
     pub cycles_lower_bound_per_inference: f64,
@@ -124,6 +142,10 @@ pub struct ActionCountsMean {
     pub state_writes: f64,
     pub synaptic_accumulates: f64,
     pub membrane_updates: f64,
+    #[serde(default)]
+    pub membrane_leaks: f64,
+    #[serde(default)]
+    pub current_leaks: f64,
     pub compares: f64,
     pub fifo_pushes: f64,
     pub fifo_pops: f64,
@@ -142,6 +164,8 @@ impl ActionCountsMean {
             state_writes: c.state_writes as f64 / n,
             synaptic_accumulates: c.synaptic_accumulates as f64 / n,
             membrane_updates: c.membrane_updates as f64 / n,
+            membrane_leaks: c.membrane_leaks as f64 / n,
+            current_leaks: c.current_leaks as f64 / n,
             compares: c.compares as f64 / n,
             fifo_pushes: c.fifo_pushes as f64 / n,
             fifo_pops: c.fifo_pops as f64 / n,
@@ -183,6 +207,12 @@ pub struct Accumulator {
     energy_min: f64,
     energy_max: f64,
     cores: Vec<CoreSums>,
+    /// Neurons per layer, spikes per layer (from the cores), spikes per
+    /// layer and step (from the output stream).
+    layer_neurons: Vec<u32>,
+    layer_spikes: Vec<u64>,
+    layer_steps: Vec<Vec<u64>>,
+    layer_streamed: Vec<bool>,
 }
 
 impl Accumulator {
@@ -219,6 +249,30 @@ impl Accumulator {
                     ..Default::default()
                 })
                 .collect();
+        }
+        if self.layer_neurons.is_empty() {
+            self.layer_neurons = run.spikes.sizes.clone();
+            self.layer_spikes = vec![0; self.layer_neurons.len()];
+            self.layer_steps = vec![Vec::new(); self.layer_neurons.len()];
+            self.layer_streamed = vec![false; self.layer_neurons.len()];
+        }
+        for (l, spikes) in run.spikes.layers.iter().enumerate() {
+            let steps = &mut self.layer_steps[l];
+            for sp in spikes {
+                let t = sp.step as usize;
+                if steps.len() <= t {
+                    steps.resize(t + 1, 0);
+                }
+                steps[t] += 1;
+            }
+            self.layer_streamed[l] |= !spikes.is_empty();
+        }
+        for c in &run.per_core {
+            if let Some(l) = c.layer {
+                if let Some(x) = self.layer_spikes.get_mut(l as usize) {
+                    *x += c.spikes;
+                }
+            }
         }
         let mut busiest = 0;
         for (s, c) in self.cores.iter_mut().zip(&run.per_core) {
@@ -262,6 +316,20 @@ impl Accumulator {
         self.bus.spike_events += o.bus.spike_events;
         self.bus.stall_cycles += o.bus.stall_cycles;
         self.bus.output_spikes += o.bus.output_spikes;
+        for (a, b) in self.layer_spikes.iter_mut().zip(&o.layer_spikes) {
+            *a += b;
+        }
+        for (a, b) in self.layer_steps.iter_mut().zip(&o.layer_steps) {
+            if a.len() < b.len() {
+                a.resize(b.len(), 0);
+            }
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.layer_streamed.iter_mut().zip(&o.layer_streamed) {
+            *a |= b;
+        }
         for (s, c) in self.cores.iter_mut().zip(&o.cores) {
             s.busy += c.busy;
             s.stall += c.stall;
@@ -319,6 +387,26 @@ impl Accumulator {
                 energy_pj: model.price(&c.counts).total_pj / n,
             })
             .collect();
+        let per_layer: Vec<LayerReport> = self
+            .layer_neurons
+            .iter()
+            .enumerate()
+            .map(|(l, &neurons)| {
+                let spikes = self.layer_spikes[l] as f64 / n;
+                LayerReport {
+                    layer: l as u32,
+                    neurons,
+                    spikes,
+                    spikes_per_neuron: spikes / neurons.max(1) as f64,
+                    spikes_per_step: if self.layer_streamed[l] || meta.all_spikes {
+                        self.layer_steps[l].iter().map(|&x| x as f64 / n).collect()
+                    } else {
+                        Vec::new()
+                    },
+                }
+            })
+            .collect();
+        let neurons_in_use: u32 = self.layer_neurons.iter().sum();
         SimReport {
             format: REPORT_FORMAT.into(),
             version: REPORT_VERSION,
@@ -354,6 +442,8 @@ impl Accumulator {
             },
             steps_per_inference: self.steps as f64 / n,
             spikes_per_inference: self.spikes as f64 / n,
+            spikes_per_neuron_per_inference: self.spikes as f64 / n / neurons_in_use.max(1) as f64,
+            per_layer,
             synaptic_ops_per_inference: self.syn as f64 / n,
             cycles_lower_bound_per_inference: self.bound as f64 / n,
             energy_per_inference_pj: Spread {
@@ -454,7 +544,8 @@ mod tests {
             ..Default::default()
         };
         SimRun {
-            spikes: vec![vec![None; 4]],
+            spikes: SpikeRecord::new(&[4]),
+            class: 0,
             final_v: vec![0; 4],
             steps_run: 10,
             cycles,

@@ -15,6 +15,7 @@ use crate::router::{present_input, route_step, RouterStats};
 use crate::step_controller::{deliver_start, first_integrate_cycle, is_last_step, Phase};
 use crate::trace::{Sig, Trace};
 use crate::{SimError, SimOptions, SimRun};
+use onespike_compiler::spikes::{decide, SpikeInput};
 use onespike_compiler::{HwParams, Program};
 use std::sync::Arc;
 
@@ -47,15 +48,19 @@ impl Simulator {
         &self.loaded.params
     }
 
-    /// Runs one inference on `input` (spike step per input channel).
-    pub fn run(&mut self, input: &[Option<u32>], opts: &SimOptions) -> Result<SimRun, SimError> {
+    /// Runs one inference on `input` (spike step per input channel, or events).
+    pub fn run<I: SpikeInput + ?Sized>(
+        &mut self,
+        input: &I,
+        opts: &SimOptions,
+    ) -> Result<SimRun, SimError> {
         self.run_inner(input, opts, None)
     }
 
     /// Runs one inference and records its waveform.
-    pub fn run_traced(
+    pub fn run_traced<I: SpikeInput + ?Sized>(
         &mut self,
-        input: &[Option<u32>],
+        input: &I,
         opts: &SimOptions,
     ) -> Result<(SimRun, Trace), SimError> {
         let mut trace = Trace::new(&self.loaded.params);
@@ -63,14 +68,17 @@ impl Simulator {
         Ok((run, trace))
     }
 
-    fn run_inner(
+    fn run_inner<I: SpikeInput + ?Sized>(
         &mut self,
-        input: &[Option<u32>],
+        input: &I,
         opts: &SimOptions,
         mut trace: Option<&mut Trace>,
     ) -> Result<SimRun, SimError> {
         let l = Arc::clone(&self.loaded);
         let p = &l.params;
+        // Early exit exists for the first-spike decision only (the driver
+        // sets the flag only then).
+        let early_exit = opts.early_exit && l.decision.allows_early_exit();
         let mut input = InputStream::new(input, &l)?;
         let mut out = OutputPort::new(&l);
         let mut router = RouterStats::default();
@@ -132,7 +140,7 @@ impl Simulator {
                     cycles: opts.max_cycles,
                 });
             }
-            if is_last_step(t, l.time_steps, opts.early_exit, output_fired) {
+            if is_last_step(t, l.time_steps, early_exit, output_fired) {
                 break d + 2;
             }
             c = d + 2;
@@ -144,7 +152,7 @@ impl Simulator {
             tr.set(cycles, Sig::Done, 1);
             tr.finish(cycles);
         }
-        let final_v = l
+        let final_v: Vec<i64> = l
             .output_slots
             .iter()
             .map(|&(core, local)| self.cores[core as usize].potential(local))
@@ -162,8 +170,12 @@ impl Simulator {
                 core.stats.clone()
             })
             .collect();
+        let mut spikes = out.spikes;
+        spikes.sort();
+        let class = decide(l.decision, spikes.output(), &final_v);
         Ok(SimRun {
-            spikes: out.spikes,
+            spikes,
+            class,
             final_v,
             steps_run: t + 1,
             cycles,

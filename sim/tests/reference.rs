@@ -108,7 +108,10 @@ fn pinned_program() -> Program {
             threshold: 100_000,
             scale: 1.0,
             weights,
+            neuron: Default::default(),
+            recurrent: None,
         }],
+        decision: Default::default(),
     };
     onespike_compiler::map_in_order(&net, &configs()[0]).unwrap()
 }

@@ -68,6 +68,8 @@ pub fn random_network(seed: u64, spec: &NetSpec) -> QuantNetwork {
                 threshold: rng.gen_range(spec.thresholds.0..=spec.thresholds.1),
                 scale: 1.0,
                 weights,
+                neuron: Default::default(),
+                recurrent: None,
             }
         })
         .collect();
@@ -79,6 +81,7 @@ pub fn random_network(seed: u64, spec: &NetSpec) -> QuantNetwork {
         time_steps: spec.time_steps,
         weight_bits: 8,
         layers,
+        decision: Default::default(),
     };
     net.validate("random network").unwrap();
     net
@@ -141,16 +144,16 @@ pub fn reference(
 /// on the output stream (all layers, or only the output layer), final
 /// potentials and steps run.
 pub fn assert_matches_reference(got: &SimRun, want: &Inference, opts: &SimOptions, what: &str) {
-    let last = want.spikes.len() - 1;
-    for (l, layer) in want.spikes.iter().enumerate() {
+    let last = want.spikes.layers.len() - 1;
+    for (l, layer) in want.spikes.layers.iter().enumerate() {
         if opts.all_spikes || l == last {
             assert_eq!(
-                got.spikes[l], *layer,
+                got.spikes.layers[l], *layer,
                 "{what}: spikes of layer {l} differ from the reference"
             );
         } else {
             assert!(
-                got.spikes[l].iter().all(|s| s.is_none()),
+                got.spikes.layers[l].is_empty(),
                 "{what}: layer {l} spikes on the output stream"
             );
         }
@@ -163,7 +166,7 @@ pub fn assert_matches_reference(got: &SimRun, want: &Inference, opts: &SimOption
         got.steps_run, want.steps_run,
         "{what}: steps run differ from the reference"
     );
-    let seen: u64 = got.spikes.iter().flatten().filter(|s| s.is_some()).count() as u64;
+    let seen: u64 = got.spikes.total();
     assert_eq!(got.spike_count, seen, "{what}: spike count");
 }
 
@@ -279,6 +282,9 @@ pub fn random_program(seed: u64, p: &HwParams, time_steps: u32) -> Program {
             listen_base: base,
             pointers,
             weights,
+            neuron: Default::default(),
+            rec_base: 0,
+            rec_len: 0,
         });
     }
     let mut neurons: Vec<Vec<NeuronSlot>> = vec![Vec::new(); layers as usize];
@@ -299,6 +305,7 @@ pub fn random_program(seed: u64, p: &HwParams, time_steps: u32) -> Program {
         time_steps,
         cores,
         neurons,
+        decision: Default::default(),
     };
     prog.validate("random program").unwrap();
     prog
