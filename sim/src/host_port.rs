@@ -9,14 +9,16 @@
 //!   the model holds exactly what the RTL's memories hold. Cores the
 //!   program does not use get no neurons and empty windows.
 //! - [`InputStream`]: the input events in the driver's order (by step, then
-//!   channel; steps `>= T` dropped), one offered per cycle without bubbles.
-//! - [`OutputPort`]: the output spike register. The driver keeps
-//!   `out_ready` high, so the register never holds the bus; each spike
-//!   appears on `out_valid` the cycle after the router hands it over.
+//!   channel; steps `>= T` dropped), the next one offered in every cycle in
+//!   which the host's [`HostTiming`] raises `in_valid`.
+//! - [`OutputPort`]: the output spike register. A spike appears on
+//!   `out_valid` the cycle after the router hands it over and stays until
+//!   a cycle with `out_ready` high takes it; while it waits the register
+//!   is not free, and a spike bound for the output stream waits on the bus.
 
 use crate::core::{Arith, CoreConfig};
 use crate::SimError;
-use onespike_compiler::regs::{decode_writes, host_writes, RunFlags};
+use onespike_compiler::regs::{decode_writes, host_writes, HostTiming, RunFlags};
 use onespike_compiler::spikes::{Decision, SpikeInput, SpikeRecord};
 use onespike_compiler::{HwParams, Program};
 
@@ -120,29 +122,66 @@ pub struct InputStream {
     /// `(step, channel)`, sorted.
     events: Vec<(u32, u32)>,
     next: usize,
+    timing: HostTiming,
 }
 
 impl InputStream {
     /// The events of `input` (spike step per channel, or events); refuses
     /// what the driver refuses, with the same limits.
-    pub fn new<I: SpikeInput + ?Sized>(input: &I, l: &Loaded) -> Result<InputStream, SimError> {
+    pub fn new<I: SpikeInput + ?Sized>(
+        input: &I,
+        l: &Loaded,
+        timing: HostTiming,
+    ) -> Result<InputStream, SimError> {
         let events =
             onespike_compiler::program::input_events(input, l.input_size, l.time_steps, &l.params)?;
-        Ok(InputStream { events, next: 0 })
+        Ok(InputStream {
+            events,
+            next: 0,
+            timing,
+        })
     }
 
-    /// The offered event (`in_valid`, `in_step`, `in_source`), if any.
+    /// The next event the host holds (whether or not it offers it now).
     pub fn offered(&self) -> Option<(u32, u32)> {
         self.events.get(self.next).copied()
     }
 
-    /// The channel of the offered event if the router may take it in step
-    /// `t` (`in_step <= t`).
-    pub fn offers(&self, t: u32) -> Option<u32> {
+    /// Whether the host raises `in_valid` in cycle `y` (an event is left
+    /// and the host timing does not withhold it).
+    pub fn valid_at(&self, y: u64) -> bool {
+        self.next < self.events.len() && self.timing.in_valid(y)
+    }
+
+    /// The channel of the event offered in cycle `y` if the router may take
+    /// it in step `t` (`in_valid` and `in_step <= t`).
+    pub fn offers(&self, t: u32, y: u64) -> Option<u32> {
         match self.offered() {
-            Some((s, ch)) if s <= t => Some(ch),
+            Some((s, ch)) if s <= t && self.timing.in_valid(y) => Some(ch),
             _ => None,
         }
+    }
+
+    /// Whether an event of step `<= t` is left (offered or withheld).
+    pub fn pending(&self, t: u32) -> bool {
+        self.offered().is_some_and(|(s, _)| s <= t)
+    }
+
+    /// The step controller's `input_quiet` in cycle `y` of step `t`, once
+    /// no event of step `<= t` is left: `in_end` (nothing left) or an
+    /// offered event of a later step. A cycle in which the host withholds
+    /// `in_valid` with events left is not quiet.
+    pub fn quiet_at(&self, t: u32, y: u64) -> bool {
+        debug_assert!(!self.pending(t));
+        self.offered().is_none() || self.timing.in_valid(y)
+    }
+
+    /// The first cycle `>= y` in which [`InputStream::quiet_at`] holds.
+    pub fn quiet_from(&self, t: u32, mut y: u64) -> u64 {
+        while !self.quiet_at(t, y) {
+            y += 1;
+        }
+        y
     }
 
     /// The router took the offered event (`in_ready`).
@@ -157,20 +196,55 @@ pub struct OutputPort {
     /// Every spike seen on the output stream, by layer, with its step tag.
     pub spikes: SpikeRecord,
     pub count: u64,
+    timing: HostTiming,
+    /// The cycle in which the host takes the spike in the register
+    /// (`out_ready` high); the register is empty from the next cycle.
+    taken_at: Option<u64>,
 }
 
 impl OutputPort {
-    pub fn new(l: &Loaded) -> OutputPort {
+    pub fn new(l: &Loaded, timing: HostTiming) -> OutputPort {
         let sizes: Vec<u32> = l.layer_sizes.iter().map(|&n| n as u32).collect();
         OutputPort {
             spikes: SpikeRecord::new(&sizes),
             count: 0,
+            timing,
+            taken_at: None,
         }
     }
 
-    /// The router hands over the spike of `(core, local)` at step `t`.
-    pub fn push(&mut self, l: &Loaded, core: u32, local: u32, t: u32) -> Result<(), SimError> {
+    /// The register's `out_free` in cycle `y` (empty, or taken this cycle).
+    pub fn free_at(&self, y: u64) -> bool {
+        self.taken_at.is_none_or(|z| y >= z)
+    }
+
+    /// The first cycle in which the register is empty (no spike waits).
+    pub fn empty_from(&self) -> u64 {
+        self.taken_at.map_or(0, |z| z + 1)
+    }
+
+    /// The register takes a spike in cycle `y`: it shows from `y + 1` until
+    /// the first cycle with `out_ready` high.
+    fn fill(&mut self, y: u64) {
+        let mut z = y + 1;
+        while !self.timing.out_ready(z) {
+            z += 1;
+        }
+        self.taken_at = Some(z);
+    }
+
+    /// The router hands over the spike of `(core, local)` at step `t` in
+    /// cycle `y` (the register must be free then).
+    pub fn push(
+        &mut self,
+        l: &Loaded,
+        core: u32,
+        local: u32,
+        t: u32,
+        y: u64,
+    ) -> Result<(), SimError> {
         let n = l.params.neurons_per_core;
+        self.fill(y);
         match l.slot_of[(core * n + local) as usize] {
             Some((layer, j)) => {
                 self.spikes.push(layer as usize, t, j);

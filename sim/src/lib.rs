@@ -54,6 +54,9 @@ pub struct SimOptions {
     pub all_spikes: bool,
     /// Give up when the inference would take more cycles than this.
     pub max_cycles: u64,
+    /// How the host drives `in_valid` and `out_ready` (default: no gaps,
+    /// the driver's contract).
+    pub timing: onespike_compiler::regs::HostTiming,
 }
 
 impl Default for SimOptions {
@@ -62,6 +65,7 @@ impl Default for SimOptions {
             early_exit: false,
             all_spikes: true,
             max_cycles: 10_000_000,
+            timing: onespike_compiler::regs::HostTiming::EAGER,
         }
     }
 }

@@ -3,18 +3,21 @@
 //! `Deliver`.
 //!
 //! Each cycle it picks one source by fixed priority: the input stream if
-//! its offered event has `in_step <= t`, else the first core (lowest index)
-//! whose spike queue has a word at its head. The event moves unless any
-//! core's event FIFO RAM is full (whatever the destination): then it waits
-//! where it is. When it moves, every core whose listen window contains the
-//! source id pushes it, and a core spike bound for the output stream goes
-//! into the output register.
+//! the host offers an event (`in_valid`) with `in_step <= t`, else the
+//! first core (lowest index) whose spike queue has a word at its head. The
+//! event moves unless any core's event FIFO RAM is full (whatever the
+//! destination), or it is a spike bound for the output stream and the
+//! output register is not free: then it waits where it is (and an input
+//! event offered meanwhile goes first). When it moves, every core whose
+//! listen window contains the source id pushes it, and a core spike bound
+//! for the output stream goes into the output register.
 //!
 //! Idle time is skipped: with no source ready, the router jumps to the
-//! cycle in which the next spike reaches a queue head; while blocked, it
-//! jumps to the first cycle in which no FIFO is full (nothing is pushed
-//! meanwhile, so each full FIFO empties at a known cycle). So the loop runs
-//! once per transfer, plus once per gap.
+//! cycle in which the next spike reaches a queue head; while blocked by a
+//! FIFO, it jumps to the first cycle in which no FIFO is full (nothing is
+//! pushed meanwhile, so each full FIFO empties at a known cycle), and by
+//! the output register, to the cycle the host takes its spike. Only the
+//! cycles of a host's `in_valid` gaps are stepped one by one.
 
 use crate::core::Core;
 use crate::host_port::{InputStream, Loaded, OutputPort};
@@ -35,6 +38,10 @@ pub struct RouterStats {
     pub stall_cycles: u64,
     /// Spikes written into the output register.
     pub output_spikes: u64,
+    /// Cycles in which an output-bound spike waited for the output
+    /// register (the host held `out_ready` low).
+    #[serde(default)]
+    pub output_stall_cycles: u64,
 }
 
 enum Source {
@@ -66,7 +73,7 @@ pub fn route_step(
     let mut watch: Vec<usize> = Vec::new();
     let mut y = c;
     loop {
-        let source = match input.offers(t) {
+        let source = match input.offers(t, y) {
             Some(ch) => Some(Source::Input(ch)),
             None => pending
                 .iter()
@@ -74,11 +81,13 @@ pub fn route_step(
                 .map(|&k| Source::Core(k)),
         };
         let Some(source) = source else {
-            match pending
+            let next_spike = pending
                 .iter()
                 .filter_map(|&k| cores[k].spikes.head_valid_cycle())
-                .min()
-            {
+                .min();
+            // An input event withheld by the host is tried again next cycle.
+            let next_input = input.pending(t).then_some(y + 1);
+            match next_spike.into_iter().chain(next_input).min() {
                 Some(v) => {
                     y = v;
                     continue;
@@ -86,6 +95,16 @@ pub fn route_step(
                 None => break,
             }
         };
+        if let Source::Core(k) = source {
+            let cfg = &l.cores[k];
+            if (all_spikes || cfg.is_output) && !out.free_at(y) {
+                // Output register taken: wait (an input may go first).
+                let free = if input.pending(t) { y + 1 } else { out.empty_from() - 1 };
+                stats.output_stall_cycles += free - y;
+                y = free;
+                continue;
+            }
+        }
         let mut until = y;
         for &k in &watch {
             if cores[k].fifo.full_at(y) {
@@ -120,7 +139,7 @@ pub fn route_step(
                 stats.spike_events += 1;
                 let cfg = &l.cores[k];
                 if all_spikes || cfg.is_output {
-                    out.push(l, k as u32, local, t)?;
+                    out.push(l, k as u32, local, t, y)?;
                     stats.output_spikes += 1;
                     if let Some(tr) = trace.as_deref_mut() {
                         tr.set(y + 1, Sig::OutValid, 1);

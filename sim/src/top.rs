@@ -79,8 +79,8 @@ impl Simulator {
         // Early exit exists for the first-spike decision only (the driver
         // sets the flag only then).
         let early_exit = opts.early_exit && l.decision.allows_early_exit();
-        let mut input = InputStream::new(input, &l)?;
-        let mut out = OutputPort::new(&l);
+        let mut input = InputStream::new(input, &l, opts.timing)?;
+        let mut out = OutputPort::new(&l, opts.timing);
         let mut router = RouterStats::default();
         for (core, cfg) in self.cores.iter_mut().zip(&l.cores) {
             core.clear(cfg, trace.as_deref_mut());
@@ -131,6 +131,9 @@ impl Simulator {
                 }
                 core.end_step(cfg, trace.as_deref_mut());
             }
+            // `Deliver` ends in the first drained cycle in which the input
+            // is quiet (a host gap with events left is not).
+            d = input.quiet_from(t, d);
             if let Some(tr) = trace.as_deref_mut() {
                 tr.set(d + 1, Sig::Phase, Phase::Advance as u64);
             }
@@ -141,7 +144,8 @@ impl Simulator {
                 });
             }
             if is_last_step(t, l.time_steps, early_exit, output_fired) {
-                break d + 2;
+                // `done` waits until the host has taken the last output spike.
+                break (d + 2).max(out.empty_from() + 1);
             }
             c = d + 2;
             t += 1;

@@ -66,6 +66,7 @@ fn hundreds_of_random_networks_match_the_reference() {
                     early_exit: k == 1,
                     all_spikes: k != 2,
                     max_cycles: u64::MAX,
+                    timing: Default::default(),
                 };
                 let got = sim.run(input, &opts).unwrap();
                 let what = format!("{} seed {seed} input {k}", p.name);

@@ -74,6 +74,7 @@ fn opts(early_exit: bool, all_spikes: bool) -> SimOptions {
         early_exit,
         all_spikes,
         max_cycles: 2_000_000,
+    timing: Default::default(),
     }
 }
 

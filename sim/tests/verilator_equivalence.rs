@@ -67,6 +67,7 @@ fn random_programs_match_verilator() {
                 early_exit: seed % 3 == 0,
                 all_spikes: seed % 4 != 1,
                 max_cycles: 5_000_000,
+                timing: Default::default(),
             };
             stalls += check(
                 &prog,
@@ -101,6 +102,7 @@ fn random_networks_match_verilator_and_the_reference() {
             early_exit: seed % 2 == 1,
             all_spikes: true,
             max_cycles: 5_000_000,
+            timing: Default::default(),
         };
         check(
             &prog,

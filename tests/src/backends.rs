@@ -5,7 +5,7 @@
 //! backend has a clock), so that one comparison serves them all.
 
 use crate::case::{expected_of, first_difference, Case, Expected};
-use onespike_compiler::reference::decide;
+use onespike_compiler::spikes::decide;
 use onespike_hw::driver::{Driver, Pins, RtlRun, RunConfig};
 use onespike_hw::hdl_model::HdlModel;
 use std::path::{Path, PathBuf};
@@ -72,15 +72,15 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
             })
             .collect(),
         Backend::Sim => Ok(run_sim(case)?.iter().map(expected_of_sim).collect()),
-        Backend::RustHdl => onespike_hw::with_config!(&case.params, T => {
-            run_rtl(backend, HdlModel::<T>::new(&case.params), case)
+        Backend::RustHdl => onespike_hw::with_config!(case.params(), T => {
+            run_rtl(backend, HdlModel::<T>::new(case.params()), case)
         })
         .map_err(|e| RunError::Unavailable {
             backend: backend.name(),
             reason: e.to_string(),
         })?,
         Backend::Verilator => {
-            let model = onespike_verilator::VerilatorModel::new(&case.params).map_err(|e| {
+            let model = onespike_verilator::VerilatorModel::new(case.params()).map_err(|e| {
                 RunError::Unavailable {
                     backend: backend.name(),
                     reason: e.to_string(),
@@ -104,6 +104,7 @@ pub fn run_sim(case: &Case) -> Result<Vec<onespike_sim::SimRun>, RunError> {
         early_exit: case.early_exit,
         all_spikes: true,
         max_cycles: MAX_CYCLES,
+        timing: case.timing.into(),
     };
     case.inputs
         .iter()
@@ -124,27 +125,27 @@ fn run_rtl<P: Pins>(backend: Backend, pins: P, case: &Case) -> Result<Vec<Expect
         early_exit: case.early_exit,
         all_spikes: true,
         max_cycles: MAX_CYCLES,
+        timing: case.timing.into(),
     };
-    let mut d = Driver::new(pins, &case.params);
+    let mut d = Driver::new(pins, case.params());
     d.load(&case.program, &cfg).map_err(|e| fail(0, e))?;
     case.inputs
         .iter()
         .enumerate()
         .map(|(k, inp)| {
-            d.infer(&case.program, inp, &cfg)
-                .map(|r| expected_of_rtl(&r))
+            d.infer(&case.program, inp.as_slice(), &cfg)
+                .map(|r| expected_of_rtl(&case.program, &r))
                 .map_err(|e| fail(k, e))
         })
         .collect()
 }
 
-/// The [`Expected`] record of an RTL run.
-pub fn expected_of_rtl(r: &RtlRun) -> Expected {
-    let outputs: &[Option<u32>] = r.spikes.last().map(|l| l.as_slice()).unwrap_or(&[]);
+/// The [`Expected`] record of an RTL run of `prog`.
+pub fn expected_of_rtl(prog: &onespike_compiler::Program, r: &RtlRun) -> Expected {
     Expected {
         spikes: r.spikes.clone(),
         final_v: r.final_v.clone(),
-        class: decide(outputs, &r.final_v),
+        class: decide(prog.decision, r.spikes.output(), &r.final_v),
         steps_run: r.steps_run,
         cycles: Some(r.cycles),
     }

@@ -4,10 +4,20 @@
 //! spiking in one step against small FIFOs), silent inputs, late inputs,
 //! early exit, layers spread over several cores.
 //!
+//! [`random_case`] draws TTFS networks (fire once, latency inputs);
+//! [`random_multispike_case`] draws every neuron mode: both resets (and
+//! fire-once layers among them), membrane leaks from none to wide shifts,
+//! held, leaky and instant currents, recurrent layers, rate-coded inputs
+//! with many events per channel, every decision rule, narrow widths where
+//! `V` saturates, and hosts that leave gaps in `in_valid` and hold
+//! `out_ready` low.
+//!
 //! The same seed gives the same case on every machine (ChaCha8).
 
-use crate::case::Case;
+use crate::case::{Case, Timing};
 use onespike_compiler::encode::InputEncoding;
+use onespike_compiler::neuron::{NeuronModel, Reset};
+use onespike_compiler::spikes::{Decision, Spike};
 use onespike_compiler::{HwParams, QuantNetwork};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -27,7 +37,7 @@ pub fn random_case(seed: u64) -> Case {
         }
         .expect("built-in preset");
         let net = random_network(&mut rng, &params);
-        let inputs = (0..INPUTS_PER_CASE)
+        let inputs: Vec<Vec<Option<u32>>> = (0..INPUTS_PER_CASE)
             .map(|k| random_input(&mut rng, &net, k))
             .collect();
         let early_exit = rng.gen_bool(0.3);
@@ -57,7 +67,7 @@ fn random_network(rng: &mut ChaCha8Rng, p: &HwParams) -> QuantNetwork {
         };
         sizes.push(rng.gen_range(1..=hi));
     }
-    let density = rng.gen_range(0.08..0.9);
+    let density: f64 = rng.gen_range(0.08..0.9);
     let wmax = (1i32 << (p.weight_bits - 1)) - 1;
     let narrow = p.membrane_bits <= 12;
     let time_steps = rng.gen_range(4..=p.max_time_steps().min(48));
@@ -108,4 +118,183 @@ fn random_input(rng: &mut ChaCha8Rng, net: &QuantNetwork, k: usize) -> Vec<Optio
             .map(|_| rng.gen_bool(0.3).then(|| rng.gen_range(0..t + 4)))
             .collect(),
     }
+}
+
+/// A random neuron mode: a third fire-once (leaky or not), the rest
+/// multi-spike with every reset, leak and current kind.
+fn random_neuron(rng: &mut ChaCha8Rng, p: &HwParams) -> NeuronModel {
+    let reset = match rng.gen_range(0..6) {
+        0 | 1 => Reset::Once,
+        2..=3 => Reset::Subtract,
+        _ => Reset::Zero,
+    };
+    let v_shift = match rng.gen_range(0..6) {
+        0 => None,
+        1 => Some(0),
+        2 | 3 => Some(rng.gen_range(1..=3)),
+        4 => Some(rng.gen_range(4..=8)),
+        // Wide: up to the width's last bit (the whole dead zone).
+        _ => Some(rng.gen_range(9..p.membrane_bits)),
+    };
+    let i_shift = match rng.gen_range(0..5) {
+        0 | 1 => Some(0),
+        2 => None,
+        3 => Some(rng.gen_range(1..=2)),
+        _ => Some(rng.gen_range(3..=6)),
+    };
+    NeuronModel {
+        v_shift,
+        i_shift,
+        reset,
+    }
+}
+
+/// The random multi-spike case of `seed` (see the module doc). Every
+/// case fits its configuration (a draw that does not fit is redrawn from
+/// the same stream).
+pub fn random_multispike_case(seed: u64) -> Case {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6d75_6c74_6973_7069);
+    loop {
+        let params = match rng.gen_range(0..10) {
+            0..=5 => HwParams::preset("tiny"),
+            6..=8 => HwParams::preset("tiny_narrow"),
+            _ => HwParams::preset("small"),
+        }
+        .expect("built-in preset");
+        let net = random_multispike_network(&mut rng, &params);
+        let inputs: Vec<Vec<Spike>> = (0..INPUTS_PER_CASE)
+            .map(|k| random_events(&mut rng, &net, k))
+            .collect();
+        let early_exit = rng.gen_bool(0.3);
+        let timing = if rng.gen_bool(0.4) {
+            Timing {
+                seed: rng.gen(),
+                in_gap_percent: rng.gen_range(0..=60),
+                out_stall_percent: rng.gen_range(0..=80),
+            }
+        } else {
+            Timing::default()
+        };
+        if let Ok(mut case) = Case::record(
+            &format!("random multi-spike case, seed {seed}"),
+            params,
+            early_exit,
+            net,
+            inputs,
+        ) {
+            case.timing = timing;
+            return case;
+        }
+    }
+}
+
+fn random_multispike_network(rng: &mut ChaCha8Rng, p: &HwParams) -> QuantNetwork {
+    let layers = rng.gen_range(1..=3usize);
+    let n = p.neurons_per_core;
+    let input_size = rng.gen_range(2..=p.max_inputs.min(40));
+    let mut sizes = vec![input_size];
+    for l in 0..layers {
+        let hi = if l + 1 == layers {
+            n.min(10)
+        } else {
+            (2 * n).min(24)
+        };
+        sizes.push(rng.gen_range(1..=hi));
+    }
+    let rate = rng.gen_bool(0.4);
+    let time_steps = rng.gen_range(4..=p.max_time_steps().min(40));
+    let input_steps = if rate {
+        rng.gen_range(1..=time_steps)
+    } else {
+        time_steps.min(8)
+    };
+    let density: f64 = rng.gen_range(0.1..0.8);
+    let wmax = (1i32 << (p.weight_bits - 1)) - 1;
+    let narrow = p.membrane_bits <= 12;
+    let mut net_layers = Vec::new();
+    for w in sizes.windows(2) {
+        let (inputs, outputs) = (w[0], w[1]);
+        let neuron = random_neuron(rng, p);
+        let draw = |rng: &mut ChaCha8Rng, count: u32| -> Vec<i32> {
+            (0..count)
+                .map(|_| {
+                    if rng.gen_bool(density) {
+                        rng.gen_range(-wmax / 2..=wmax)
+                    } else {
+                        0
+                    }
+                })
+                .collect()
+        };
+        let weights = draw(rng, inputs * outputs);
+        let recurrent = (outputs <= n && rng.gen_bool(0.35)).then(|| draw(rng, outputs * outputs));
+        let threshold = if narrow {
+            rng.gen_range(30..=511)
+        } else {
+            rng.gen_range(1..=(60 * inputs as i64).max(2))
+        };
+        net_layers.push((outputs, threshold, weights, neuron, recurrent));
+    }
+    let encoding = if rate {
+        InputEncoding::rate(input_steps)
+    } else {
+        InputEncoding::new(input_steps)
+    };
+    let mut net = QuantNetwork::dense(
+        input_size,
+        encoding,
+        time_steps,
+        p.weight_bits,
+        net_layers
+            .iter()
+            .map(|(o, t, w, _, _)| (*o, *t, w.clone()))
+            .collect(),
+    );
+    for (layer, (_, _, _, neuron, rec)) in net.layers.iter_mut().zip(net_layers) {
+        layer.neuron = neuron;
+        layer.recurrent = rec;
+    }
+    net.decision = match rng.gen_range(0..3) {
+        0 => Decision::FirstSpike,
+        1 => Decision::SpikeCount,
+        _ => Decision::MaxPotential,
+    };
+    net
+}
+
+/// Input `k` of a multi-spike case: rate-coded random pixels for a rate
+/// network (many events per channel); for a latency network, all channels
+/// at step 0, random steps, or a few channels spiking at many steps.
+fn random_events(rng: &mut ChaCha8Rng, net: &QuantNetwork, k: usize) -> Vec<Spike> {
+    let n = net.input_size as usize;
+    let t = net.time_steps;
+    if net.encoding.coding == onespike_compiler::Coding::Rate {
+        let pixels: Vec<u8> = (0..n)
+            .map(|_| match rng.gen_range(0..4) {
+                0 => 0,
+                1 => 255,
+                _ => rng.gen(),
+            })
+            .collect();
+        return net.encoding.encode(&pixels);
+    }
+    let mut ev: Vec<Spike> = match k % 3 {
+        0 => (0..n as u32).map(|c| Spike { step: 0, neuron: c }).collect(),
+        1 => (0..n as u32)
+            .filter(|_| rng.gen_bool(0.7))
+            .map(|c| Spike {
+                step: rng.gen_range(0..t.min(8)),
+                neuron: c,
+            })
+            .collect(),
+        _ => (0..n as u32)
+            .filter(|_| rng.gen_bool(0.3))
+            .flat_map(|c| {
+                let steps: Vec<u32> = (0..t + 3).filter(|_| rng.gen_bool(0.4)).collect();
+                steps.into_iter().map(move |step| Spike { step, neuron: c })
+            })
+            .collect(),
+    };
+    ev.sort_unstable();
+    ev
 }

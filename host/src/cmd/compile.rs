@@ -254,16 +254,20 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     write_outputs(&c, &args.output, args.quantized.as_deref())
 }
 
-/// Prints the float network's accuracy on `split` (exact continuous-time
-/// TTFS forward), the "before quantization" figure. Returns the accuracy.
+/// Prints the float network's accuracy on `split` (the exact
+/// continuous-time forward for TTFS networks, the discrete float model of
+/// the neuron modes otherwise), the "before quantization" figure, under
+/// the network's own decision rule. Returns the accuracy.
 pub fn report_float_accuracy(net: &FloatNetwork, split: &onespike_host::data::Split) -> f64 {
     use rayon::prelude::*;
     let correct: usize = (0..split.len())
         .into_par_iter()
         .filter(|&k| {
-            let r =
-                onespike_compiler::float_eval::run_float(net, &net.encoding.encode(split.image(k)));
-            r.class == split.labels[k] as usize
+            let class = onespike_compiler::float_eval::float_class(
+                net,
+                &net.encoding.encode(split.image(k)),
+            );
+            class == split.labels[k] as usize
         })
         .count();
     let acc = correct as f64 / split.len().max(1) as f64;

@@ -80,7 +80,7 @@ fn energy_rows(r: &SimReport) -> [(&'static str, f64); 8] {
         ("pointer SRAM", b.pointer_sram_pj),
         ("weight SRAM", b.weight_sram_pj),
         ("state memory (I, V, fired)", b.state_memory_pj),
-        ("accumulate (I+=w, V+=I)", b.accumulate_pj),
+        ("accumulate (I+=w, V+=I, leaks)", b.accumulate_pj),
         ("compare (V>=theta)", b.compare_pj),
         ("FIFOs", b.fifo_pj),
         ("bus", b.bus_pj),
@@ -140,6 +140,31 @@ pub fn tables_text(r: &SimReport) -> String {
         "  activity        {:.1} steps, {:.1} spikes, {:.0} synaptic ops, {:.0} bus transfers ({:.1} stall cycles) per inference",
         r.steps_per_inference, r.spikes_per_inference, r.synaptic_ops_per_inference, r.bus.transfers, r.bus.stall_cycles
     );
+    if !r.per_layer.is_empty() {
+        let _ = writeln!(
+            s,
+            "  spikes per layer (per inference): {}",
+            r.per_layer
+                .iter()
+                .map(|l| format!(
+                    "layer {} {:.1} ({:.3} per neuron{})",
+                    l.layer,
+                    l.spikes,
+                    l.spikes_per_neuron,
+                    match l
+                        .spikes_per_step
+                        .iter()
+                        .cloned()
+                        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
+                    {
+                        Some(peak) => format!(", peak {peak:.1} in one step"),
+                        None => String::new(),
+                    }
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
     let _ = writeln!(s, "  per core (means per inference):");
     let _ = writeln!(
         s,
@@ -359,12 +384,19 @@ fn plot_raster(r: &SimReport, path: &Path) -> anyhow::Result<()> {
         root.present().map_err(err)?;
         return Ok(());
     };
-    // Rows: input channels, then each layer's neurons.
-    let mut rows: Vec<(usize, Vec<Option<u32>>)> = vec![(0, ex.input_spikes.clone())];
-    for (l, layer) in ex.spikes.iter().enumerate() {
-        rows.push((l + 1, layer.clone()));
+    // Rows: input channels, then each layer's neurons; every spike a dot.
+    let input_rows = ex
+        .input_spikes
+        .iter()
+        .map(|s| s.neuron as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut rows: Vec<(usize, usize, &[onespike_compiler::Spike])> =
+        vec![(0, input_rows, ex.input_spikes.as_slice())];
+    for (l, layer) in ex.spikes.layers.iter().enumerate() {
+        rows.push((l + 1, ex.spikes.sizes[l] as usize, layer.as_slice()));
     }
-    let total_rows: usize = rows.iter().map(|r| r.1.len()).sum();
+    let total_rows: usize = rows.iter().map(|r| r.1).sum();
     let steps = ex.steps_run.max(1) as f64;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -396,14 +428,13 @@ fn plot_raster(r: &SimReport, path: &Path) -> anyhow::Result<()> {
         .draw()
         .map_err(err)?;
     let mut base = 0usize;
-    for (kind, row) in &rows {
-        let color = Palette99::pick(*kind);
+    for &(kind, size, row) in &rows {
+        let color = Palette99::pick(kind);
         let pts: Vec<(f64, f64)> = row
             .iter()
-            .enumerate()
-            .filter_map(|(j, s)| s.map(|t| (t as f64, (base + j) as f64 + 0.5)))
+            .map(|s| (s.step as f64, (base + s.neuron as usize) as f64 + 0.5))
             .collect();
-        let name = if *kind == 0 {
+        let name = if kind == 0 {
             "inputs".to_string()
         } else {
             format!("layer {}", kind - 1)
@@ -413,7 +444,7 @@ fn plot_raster(r: &SimReport, path: &Path) -> anyhow::Result<()> {
             .map_err(err)?
             .label(format!("{name} ({} spikes)", pts.len()))
             .legend(move |(x, y)| Circle::new((x + 5, y), 3, color.filled()));
-        base += row.len();
+        base += size;
     }
     chart
         .configure_series_labels()

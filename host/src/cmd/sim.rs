@@ -166,7 +166,8 @@ pub fn simulate_split(
         steps_run: first.steps_run,
         input_spikes: input0
             .iter()
-            .map(|s| s.filter(|&t| t < prog.time_steps))
+            .filter(|s| s.step < prog.time_steps)
+            .copied()
             .collect(),
         spikes: first.spikes.clone(),
         energy_pj: model.price(&first.counts).total_pj,
