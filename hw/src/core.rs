@@ -3,25 +3,39 @@
 //! by the source's offset in the core's listen window, the weight SRAM of
 //! `(target, weight)` entries, its event FIFO and its spike queue.
 //!
-//! The arithmetic is SPEC §2 exactly: `I = sat(I + w)` per synapse, and in the
-//! integrate phase, for each non-fired neuron, `V = sat(V + I)`, fire once
-//! when `V >= theta`. Field offsets of the SRAM words come from
-//! `onespike_compiler::layout`; no literal bit offset appears here.
+//! The arithmetic is SPEC §2 / §2b exactly: `I = sat(I + w)` per synapse,
+//! and in the integrate phase, for each neuron in use, the update of the
+//! layer's neuron model (leaks, spike, reset), computed by the
+//! [`NeuronUnit`] block. Field offsets of the SRAM words and of the
+//! neuron-mode register come from `onespike_compiler::layout`, register
+//! addresses from `onespike_compiler::regs`; no literal bit offset appears
+//! here.
+//!
+//! Two listen windows: `listen_base..listen_end` (pointer address
+//! `src - listen_base`) and `rec_base..rec_end` (pointer address
+//! `src - rec_base + rec_pointer`, the recurrent window). The event FIFO
+//! stores the source id and one bit for "second window", set at push;
+//! the pointer address is formed at pop.
 //!
 //! Cycle behaviour (see `docs/hw.md` for the full table):
 //! - clear: `N` cycles (every state word, all `neurons_per_core` of them);
-//! - integrate: one neuron per cycle, `n` cycles plus two pipeline cycles;
+//! - integrate: one neuron per cycle, `n` cycles plus two pipeline cycles
+//!   (a disabled fire-once neuron is visited but not written; the leak of
+//!   `I` is written back in the same sweep, through `I`'s write port, which
+//!   no synapse uses during integrate);
 //! - deliver: an event with `k >= 1` synapses costs `k` cycles, an event
 //!   with none costs one cycle; the pointer read of the next event overlaps
 //!   the last weight read of the current one; `I` is written two cycles after
 //!   its weight read (a one-entry forward covers back-to-back same targets).
 
 use crate::event_fifo::EventFifo;
-use crate::host_port::{
-    CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS, REGION_POINTER, REGION_REGISTER, REGION_WEIGHT,
-};
-use crate::host_port::{REG_LISTEN_BASE, REG_LISTEN_END, REG_NEURONS, REG_OUTPUT, REG_THRESHOLD};
+use crate::neuron::{NeuronUnit, MODE_BITS};
 use onespike_compiler::layout::{PointerEntry, WeightEntry};
+use onespike_compiler::regs::{
+    CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS, REGION_POINTER, REGION_REGISTER, REGION_WEIGHT,
+    REG_LISTEN_BASE, REG_LISTEN_END, REG_NEURONS, REG_NEURON_MODE, REG_OUTPUT, REG_REC_BASE,
+    REG_REC_END, REG_REC_POINTER, REG_THRESHOLD,
+};
 use onespike_compiler::HwParams;
 use rust_hdl::prelude::*;
 
@@ -96,13 +110,14 @@ pub struct Core<
     /// An output-flagged core fired a neuron this cycle.
     pub output_fired: Signal<Out, Bit>,
     // Children.
-    fifo: EventFifo<SRCB, FB, FB1>,
+    fifo: EventFifo<SRCB1, FB, FB1>,
     spikes: EventFifo<NB, NB, CB>,
     ptr_ram: RAM<Bits<PW>, PAB>,
     wgt_ram: RAM<Bits<WW>, WAB>,
     i_ram: RAM<Bits<IB>, NB>,
     v_ram: RAM<Bits<VB>, NB>,
     f_ram: RAM<Bit, NB>,
+    neuron: NeuronUnit<IB, VB>,
     // Registers.
     state: DFF<CoreState>,
     threshold: DFF<Bits<VB>>,
@@ -110,15 +125,18 @@ pub struct Core<
     listen_base: DFF<Bits<SRCB1>>,
     listen_end: DFF<Bits<SRCB1>>,
     output_flag: DFF<Bit>,
+    neuron_mode: DFF<Bits<MODE_BITS>>,
+    rec_base: DFF<Bits<SRCB1>>,
+    rec_end: DFF<Bits<SRCB1>>,
+    rec_pointer: DFF<Bits<PAB>>,
+    /// `rec_base - rec_pointer` (modulo `2^SRCB1`), registered.
+    rec_off: DFF<Bits<SRCB1>>,
     ctr: DFF<Bits<CB>>,
     waddr: DFF<Bits<WAB>>,
     rem: DFF<Bits<CB>>,
     int_valid: DFF<Bit>,
     int_addr: DFF<Bits<NB>>,
-    int2_valid: DFF<Bit>,
     int2_addr: DFF<Bits<NB>>,
-    int2_fired: DFF<Bit>,
-    int2_v: DFF<Bits<VB>>,
     s1_valid: DFF<Bit>,
     s2_valid: DFF<Bit>,
     s2_target: DFF<Bits<NB>>,
@@ -131,7 +149,11 @@ pub struct Core<
     sel: Signal<Local, Bit>,
     ctr_next: Signal<Local, Bits<CB>>,
     bus_ext: Signal<Local, Bits<SRCB1>>,
-    head_ext: Signal<Local, Bits<SRCB1>>,
+    in_first: Signal<Local, Bit>,
+    in_second: Signal<Local, Bit>,
+    head_second: Signal<Local, Bit>,
+    head_src: Signal<Local, Bits<SRCB1>>,
+    head_sub: Signal<Local, Bits<SRCB1>>,
     head_off: Signal<Local, Bits<SRCB1>>,
     p_base: Signal<Local, Bits<WAB>>,
     p_count: Signal<Local, Bits<CB>>,
@@ -147,15 +169,6 @@ pub struct Core<
     i_sum: Signal<Local, Bits<IB>>,
     i_sum_neg: Signal<Local, Bit>,
     i_new: Signal<Local, Bits<IB>>,
-    c_neg: Signal<Local, Bit>,
-    c_ext: Signal<Local, Bits<VB>>,
-    v_old_neg: Signal<Local, Bit>,
-    v_sum: Signal<Local, Bits<VB>>,
-    v_sum_neg: Signal<Local, Bit>,
-    v_new: Signal<Local, Bits<VB>>,
-    v_key: Signal<Local, Bits<VB>>,
-    theta_key: Signal<Local, Bits<VB>>,
-    fire: Signal<Local, Bit>,
     // Constants.
     my_index: Constant<Bits<CFG_CORE_BITS>>,
     id_base: Constant<Bits<SRCB>>,
@@ -167,6 +180,12 @@ pub struct Core<
     reg_listen_base: Constant<Bits<CFG_INDEX_BITS>>,
     reg_listen_end: Constant<Bits<CFG_INDEX_BITS>>,
     reg_output: Constant<Bits<CFG_INDEX_BITS>>,
+    reg_neuron_mode: Constant<Bits<CFG_INDEX_BITS>>,
+    reg_rec_base: Constant<Bits<CFG_INDEX_BITS>>,
+    reg_rec_end: Constant<Bits<CFG_INDEX_BITS>>,
+    reg_rec_pointer: Constant<Bits<CFG_INDEX_BITS>>,
+    src_msb: Constant<Bits<SRCB1>>,
+    src_mask: Constant<Bits<SRCB1>>,
     ptr_base_lsb: Constant<Bits<8>>,
     ptr_count_lsb: Constant<Bits<8>>,
     wgt_target_lsb: Constant<Bits<8>>,
@@ -181,10 +200,6 @@ pub struct Core<
     i_max: Constant<Bits<IB>>,
     i_min: Constant<Bits<IB>>,
     i_zero: Constant<Bits<IB>>,
-    i_to_v_ext: Constant<Bits<VB>>,
-    v_sign: Constant<Bits<VB>>,
-    v_max: Constant<Bits<VB>>,
-    v_min: Constant<Bits<VB>>,
     v_zero: Constant<Bits<VB>>,
 }
 
@@ -231,6 +246,8 @@ impl<
         assert_eq!(SRCB1, SRCB + 1);
         assert_eq!(FB, w(p.fifo_depth.trailing_zeros()));
         assert_eq!(FB1, FB + 1);
+        // The second window's pointer address is formed modulo 2^SRCB1.
+        assert!(PAB <= SRCB1);
         let pl = PointerEntry::layout(p);
         let wl = WeightEntry::layout(p);
         assert_eq!(PW, w(pl.width()));
@@ -269,21 +286,24 @@ impl<
             i_ram: Default::default(),
             v_ram: Default::default(),
             f_ram: Default::default(),
+            neuron: Default::default(),
             state: Default::default(),
             threshold: Default::default(),
             n_neurons: Default::default(),
             listen_base: Default::default(),
             listen_end: Default::default(),
             output_flag: Default::default(),
+            neuron_mode: Default::default(),
+            rec_base: Default::default(),
+            rec_end: Default::default(),
+            rec_pointer: Default::default(),
+            rec_off: Default::default(),
             ctr: Default::default(),
             waddr: Default::default(),
             rem: Default::default(),
             int_valid: Default::default(),
             int_addr: Default::default(),
-            int2_valid: Default::default(),
             int2_addr: Default::default(),
-            int2_fired: Default::default(),
-            int2_v: Default::default(),
             s1_valid: Default::default(),
             s2_valid: Default::default(),
             s2_target: Default::default(),
@@ -295,7 +315,11 @@ impl<
             sel: Default::default(),
             ctr_next: Default::default(),
             bus_ext: Default::default(),
-            head_ext: Default::default(),
+            in_first: Default::default(),
+            in_second: Default::default(),
+            head_second: Default::default(),
+            head_src: Default::default(),
+            head_sub: Default::default(),
             head_off: Default::default(),
             p_base: Default::default(),
             p_count: Default::default(),
@@ -311,15 +335,6 @@ impl<
             i_sum: Default::default(),
             i_sum_neg: Default::default(),
             i_new: Default::default(),
-            c_neg: Default::default(),
-            c_ext: Default::default(),
-            v_old_neg: Default::default(),
-            v_sum: Default::default(),
-            v_sum_neg: Default::default(),
-            v_new: Default::default(),
-            v_key: Default::default(),
-            theta_key: Default::default(),
-            fire: Default::default(),
             my_index: k(index as u64),
             id_base: k(p.neuron_source_id(index, 0) as u64),
             region_reg: k(REGION_REGISTER),
@@ -330,6 +345,12 @@ impl<
             reg_listen_base: k(REG_LISTEN_BASE),
             reg_listen_end: k(REG_LISTEN_END),
             reg_output: k(REG_OUTPUT),
+            reg_neuron_mode: k(REG_NEURON_MODE),
+            reg_rec_base: k(REG_REC_BASE),
+            reg_rec_end: k(REG_REC_END),
+            reg_rec_pointer: k(REG_REC_POINTER),
+            src_msb: k(1 << SRCB),
+            src_mask: k(ones(SRCB)),
             ptr_base_lsb: k(pl.field("base").lsb as u64),
             ptr_count_lsb: k(pl.field("count").lsb as u64),
             wgt_target_lsb: k(wl.field("target").lsb as u64),
@@ -344,10 +365,6 @@ impl<
             i_max: k(ones(IB - 1)),
             i_min: k(1 << (IB - 1)),
             i_zero: k(0),
-            i_to_v_ext: k(ones(VB) & !ones(IB)),
-            v_sign: k(1 << (VB - 1)),
-            v_max: k(ones(VB - 1)),
-            v_min: k(1 << (VB - 1)),
             v_zero: k(0),
         }
     }
@@ -380,15 +397,17 @@ impl<
             listen_base,
             listen_end,
             output_flag,
+            neuron_mode,
+            rec_base,
+            rec_end,
+            rec_pointer,
+            rec_off,
             ctr,
             waddr,
             rem,
             int_valid,
             int_addr,
-            int2_valid,
             int2_addr,
-            int2_fired,
-            int2_v,
             s1_valid,
             s2_valid,
             s2_target,
@@ -400,6 +419,7 @@ impl<
         );
         self.fifo.clock.next = self.clock.val();
         self.spikes.clock.next = self.clock.val();
+        self.neuron.clock.next = self.clock.val();
         self.ptr_ram.read_clock.next = self.clock.val();
         self.ptr_ram.write_clock.next = self.clock.val();
         self.wgt_ram.read_clock.next = self.clock.val();
@@ -437,16 +457,37 @@ impl<
             if self.cfg_index.val() == self.reg_output.val() {
                 self.output_flag.d.next = self.cfg_data.val().get_bit(0);
             }
+            if self.cfg_index.val() == self.reg_neuron_mode.val() {
+                self.neuron_mode.d.next = bit_cast::<MODE_BITS, CFG_DATA_BITS>(self.cfg_data.val());
+            }
+            if self.cfg_index.val() == self.reg_rec_base.val() {
+                self.rec_base.d.next = bit_cast::<SRCB1, CFG_DATA_BITS>(self.cfg_data.val());
+            }
+            if self.cfg_index.val() == self.reg_rec_end.val() {
+                self.rec_end.d.next = bit_cast::<SRCB1, CFG_DATA_BITS>(self.cfg_data.val());
+            }
+            if self.cfg_index.val() == self.reg_rec_pointer.val() {
+                self.rec_pointer.d.next = bit_cast::<PAB, CFG_DATA_BITS>(self.cfg_data.val());
+            }
         }
+        self.rec_off.d.next =
+            self.rec_base.q.val() - bit_cast::<SRCB1, PAB>(self.rec_pointer.q.val());
         self.is_output.next = self.output_flag.q.val();
 
         // ---- Router side: window test, event FIFO, spike queue ------------
         self.bus_ext.next = bit_cast::<SRCB1, SRCB>(self.bus_source.val());
-        self.accepts.next = (self.bus_ext.val() >= self.listen_base.q.val())
+        self.in_first.next = (self.bus_ext.val() >= self.listen_base.q.val())
             & (self.bus_ext.val() < self.listen_end.q.val());
+        self.in_second.next = (self.bus_ext.val() >= self.rec_base.q.val())
+            & (self.bus_ext.val() < self.rec_end.q.val());
+        self.accepts.next = self.in_first.val() | self.in_second.val();
         self.fifo.clear.next = self.reset.val() | self.cmd_clear.val();
         self.fifo.push.next = self.bus_go.val() & self.accepts.val();
-        self.fifo.push_data.next = self.bus_source.val();
+        // FIFO word: the source id, and above it the "second window" bit.
+        self.fifo.push_data.next = self.bus_ext.val();
+        if !self.in_first.val() {
+            self.fifo.push_data.next = self.bus_ext.val() | self.src_msb.val();
+        }
         self.blocks.next = self.fifo.full.val();
         self.spikes.clear.next = self.reset.val() | self.cmd_clear.val();
         self.granted.next = self.spikes.valid.val() & !self.prio_in.val();
@@ -456,8 +497,13 @@ impl<
 
         // ---- Memory port defaults -----------------------------------------
         self.ctr_next.next = self.ctr.q.val() + self.cb_one.val();
-        self.head_ext.next = bit_cast::<SRCB1, SRCB>(self.fifo.data.val());
-        self.head_off.next = self.head_ext.val() - self.listen_base.q.val();
+        self.head_second.next = (self.fifo.data.val() & self.src_msb.val()).any();
+        self.head_src.next = self.fifo.data.val() & self.src_mask.val();
+        self.head_sub.next = self.listen_base.q.val();
+        if self.head_second.val() {
+            self.head_sub.next = self.rec_off.q.val();
+        }
+        self.head_off.next = self.head_src.val() - self.head_sub.val();
         self.ptr_ram.read_address.next = bit_cast::<PAB, SRCB1>(self.head_off.val());
         self.p_base.next = self
             .ptr_ram
@@ -615,68 +661,51 @@ impl<
                 self.i_new.next = self.i_max.val();
             }
         }
+        // The integrate sweep writes the leaked current back (never in the
+        // same cycle as a synapse: deliveries only run outside integrate).
+        if self.neuron.i_we.val() {
+            self.i_ram.write_enable.next = true;
+            self.i_ram.write_address.next = self.int2_addr.q.val();
+            self.i_ram.write_data.next = self.neuron.i_next.val();
+        }
         if self.s2_valid.q.val() {
             self.i_ram.write_enable.next = true;
+            self.i_ram.write_address.next = self.s2_target.q.val();
             self.i_ram.write_data.next = self.i_new.val();
             self.fw_valid.d.next = true;
             self.fw_target.d.next = self.s2_target.q.val();
             self.fw_value.d.next = self.i_new.val();
         }
 
-        // ---- Integrate: V = sat(V + I), fire once at V >= theta --------------
-        self.c_neg.next = (self.i_ram.read_data.val() & self.i_sign.val()).any();
-        self.c_ext.next = bit_cast::<VB, IB>(self.i_ram.read_data.val());
-        if self.c_neg.val() {
-            self.c_ext.next =
-                bit_cast::<VB, IB>(self.i_ram.read_data.val()) | self.i_to_v_ext.val();
-        }
-        self.v_old_neg.next = (self.v_ram.read_data.val() & self.v_sign.val()).any();
-        self.v_sum.next = self.v_ram.read_data.val() + self.c_ext.val();
-        self.v_sum_neg.next = (self.v_sum.val() & self.v_sign.val()).any();
-        self.v_new.next = self.v_sum.val();
-        if (self.c_neg.val() == self.v_old_neg.val())
-            & (self.v_sum_neg.val() != self.v_old_neg.val())
-        {
-            if self.v_old_neg.val() {
-                self.v_new.next = self.v_min.val();
-            } else {
-                self.v_new.next = self.v_max.val();
-            }
-        }
-        // Second integrate stage (a register after the adder keeps the
-        // adder and the threshold compare out of one clock period).
-        self.int2_valid.d.next = self.int_valid.q.val();
+        // ---- Integrate: the neuron update (NeuronUnit, two stages) -----------
+        self.neuron.valid.next = self.int_valid.q.val();
+        self.neuron.v.next = self.v_ram.read_data.val();
+        self.neuron.i.next = self.i_ram.read_data.val();
+        self.neuron.fired.next = self.f_ram.read_data.val();
+        self.neuron.theta.next = self.threshold.q.val();
+        self.neuron.mode.next = self.neuron_mode.q.val();
         self.int2_addr.d.next = self.int_addr.q.val();
-        self.int2_fired.d.next = self.f_ram.read_data.val();
-        self.int2_v.d.next = self.v_new.val();
-        // Signed compare as unsigned with the sign bits flipped.
-        self.v_key.next = self.int2_v.q.val() ^ self.v_sign.val();
-        self.theta_key.next = self.threshold.q.val() ^ self.v_sign.val();
-        self.fire.next = self.int2_valid.q.val()
-            & !self.int2_fired.q.val()
-            & (self.v_key.val() >= self.theta_key.val());
-        if self.int2_valid.q.val() & !self.int2_fired.q.val() {
+        if self.neuron.v_we.val() {
             self.v_ram.write_enable.next = true;
-            self.v_ram.write_data.next = self.int2_v.q.val();
+            self.v_ram.write_data.next = self.neuron.v_next.val();
         }
-        if self.fire.val() {
+        if self.neuron.f_we.val() {
             self.f_ram.write_enable.next = true;
         }
-        self.spikes.push.next = self.fire.val();
+        self.spikes.push.next = self.neuron.spike.val();
         self.spikes.push_data.next = self.int2_addr.q.val();
-        self.output_fired.next = self.fire.val() & self.output_flag.q.val();
+        self.output_fired.next = self.neuron.spike.val() & self.output_flag.q.val();
 
         // ---- Status and reset -------------------------------------------------
         self.busy.next = (self.state.q.val() != CoreState::Idle)
             | self.int_valid.q.val()
-            | self.int2_valid.q.val()
+            | self.neuron.b_valid.val()
             | self.s1_valid.q.val()
             | self.s2_valid.q.val();
         self.drained.next = !self.busy.val() & self.fifo.empty.val() & self.spikes.empty.val();
         if self.reset.val() {
             self.state.d.next = CoreState::Idle;
             self.int_valid.d.next = false;
-            self.int2_valid.d.next = false;
             self.s1_valid.d.next = false;
             self.s2_valid.d.next = false;
             self.fw_valid.d.next = false;

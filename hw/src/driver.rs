@@ -4,13 +4,20 @@
 //! model ([`crate::hdl_model::HdlModel`]) and the Verilator model
 //! (`onespike-verilator`).
 //!
-//! Timing contract (what makes cycle counts reproducible): the driver
-//! presents the next input event in every cycle (no bubbles), keeps
-//! `out_ready` high, and sends input events sorted by step, then by source.
+//! Loading sends exactly `onespike_compiler::regs::host_writes` (the one
+//! register map). Timing contract (what makes cycle counts reproducible):
+//! input events go out sorted by step, then by source; in cycle `n` of an
+//! inference (`n = 0` is the `Clear` cycle, the first after the `start`
+//! pulse) the driver offers the next event iff
+//! `RunConfig::timing.in_valid(n)`, drives `out_ready =
+//! RunConfig::timing.out_ready(n)`, and records an output spike in every
+//! cycle with `out_valid & out_ready`. The default timing
+//! ([`HostTiming::EAGER`]) never leaves a gap.
 
-use crate::host_port::*;
 use crate::HwError;
 use onespike_compiler::layout::sign_extend;
+use onespike_compiler::regs::{HostTiming, HostWrite, RunFlags};
+use onespike_compiler::spikes::{decide, SpikeInput, SpikeRecord};
 use onespike_compiler::{HwParams, Program};
 
 /// Values of the input pins for one cycle (`#[repr(C)]`: shared with the
@@ -60,11 +67,13 @@ pub trait Pins {
 /// The result of one inference on the RTL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtlRun {
-    /// `spikes[l][j]`: step at which neuron `j` of layer `l` fired (only
-    /// output-layer spikes are seen unless all spikes were requested).
-    pub spikes: Vec<Vec<Option<u32>>>,
+    /// Every spike the output stream carried (only output-layer spikes
+    /// unless all spikes were requested), per layer, sorted.
+    pub spikes: SpikeRecord,
     /// Final `V` of each output neuron.
     pub final_v: Vec<i64>,
+    /// The class, by the program's decision rule.
+    pub class: usize,
     /// Steps run (`T`, or fewer with early exit).
     pub steps_run: u32,
     /// Cycles from start to done, as counted by the accelerator.
@@ -76,11 +85,15 @@ pub struct RtlRun {
 /// Options of an inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunConfig {
+    /// End after the first step with an output spike (only sent to the
+    /// hardware when the program's decision allows it).
     pub early_exit: bool,
     /// Put every spike on the output stream (else only output neurons').
     pub all_spikes: bool,
     /// Give up after this many cycles.
     pub max_cycles: u64,
+    /// How the host drives `in_valid` and `out_ready`, per cycle.
+    pub timing: HostTiming,
 }
 
 impl Default for RunConfig {
@@ -89,6 +102,18 @@ impl Default for RunConfig {
             early_exit: false,
             all_spikes: true,
             max_cycles: 10_000_000,
+            timing: HostTiming::EAGER,
+        }
+    }
+}
+
+impl RunConfig {
+    /// The global flags register for `prog`: early exit only under a
+    /// decision that allows it.
+    pub fn flags(&self, prog: &Program) -> RunFlags {
+        RunFlags {
+            early_exit: self.early_exit && prog.decision.allows_early_exit(),
+            all_spikes: self.all_spikes,
         }
     }
 }
@@ -121,27 +146,35 @@ impl<P: Pins> Driver<P> {
         d
     }
 
-    fn cycle(&mut self, inputs: &Inputs) -> Outputs {
+    /// One clock cycle: applies `inputs`, returns the settled outputs of
+    /// the cycle (before the edge), then clocks.
+    pub fn cycle(&mut self, inputs: &Inputs) -> Outputs {
         let out = self.pins.eval(inputs);
         self.pins.tick();
         self.wall_cycles += 1;
         out
     }
 
-    fn write(&mut self, core: u64, region: u64, index: u64, data: u64) {
+    /// Input pins with nothing offered and `out_ready` high.
+    pub fn idle_inputs(&self) -> Inputs {
+        self.idle
+    }
+
+    /// One host-port write (one cycle).
+    pub fn write(&mut self, w: &HostWrite) {
         let w = Inputs {
             cfg_we: 1,
-            cfg_core: core,
-            cfg_region: region,
-            cfg_index: index,
-            cfg_data: data,
+            cfg_core: w.core as u64,
+            cfg_region: w.region,
+            cfg_index: w.index,
+            cfg_data: w.data,
             ..self.idle
         };
         self.cycle(&w);
     }
 
-    /// Writes every register and SRAM image of `prog` through the host port
-    /// (one write per cycle, in the order of [`host_writes`]).
+    /// Writes every register and SRAM image of `prog` through the host port:
+    /// exactly [`host_writes`], one write per cycle.
     pub fn load(&mut self, prog: &Program, run: &RunConfig) -> Result<(), HwError> {
         if !prog.params.same_hardware(&self.params) {
             return Err(HwError::ConfigMismatch {
@@ -150,38 +183,25 @@ impl<P: Pins> Driver<P> {
             });
         }
         for w in host_writes(prog, run)? {
-            self.write(w.core, w.region, w.index, w.data);
+            self.write(&w);
         }
         Ok(())
     }
 
-    /// Runs one inference of the loaded `prog` on `input` (the spike step
-    /// of each input channel, `None` for no spike).
-    pub fn infer(
+    /// Runs one inference of the loaded `prog` on `input` (per-channel
+    /// spike steps, or any list of input events).
+    pub fn infer<I: SpikeInput + ?Sized>(
         &mut self,
         prog: &Program,
-        input: &[Option<u32>],
+        input: &I,
         run: &RunConfig,
     ) -> Result<RtlRun, HwError> {
         let p = self.params.clone();
         let events =
             onespike_compiler::program::input_events(input, prog.input_size, prog.time_steps, &p)?;
-        let mut spikes: Vec<Vec<Option<u32>>> =
-            prog.neurons.iter().map(|l| vec![None; l.len()]).collect();
+        let sizes: Vec<u32> = prog.neurons.iter().map(|l| l.len() as u32).collect();
+        let mut spikes = SpikeRecord::new(&sizes);
         let mut spike_count = 0;
-        let mut record =
-            |out: &Outputs, spikes: &mut Vec<Vec<Option<u32>>>| -> Result<(), HwError> {
-                if out.out_valid != 0 {
-                    let (l, j) =
-                        prog.neuron_of(out.out_source as u32)
-                            .ok_or(HwError::UnknownSpike {
-                                source_id: out.out_source,
-                            })?;
-                    spikes[l][j] = Some(out.out_step as u32);
-                    spike_count += 1;
-                }
-                Ok(())
-            };
         let start = Inputs {
             start: 1,
             ..self.idle
@@ -191,15 +211,27 @@ impl<P: Pins> Driver<P> {
         let mut n = 0u64;
         let done_out = loop {
             let mut inp = self.idle;
-            if let Some(&(t, src)) = events.get(next) {
-                inp.in_valid = 1;
-                inp.in_source = src as u64;
-                inp.in_step = t as u64;
-            } else {
-                inp.in_end = 1;
+            inp.out_ready = run.timing.out_ready(n) as u64;
+            match events.get(next) {
+                Some(&(t, src)) => {
+                    if run.timing.in_valid(n) {
+                        inp.in_valid = 1;
+                        inp.in_source = src as u64;
+                        inp.in_step = t as u64;
+                    }
+                }
+                None => inp.in_end = 1,
             }
             let out = self.cycle(&inp);
-            record(&out, &mut spikes)?;
+            if out.out_valid != 0 && inp.out_ready != 0 {
+                let (l, j) =
+                    prog.neuron_of(out.out_source as u32)
+                        .ok_or(HwError::UnknownSpike {
+                            source_id: out.out_source,
+                        })?;
+                spikes.push(l, out.out_step as u32, j as u32);
+                spike_count += 1;
+            }
             if out.done != 0 {
                 break out;
             }
@@ -213,6 +245,7 @@ impl<P: Pins> Driver<P> {
                 });
             }
         };
+        spikes.sort();
         // Final potentials of the output neurons.
         let mut final_v = Vec::new();
         for slot in prog.neurons.last().map(|l| l.as_slice()).unwrap_or(&[]) {
@@ -225,9 +258,11 @@ impl<P: Pins> Driver<P> {
             let out = self.pins.eval(&self.idle);
             final_v.push(sign_extend(out.vread_data, p.membrane_bits));
         }
+        let class = decide(prog.decision, spikes.output(), &final_v);
         Ok(RtlRun {
             spikes,
             final_v,
+            class,
             steps_run: done_out.step as u32 + 1,
             cycles: done_out.cycles,
             spike_count,
@@ -235,107 +270,44 @@ impl<P: Pins> Driver<P> {
     }
 }
 
-/// One configuration write of the host port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostWrite {
-    pub core: u64,
-    pub region: u64,
-    pub index: u64,
-    pub data: u64,
-}
-
-/// The host-port writes that load `prog`: per core its registers, pointer
-/// and weight images (unused cores get no neurons and an empty window),
-/// then the global registers.
+/// The host-port writes that load `prog` with the flags of `run`: the
+/// program validated, then exactly `onespike_compiler::regs::host_writes`.
 pub fn host_writes(prog: &Program, run: &RunConfig) -> Result<Vec<HostWrite>, HwError> {
     prog.validate("program to load")?;
-    let p = &prog.params;
-    let vmask = (1u64 << p.membrane_bits) - 1;
-    let last_layer = prog.neurons.len().saturating_sub(1) as u32;
-    let mut v = Vec::new();
-    let mut w = |core: u32, region: u64, index: u64, data: u64| {
-        v.push(HostWrite {
-            core: core as u64,
-            region,
-            index,
-            data,
-        })
-    };
-    for c in 0..p.cores {
-        match prog.cores.get(c as usize) {
-            Some(img) => {
-                w(
-                    c,
-                    REGION_REGISTER,
-                    REG_THRESHOLD,
-                    img.threshold as u64 & vmask,
-                );
-                w(c, REGION_REGISTER, REG_NEURONS, img.neurons as u64);
-                w(c, REGION_REGISTER, REG_LISTEN_BASE, img.listen_base as u64);
-                w(
-                    c,
-                    REGION_REGISTER,
-                    REG_LISTEN_END,
-                    img.listen_base as u64 + img.pointers.len() as u64,
-                );
-                w(
-                    c,
-                    REGION_REGISTER,
-                    REG_OUTPUT,
-                    (img.layer == last_layer) as u64,
-                );
-                for (i, e) in img.pointers.iter().enumerate() {
-                    w(c, REGION_POINTER, i as u64, e.pack(p));
-                }
-                for (i, e) in img.weights.iter().enumerate() {
-                    w(c, REGION_WEIGHT, i as u64, e.pack(p));
-                }
-            }
-            None => {
-                w(c, REGION_REGISTER, REG_NEURONS, 0);
-                w(c, REGION_REGISTER, REG_LISTEN_BASE, 0);
-                w(c, REGION_REGISTER, REG_LISTEN_END, 0);
-                w(c, REGION_REGISTER, REG_OUTPUT, 0);
-            }
-        }
-    }
-    w(0, REGION_GLOBAL, GLOBAL_TIME_STEPS, prog.time_steps as u64);
-    let flags = if run.early_exit { FLAG_EARLY_EXIT } else { 0 }
-        | if run.all_spikes { FLAG_ALL_SPIKES } else { 0 };
-    w(0, REGION_GLOBAL, GLOBAL_FLAGS, flags);
-    Ok(v)
+    Ok(onespike_compiler::regs::host_writes(prog, run.flags(prog)))
 }
 
 /// Lower bound of an inference's cycles: the busiest core's synaptic events
-/// (summed over the run), from a reference run's spikes.
-pub fn synaptic_lower_bound(
+/// (summed over the run), from the input events and a reference run's
+/// spikes (every spike of every layer, many per neuron allowed).
+pub fn synaptic_lower_bound<I: SpikeInput + ?Sized>(
     prog: &Program,
-    input: &[Option<u32>],
-    spikes: &[Vec<Option<u32>>],
+    input: &I,
+    spikes: &SpikeRecord,
     steps_run: u32,
 ) -> u64 {
-    let mut per_core = vec![0u64; prog.cores.len()];
     let p = &prog.params;
-    let mut fired: Vec<u32> = input
+    let mut sources: Vec<u32> = input
+        .events()
         .iter()
-        .enumerate()
-        .filter(|(_, s)| matches!(s, Some(t) if *t < steps_run))
-        .map(|(i, _)| i as u32)
+        .filter(|s| s.step < steps_run)
+        .map(|s| s.neuron)
         .collect();
-    for (l, layer) in spikes.iter().enumerate() {
-        for (j, s) in layer.iter().enumerate() {
-            if s.is_some() {
-                let slot = prog.neurons[l][j];
-                fired.push(p.neuron_source_id(slot.core, slot.local));
-            }
+    for (l, layer) in spikes.layers.iter().enumerate() {
+        for s in layer {
+            let slot = prog.neurons[l][s.neuron as usize];
+            sources.push(p.neuron_source_id(slot.core, slot.local));
         }
     }
-    for (c, img) in prog.cores.iter().enumerate() {
-        for &src in &fired {
-            if src >= img.listen_base && ((src - img.listen_base) as usize) < img.pointers.len() {
-                per_core[c] += img.pointers[(src - img.listen_base) as usize].count as u64;
-            }
-        }
-    }
-    per_core.into_iter().max().unwrap_or(0)
+    prog.cores
+        .iter()
+        .map(|img| {
+            sources
+                .iter()
+                .filter_map(|&src| img.pointer_of(src))
+                .map(|a| img.pointers[a].count as u64)
+                .sum::<u64>()
+        })
+        .max()
+        .unwrap_or(0)
 }

@@ -1,46 +1,22 @@
 //! `host_port`: the host side of the accelerator. Decodes configuration
 //! writes to the global registers, holds the output spike register
-//! (valid/ready), and fixes the host address map that the cores decode for
-//! their own registers and SRAM images.
+//! (valid/ready) that the step controller waits on before `done`.
 //!
-//! Address map of a write (`cfg_we` for one cycle, `cfg_core`, `cfg_region`,
-//! `cfg_index`, `cfg_data`): region 0 = core registers (`REG_*`), region 1 =
-//! pointer SRAM word `cfg_index`, region 2 = weight SRAM word `cfg_index`,
-//! region 3 = global registers (`GLOBAL_*`, `cfg_core` ignored). SRAM words
-//! are the packed `PointerEntry` / `WeightEntry` of `onespike_compiler::layout`.
+//! The address map is the compiler's (`onespike_compiler::regs`, re-exported
+//! here): region 0 = core registers (`REG_*`), region 1 = pointer SRAM word
+//! `cfg_index`, region 2 = weight SRAM word `cfg_index`, region 3 = global
+//! registers (`GLOBAL_*`, `cfg_core` ignored). SRAM words are the packed
+//! `PointerEntry` / `WeightEntry`, the flags word is `layout::flags_layout`;
+//! no address or bit offset is defined in this crate.
 
+use onespike_compiler::layout::flags_layout;
 use rust_hdl::prelude::*;
 
-/// Width of `cfg_core` and `vread_core` (at most 256 cores).
-pub const CFG_CORE_BITS: usize = 8;
-/// Width of `cfg_index` (weight SRAMs up to 2^20 words).
-pub const CFG_INDEX_BITS: usize = 20;
-/// Width of `cfg_data` (membrane up to 40 bits).
-pub const CFG_DATA_BITS: usize = 64;
-
-pub const REGION_REGISTER: u64 = 0;
-pub const REGION_POINTER: u64 = 1;
-pub const REGION_WEIGHT: u64 = 2;
-pub const REGION_GLOBAL: u64 = 3;
-
-/// Core register: firing threshold (two's complement, membrane width).
-pub const REG_THRESHOLD: u64 = 0;
-/// Core register: neurons in use (`0..=neurons_per_core`).
-pub const REG_NEURONS: u64 = 1;
-/// Core register: first source id of the listen window.
-pub const REG_LISTEN_BASE: u64 = 2;
-/// Core register: one past the last source id of the listen window.
-pub const REG_LISTEN_END: u64 = 3;
-/// Core register: bit 0 = this core holds output neurons.
-pub const REG_OUTPUT: u64 = 4;
-
-/// Global register: number of time steps `T` (`1..=2^step_bits`).
-pub const GLOBAL_TIME_STEPS: u64 = 0;
-/// Global register: bit 0 = early exit, bit 1 = every spike on the output
-/// stream (otherwise only spikes of output cores).
-pub const GLOBAL_FLAGS: u64 = 1;
-pub const FLAG_EARLY_EXIT: u64 = 1;
-pub const FLAG_ALL_SPIKES: u64 = 2;
+pub use onespike_compiler::regs::{
+    CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS, GLOBAL_FLAGS, GLOBAL_TIME_STEPS, REGION_GLOBAL,
+    REGION_POINTER, REGION_REGISTER, REGION_WEIGHT, REG_LISTEN_BASE, REG_LISTEN_END, REG_NEURONS,
+    REG_NEURON_MODE, REG_OUTPUT, REG_REC_BASE, REG_REC_END, REG_REC_POINTER, REG_THRESHOLD,
+};
 
 /// Global registers and the output spike register. `SB` step bits,
 /// `SB1 = SB + 1`, `SRCB` source bits.
@@ -74,6 +50,8 @@ pub struct HostPort<const SB: usize, const SB1: usize, const SRCB: usize> {
     region_global: Constant<Bits<2>>,
     idx_steps: Constant<Bits<CFG_INDEX_BITS>>,
     idx_flags: Constant<Bits<CFG_INDEX_BITS>>,
+    early_lsb: Constant<Bits<8>>,
+    all_lsb: Constant<Bits<8>>,
 }
 
 impl<const SB: usize, const SB1: usize, const SRCB: usize> Default for HostPort<SB, SB1, SRCB> {
@@ -106,6 +84,8 @@ impl<const SB: usize, const SB1: usize, const SRCB: usize> Default for HostPort<
             region_global: Constant::new(REGION_GLOBAL.into()),
             idx_steps: Constant::new(GLOBAL_TIME_STEPS.into()),
             idx_flags: Constant::new(GLOBAL_FLAGS.into()),
+            early_lsb: Constant::new((flags_layout().field("early_exit").lsb as u64).into()),
+            all_lsb: Constant::new((flags_layout().field("all_spikes").lsb as u64).into()),
         }
     }
 }
@@ -119,8 +99,8 @@ impl<const SB: usize, const SB1: usize, const SRCB: usize> Logic for HostPort<SB
                 self.ts.d.next = bit_cast::<SB1, CFG_DATA_BITS>(self.cfg_data.val());
             }
             if self.cfg_index.val() == self.idx_flags.val() {
-                self.early.d.next = self.cfg_data.val().get_bit(0);
-                self.all.d.next = self.cfg_data.val().get_bit(1);
+                self.early.d.next = self.cfg_data.val().get_bit(self.early_lsb.val().index());
+                self.all.d.next = self.cfg_data.val().get_bit(self.all_lsb.val().index());
             }
         }
         self.time_steps.next = self.ts.q.val();

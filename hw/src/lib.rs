@@ -2,7 +2,8 @@
 //! export.
 //!
 //! Owns one module per hardware block — [`host_port`], [`event_fifo`],
-//! [`core`] (with its pointer/weight SRAMs and state memories),
+//! [`core`] (with its pointer/weight SRAMs and state memories) and its
+//! [`neuron`] datapath,
 //! [`step_controller`], [`top`] (with the router), [`fpga_top`] (a serial
 //! host interface for pin-limited FPGAs) — plus the host-side
 //! [`driver`] that loads a `Program` and runs inferences through a [`Pins`]
@@ -17,8 +18,9 @@
 //! other `HwParams` is refused with [`HwError::UnsupportedConfig`].
 //!
 //! Tests (hand-clocked `simulate()` loops, never the threaded Simulation
-//! API): block tests of the FIFO beside it and of a core in
-//! `tests/core_block.rs`; exact cycle counts in `tests/timing.rs`;
+//! API): block tests of the FIFO beside it, of a core in
+//! `tests/core_block.rs` and of the neuron block (exhaustive, against
+//! `NeuronModel::step`) in `tests/neuron_block.rs`; exact cycle counts in `tests/timing.rs`;
 //! whole-accelerator equivalence with the reference model (random sparse
 //! networks and every `tests/cases` file) in `tests/equivalence.rs`; the
 //! serial FPGA top in `tests/fpga_top.rs`; Verilog through Verilator lint,
@@ -33,6 +35,7 @@ pub mod export;
 pub mod fpga_top;
 pub mod hdl_model;
 pub mod host_port;
+pub mod neuron;
 pub mod step_controller;
 pub mod synth;
 pub mod top;

@@ -3,7 +3,9 @@
 //! parallel), deliver (until every core, FIFO and spike queue is drained and
 //! the input stream holds no event of step `<= t`), advance. Ends after step
 //! `T - 1`, or after the first step in which an output core fired when early
-//! exit is on. Counts the cycles from start to done.
+//! exit is on — and only once the output register is empty or being read
+//! (`out_free`): the last step's `Advance` waits, counting cycles, while the
+//! host has not taken every spike. Counts the cycles from start to done.
 //!
 //! Per-state cycle costs are listed in `docs/hw.md`.
 
@@ -40,6 +42,9 @@ pub struct StepController<const SB: usize, const SB1: usize> {
     pub input_quiet: Signal<In, Bit>,
     /// An output core fired this cycle.
     pub output_fired: Signal<In, Bit>,
+    /// The output spike register is empty or the host takes its spike this
+    /// cycle.
+    pub out_free: Signal<In, Bit>,
     pub cmd_clear: Signal<Out, Bit>,
     pub cmd_integrate: Signal<Out, Bit>,
     pub deliver_en: Signal<Out, Bit>,
@@ -74,6 +79,7 @@ impl<const SB: usize, const SB1: usize> Default for StepController<SB, SB1> {
             all_drained: Default::default(),
             input_quiet: Default::default(),
             output_fired: Default::default(),
+            out_free: Default::default(),
             cmd_clear: Default::default(),
             cmd_integrate: Default::default(),
             deliver_en: Default::default(),
@@ -148,13 +154,17 @@ impl<const SB: usize, const SB1: usize> Logic for StepController<SB, SB1> {
                 }
             }
             Phase::Advance => {
-                self.fired.d.next = false;
                 if (self.early_exit.val() & self.fired.q.val())
                     | (self.t_next.val() == self.time_steps.val())
                 {
-                    self.phase.d.next = Phase::Done;
-                    self.done_flag.d.next = true;
+                    // The last step: done once the host has every spike.
+                    if self.out_free.val() {
+                        self.fired.d.next = false;
+                        self.phase.d.next = Phase::Done;
+                        self.done_flag.d.next = true;
+                    }
                 } else {
+                    self.fired.d.next = false;
                     self.t.d.next = self.t.q.val() + self.sb_one.val();
                     self.phase.d.next = Phase::Integ;
                 }

@@ -10,11 +10,13 @@
 //! the output stream takes it (every spike, or only output cores' spikes).
 //! While any core's event FIFO is full, or the event goes to the output
 //! stream and its register is taken, the event waits (`bus_go` low):
-//! nothing is dropped. The router runs during the integrate and deliver phases.
+//! nothing is dropped. The router runs during the integrate and deliver
+//! phases. A core accepts an event in either of its two listen windows.
 
 use crate::core::Core;
-use crate::host_port::{HostPort, CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS};
+use crate::host_port::HostPort;
 use crate::step_controller::{StepController, CYCLE_BITS};
+use onespike_compiler::regs::{CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS};
 use onespike_compiler::HwParams;
 use rust_hdl::prelude::*;
 
@@ -243,5 +245,6 @@ impl<
         self.ctrl.input_quiet.next =
             !self.input_ok.val() & (self.in_valid.val() | self.in_end.val());
         self.ctrl.output_fired.next = self.out_fired.val();
+        self.ctrl.out_free.next = self.host.out_free.val();
     }
 }

@@ -1,0 +1,287 @@
+//! `neuron`: the neuron datapath of a core as its own block, [`NeuronUnit`]:
+//! one neuron update per cycle of the integrate sweep, bit for bit
+//! `onespike_compiler::neuron::NeuronModel::step` (tested exhaustively at
+//! narrow widths in `hw/tests/neuron_block.rs`).
+//!
+//! Two stages with one register between them (the pipeline of the
+//! integrate sweep, `docs/hw.md`, "Core"):
+//!
+//! - stage A (the cycle the state memories deliver `V`, `I`, fired):
+//!   `V' = sat_V(V - leak(V, v_shift) + I)` and `I' = I - leak(I, i_shift)`,
+//!   where `leak(x, k) = x >> k` is an arithmetic shift (a logical barrel
+//!   shift of `x` with its sign bits flipped, flipped back: sign fill), or 0
+//!   when the leak is off;
+//! - stage B (one cycle later): spike if `V' >= theta` (signed compare);
+//!   `V` written back as `V'`, `V' - theta` (reset subtract) or 0 (reset
+//!   zero) on a spike; `I'` written back; the fired flag written only for
+//!   reset once. A neuron whose fired flag is set (reset once only) writes
+//!   nothing and cannot spike.
+//!
+//! The mode word is the `REG_NEURON_MODE` register, decoded here through the
+//! field offsets of `onespike_compiler::layout::neuron_mode_layout`. A reset
+//! code that does not exist (3) makes the whole word the TTFS neuron, as
+//! `onespike_compiler::regs::decode_writes` reads it.
+
+use onespike_compiler::layout::neuron_mode_layout;
+use rust_hdl::prelude::*;
+
+/// Width of the neuron-mode register word.
+pub const MODE_BITS: usize = 16;
+/// Width of the `reset` field.
+pub const RESET_BITS: usize = 2;
+/// Width of a shift field.
+pub const SHIFT_BITS: usize = 6;
+
+/// The neuron update of one core; `IB` current bits, `VB` membrane bits.
+#[derive(LogicBlock)]
+pub struct NeuronUnit<const IB: usize, const VB: usize> {
+    pub clock: Signal<In, Clock>,
+    /// Stage A: the state below belongs to a neuron in use this cycle.
+    pub valid: Signal<In, Bit>,
+    pub v: Signal<In, Bits<VB>>,
+    pub i: Signal<In, Bits<IB>>,
+    pub fired: Signal<In, Bit>,
+    /// Parameters (registers of the core, constant during a run).
+    pub theta: Signal<In, Bits<VB>>,
+    pub mode: Signal<In, Bits<MODE_BITS>>,
+    /// Stage B (one cycle after stage A): a valid neuron is in stage B.
+    pub b_valid: Signal<Out, Bit>,
+    pub v_we: Signal<Out, Bit>,
+    pub v_next: Signal<Out, Bits<VB>>,
+    pub i_we: Signal<Out, Bit>,
+    pub i_next: Signal<Out, Bits<IB>>,
+    /// Write `fired = 1` (reset once and a spike).
+    pub f_we: Signal<Out, Bit>,
+    pub spike: Signal<Out, Bit>,
+    // Stage register.
+    r_valid: DFF<Bit>,
+    r_fired: DFF<Bit>,
+    r_v: DFF<Bits<VB>>,
+    r_i: DFF<Bits<IB>>,
+    // Mode fields.
+    m_reset: Signal<Local, Bits<RESET_BITS>>,
+    m_ok: Signal<Local, Bit>,
+    m_v_leak: Signal<Local, Bit>,
+    m_v_shift: Signal<Local, Bits<SHIFT_BITS>>,
+    m_i_leak: Signal<Local, Bit>,
+    m_i_shift: Signal<Local, Bits<SHIFT_BITS>>,
+    m_subtract: Signal<Local, Bit>,
+    m_zero: Signal<Local, Bit>,
+    // Stage A temporaries.
+    v_fill: Signal<Local, Bits<VB>>,
+    v_shr: Signal<Local, Bits<VB>>,
+    v_leaked: Signal<Local, Bits<VB>>,
+    v_leaked_neg: Signal<Local, Bit>,
+    c_neg: Signal<Local, Bit>,
+    c_ext: Signal<Local, Bits<VB>>,
+    v_sum: Signal<Local, Bits<VB>>,
+    v_sum_neg: Signal<Local, Bit>,
+    v_sat: Signal<Local, Bits<VB>>,
+    i_fill: Signal<Local, Bits<IB>>,
+    i_shr: Signal<Local, Bits<IB>>,
+    i_leaked: Signal<Local, Bits<IB>>,
+    // Stage B temporaries.
+    v_key: Signal<Local, Bits<VB>>,
+    theta_key: Signal<Local, Bits<VB>>,
+    live: Signal<Local, Bit>,
+    fire: Signal<Local, Bit>,
+    // Constants.
+    reset_lsb: Constant<Bits<8>>,
+    v_leak_lsb: Constant<Bits<8>>,
+    v_shift_lsb: Constant<Bits<8>>,
+    i_leak_lsb: Constant<Bits<8>>,
+    i_shift_lsb: Constant<Bits<8>>,
+    code_subtract: Constant<Bits<RESET_BITS>>,
+    code_zero: Constant<Bits<RESET_BITS>>,
+    code_invalid: Constant<Bits<RESET_BITS>>,
+    i_sign: Constant<Bits<IB>>,
+    i_ones: Constant<Bits<IB>>,
+    i_zero: Constant<Bits<IB>>,
+    i_to_v_ext: Constant<Bits<VB>>,
+    v_sign: Constant<Bits<VB>>,
+    v_ones: Constant<Bits<VB>>,
+    v_max: Constant<Bits<VB>>,
+    v_min: Constant<Bits<VB>>,
+    v_zero: Constant<Bits<VB>>,
+}
+
+fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(v.into())
+}
+
+fn ones(bits: usize) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {
+    fn default() -> Self {
+        assert!(IB <= VB, "NeuronUnit: the current may not be wider than V");
+        let l = neuron_mode_layout();
+        assert_eq!(l.width() as usize, MODE_BITS);
+        assert_eq!(l.field("reset").width as usize, RESET_BITS);
+        for f in ["v_shift", "i_shift"] {
+            assert_eq!(l.field(f).width as usize, SHIFT_BITS);
+        }
+        let lsb = |f: &str| k::<8>(l.field(f).lsb as u64);
+        use onespike_compiler::Reset;
+        Self {
+            clock: Default::default(),
+            valid: Default::default(),
+            v: Default::default(),
+            i: Default::default(),
+            fired: Default::default(),
+            theta: Default::default(),
+            mode: Default::default(),
+            b_valid: Default::default(),
+            v_we: Default::default(),
+            v_next: Default::default(),
+            i_we: Default::default(),
+            i_next: Default::default(),
+            f_we: Default::default(),
+            spike: Default::default(),
+            r_valid: Default::default(),
+            r_fired: Default::default(),
+            r_v: Default::default(),
+            r_i: Default::default(),
+            m_reset: Default::default(),
+            m_ok: Default::default(),
+            m_v_leak: Default::default(),
+            m_v_shift: Default::default(),
+            m_i_leak: Default::default(),
+            m_i_shift: Default::default(),
+            m_subtract: Default::default(),
+            m_zero: Default::default(),
+            v_fill: Default::default(),
+            v_shr: Default::default(),
+            v_leaked: Default::default(),
+            v_leaked_neg: Default::default(),
+            c_neg: Default::default(),
+            c_ext: Default::default(),
+            v_sum: Default::default(),
+            v_sum_neg: Default::default(),
+            v_sat: Default::default(),
+            i_fill: Default::default(),
+            i_shr: Default::default(),
+            i_leaked: Default::default(),
+            v_key: Default::default(),
+            theta_key: Default::default(),
+            live: Default::default(),
+            fire: Default::default(),
+            reset_lsb: lsb("reset"),
+            v_leak_lsb: lsb("v_leak"),
+            v_shift_lsb: lsb("v_shift"),
+            i_leak_lsb: lsb("i_leak"),
+            i_shift_lsb: lsb("i_shift"),
+            code_subtract: k(Reset::Subtract.code()),
+            code_zero: k(Reset::Zero.code()),
+            code_invalid: k(3),
+            i_sign: k(1 << (IB - 1)),
+            i_ones: k(ones(IB)),
+            i_zero: k(0),
+            i_to_v_ext: k(ones(VB) & !ones(IB)),
+            v_sign: k(1 << (VB - 1)),
+            v_ones: k(ones(VB)),
+            v_max: k(ones(VB - 1)),
+            v_min: k(1 << (VB - 1)),
+            v_zero: k(0),
+        }
+    }
+}
+
+impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, r_valid, r_fired, r_v, r_i);
+
+        // ---- Mode word --------------------------------------------------------
+        self.m_reset.next = self
+            .mode
+            .val()
+            .get_bits::<RESET_BITS>(self.reset_lsb.val().index());
+        self.m_ok.next = self.m_reset.val() != self.code_invalid.val();
+        self.m_v_leak.next =
+            self.mode.val().get_bit(self.v_leak_lsb.val().index()) & self.m_ok.val();
+        self.m_v_shift.next = self
+            .mode
+            .val()
+            .get_bits::<SHIFT_BITS>(self.v_shift_lsb.val().index());
+        self.m_i_leak.next =
+            self.mode.val().get_bit(self.i_leak_lsb.val().index()) & self.m_ok.val();
+        self.m_i_shift.next = self
+            .mode
+            .val()
+            .get_bits::<SHIFT_BITS>(self.i_shift_lsb.val().index());
+        self.m_subtract.next = self.m_reset.val() == self.code_subtract.val();
+        self.m_zero.next = self.m_reset.val() == self.code_zero.val();
+
+        // ---- Stage A: V' = sat(V - V >> v_shift + I), I' = I - I >> i_shift ---
+        // Arithmetic shift: flip a negative value, shift in zeros, flip back.
+        self.v_fill.next = self.v_zero.val();
+        if (self.v.val() & self.v_sign.val()).any() {
+            self.v_fill.next = self.v_ones.val();
+        }
+        self.v_shr.next =
+            ((self.v.val() ^ self.v_fill.val()) >> self.m_v_shift.val()) ^ self.v_fill.val();
+        self.v_leaked.next = self.v.val();
+        if self.m_v_leak.val() {
+            // |V >> k| <= |V| with the same sign: V - (V >> k) cannot overflow.
+            self.v_leaked.next = self.v.val() - self.v_shr.val();
+        }
+        self.v_leaked_neg.next = (self.v_leaked.val() & self.v_sign.val()).any();
+        self.c_neg.next = (self.i.val() & self.i_sign.val()).any();
+        self.c_ext.next = bit_cast::<VB, IB>(self.i.val());
+        if self.c_neg.val() {
+            self.c_ext.next = bit_cast::<VB, IB>(self.i.val()) | self.i_to_v_ext.val();
+        }
+        self.v_sum.next = self.v_leaked.val() + self.c_ext.val();
+        self.v_sum_neg.next = (self.v_sum.val() & self.v_sign.val()).any();
+        self.v_sat.next = self.v_sum.val();
+        if (self.c_neg.val() == self.v_leaked_neg.val())
+            & (self.v_sum_neg.val() != self.v_leaked_neg.val())
+        {
+            if self.v_leaked_neg.val() {
+                self.v_sat.next = self.v_min.val();
+            } else {
+                self.v_sat.next = self.v_max.val();
+            }
+        }
+        self.i_fill.next = self.i_zero.val();
+        if self.c_neg.val() {
+            self.i_fill.next = self.i_ones.val();
+        }
+        self.i_shr.next =
+            ((self.i.val() ^ self.i_fill.val()) >> self.m_i_shift.val()) ^ self.i_fill.val();
+        self.i_leaked.next = self.i.val();
+        if self.m_i_leak.val() {
+            self.i_leaked.next = self.i.val() - self.i_shr.val();
+        }
+        self.r_valid.d.next = self.valid.val();
+        self.r_fired.d.next = self.fired.val();
+        self.r_v.d.next = self.v_sat.val();
+        self.r_i.d.next = self.i_leaked.val();
+
+        // ---- Stage B: spike, reset, write-back ----------------------------------
+        // Signed compare as unsigned with the sign bits flipped.
+        self.v_key.next = self.r_v.q.val() ^ self.v_sign.val();
+        self.theta_key.next = self.theta.val() ^ self.v_sign.val();
+        self.live.next = self.r_valid.q.val() & !self.r_fired.q.val();
+        self.fire.next = self.live.val() & (self.v_key.val() >= self.theta_key.val());
+        self.v_next.next = self.r_v.q.val();
+        if self.fire.val() & self.m_subtract.val() {
+            self.v_next.next = self.r_v.q.val() - self.theta.val();
+        }
+        if self.fire.val() & self.m_zero.val() {
+            self.v_next.next = self.v_zero.val();
+        }
+        self.b_valid.next = self.r_valid.q.val();
+        self.v_we.next = self.live.val();
+        self.i_we.next = self.live.val();
+        self.i_next.next = self.r_i.q.val();
+        self.f_we.next = self.fire.val() & !self.m_subtract.val() & !self.m_zero.val();
+        self.spike.next = self.fire.val();
+    }
+}

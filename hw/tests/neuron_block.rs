@@ -1,0 +1,186 @@
+//! The neuron block (`onespike_hw::neuron::NeuronUnit`) against
+//! `onespike_compiler::neuron::NeuronModel::step`, exhaustively at narrow
+//! widths: every `V`, every `I`, every valid threshold, every reset code
+//! (the undefined code 3 included), every leak shift below the state's
+//! width plus one far beyond it, leaks off, and both values of the fired
+//! flag. The block is fed one case per cycle in a hand-clocked
+//! `simulate()` loop and its stage-B outputs are checked one cycle later
+//! (the first pipeline stage of one case overlaps the second of the one
+//! before, as in the integrate sweep).
+
+use onespike_compiler::layout::neuron_mode_layout;
+use onespike_compiler::neuron::{Bounds, NeuronModel, NeuronState, Update};
+use onespike_hw::neuron::NeuronUnit;
+use rust_hdl::prelude::*;
+
+/// One case: the inputs of stage A.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    v: i64,
+    i: i64,
+    fired: bool,
+    theta: i64,
+    word: u64,
+}
+
+/// The outputs stage B must show for a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Expect {
+    v_we: bool,
+    v_next: i64,
+    i_we: bool,
+    i_next: i64,
+    f_we: bool,
+    spike: bool,
+}
+
+fn expect(c: &Case, b: &Bounds) -> Expect {
+    let model = NeuronModel::unpack(c.word).unwrap_or(NeuronModel::TTFS);
+    let mut s = NeuronState {
+        v: c.v,
+        i: c.i,
+        fired: c.fired,
+    };
+    match model.step(&mut s, c.theta, b) {
+        Update::Skipped => Expect {
+            v_we: false,
+            v_next: 0,
+            i_we: false,
+            i_next: 0,
+            f_we: false,
+            spike: false,
+        },
+        Update::Done(spike) => Expect {
+            v_we: true,
+            v_next: s.v,
+            i_we: true,
+            i_next: s.i,
+            f_we: s.fired,
+            spike,
+        },
+    }
+}
+
+fn sext(x: u64, bits: usize) -> i64 {
+    ((x << (64 - bits)) as i64) >> (64 - bits)
+}
+
+fn mask(x: i64, bits: usize) -> u64 {
+    (x as u64) & ((1u64 << bits) - 1)
+}
+
+/// Mode words: every reset code (3 is undefined), each leak off or at
+/// every shift below `bits` plus 63.
+fn words(v_bits: usize, i_bits: usize) -> Vec<u64> {
+    let l = neuron_mode_layout();
+    let shifts = |bits: usize| -> Vec<Option<u64>> {
+        let mut v = vec![None];
+        v.extend((0..bits as u64).map(Some));
+        v.push(Some(63));
+        v
+    };
+    let mut out = Vec::new();
+    for reset in 0..4u64 {
+        for vs in shifts(v_bits) {
+            for is in shifts(i_bits) {
+                out.push(l.pack_raw(&[
+                    reset,
+                    vs.is_some() as u64,
+                    vs.unwrap_or(0),
+                    is.is_some() as u64,
+                    is.unwrap_or(0),
+                ]));
+            }
+        }
+    }
+    out
+}
+
+/// Feeds every case through the block, one per cycle, in groups of equal
+/// threshold and mode (registers of the core, constant during a run: a
+/// group ends with one idle cycle that empties the pipeline); returns the
+/// cases checked and how many of them spiked.
+fn run<const IB: usize, const VB: usize>(
+    v_bits: usize,
+    i_bits: usize,
+    fired: &[bool],
+) -> (u64, u64) {
+    assert_eq!((VB, IB), (v_bits, i_bits));
+    let b = Bounds::of_widths(IB as u32, VB as u32);
+    let mut u = NeuronUnit::<IB, VB>::default();
+    u.connect_all();
+    let (mut checked, mut spikes) = (0u64, 0u64);
+    for word in words(VB, IB) {
+        for theta in 1..=b.v_max {
+            u.theta.next = mask(theta, VB).into();
+            u.mode.next = word.into();
+            let group = (b.v_min..=b.v_max).flat_map(|v| {
+                (b.i_min..=b.i_max).flat_map(move |i| fired.iter().map(move |&fired| (v, i, fired)))
+            });
+            let mut pending: Option<Case> = None;
+            for c in group.map(Some).chain(std::iter::once(None)) {
+                let c = c.map(|(v, i, fired)| Case {
+                    v,
+                    i,
+                    fired,
+                    theta,
+                    word,
+                });
+                u.valid.next = c.is_some();
+                if let Some(c) = &c {
+                    u.v.next = mask(c.v, VB).into();
+                    u.i.next = mask(c.i, IB).into();
+                    u.fired.next = c.fired;
+                }
+                u.clock.next = Clock { clk: false };
+                assert!(simulate(&mut u, 100));
+                if let Some(p) = &pending {
+                    let e = expect(p, &b);
+                    let got = Expect {
+                        v_we: u.v_we.val(),
+                        v_next: if e.v_we {
+                            sext(u.v_next.val().to_u64(), VB)
+                        } else {
+                            0
+                        },
+                        i_we: u.i_we.val(),
+                        i_next: if e.i_we {
+                            sext(u.i_next.val().to_u64(), IB)
+                        } else {
+                            0
+                        },
+                        f_we: u.f_we.val(),
+                        spike: u.spike.val(),
+                    };
+                    assert!(u.b_valid.val());
+                    assert_eq!(got, e, "case {p:?} (mode {:?})", NeuronModel::unpack(word));
+                    checked += 1;
+                    spikes += e.spike as u64;
+                } else {
+                    assert!(!u.b_valid.val() && !u.spike.val() && !u.v_we.val());
+                }
+                u.clock.next = Clock { clk: true };
+                assert!(simulate(&mut u, 100));
+                pending = c;
+            }
+        }
+    }
+    (checked, spikes)
+}
+
+#[test]
+fn every_state_threshold_and_mode_at_5_bit_v_and_3_bit_i() {
+    let (n, spikes) = run::<3, 5>(5, 3, &[false, true]);
+    // 4 resets x 7 V shifts x 5 I shifts x 15 thresholds x 32 V x 8 I x 2.
+    assert_eq!(n, 4 * 7 * 5 * 15 * 32 * 8 * 2);
+    assert!(
+        spikes > n / 10,
+        "too few spikes to mean much: {spikes} of {n}"
+    );
+}
+
+#[test]
+fn every_state_threshold_and_mode_at_6_bit_v_and_4_bit_i_not_fired() {
+    let (n, _) = run::<4, 6>(6, 4, &[false]);
+    assert_eq!(n, 4 * 8 * 6 * 31 * 64 * 16);
+}
