@@ -44,6 +44,8 @@ fn random_net(sizes: &[u32], density: f64, rng: &mut Rng) -> QuantNetwork {
                 threshold: 10,
                 scale: 1.0,
                 weights,
+                neuron: Default::default(),
+                recurrent: None,
             }
         })
         .collect();
@@ -55,6 +57,7 @@ fn random_net(sizes: &[u32], density: f64, rng: &mut Rng) -> QuantNetwork {
         time_steps: 64,
         weight_bits: 8,
         layers,
+        decision: Default::default(),
     }
 }
 

@@ -93,12 +93,14 @@ fn main() {
         ),
     };
     let images = mnist_images();
-    let inputs: Vec<Vec<Option<u32>>> = images.iter().map(|im| prog.encoding.encode(im)).collect();
+    let inputs: Vec<Vec<onespike_compiler::Spike>> =
+        images.iter().map(|im| prog.encoding.encode(im)).collect();
     let opts = SimOptions::default();
     let run = RunConfig {
         early_exit: opts.early_exit,
         all_spikes: opts.all_spikes,
         max_cycles: opts.max_cycles,
+        timing: Default::default(),
     };
 
     // Simulator: every image, repeated until a second has passed.

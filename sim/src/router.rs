@@ -99,7 +99,11 @@ pub fn route_step(
             let cfg = &l.cores[k];
             if (all_spikes || cfg.is_output) && !out.free_at(y) {
                 // Output register taken: wait (an input may go first).
-                let free = if input.pending(t) { y + 1 } else { out.empty_from() - 1 };
+                let free = if input.pending(t) {
+                    y + 1
+                } else {
+                    out.empty_from() - 1
+                };
                 stats.output_stall_cycles += free - y;
                 y = free;
                 continue;

@@ -144,8 +144,10 @@ impl Simulator {
                 });
             }
             if is_last_step(t, l.time_steps, early_exit, output_fired) {
-                // `done` waits until the host has taken the last output spike.
-                break (d + 2).max(out.empty_from() + 1);
+                // The last `Advance` (from d + 1) moves to `Done` in the first
+                // cycle in which the output register is free: empty, or its
+                // spike taken by the host that cycle (`docs/hw.md`).
+                break (d + 2).max(out.empty_from());
             }
             c = d + 2;
             t += 1;

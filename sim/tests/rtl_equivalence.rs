@@ -20,6 +20,7 @@ fn rtl_runs(prog: &Program, inputs: &[Vec<Option<u32>>], opts: &SimOptions) -> V
         early_exit: opts.early_exit,
         all_spikes: opts.all_spikes,
         max_cycles: opts.max_cycles,
+        timing: Default::default(),
     };
     onespike_hw::with_config!(p, T => {
         let mut d = Driver::new(HdlModel::<T>::new(p), p);
@@ -74,7 +75,7 @@ fn opts(early_exit: bool, all_spikes: bool) -> SimOptions {
         early_exit,
         all_spikes,
         max_cycles: 2_000_000,
-    timing: Default::default(),
+        timing: Default::default(),
     }
 }
 

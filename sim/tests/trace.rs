@@ -167,6 +167,7 @@ fn the_trace_shows_the_rtl_pins_cycle_by_cycle() {
                 early_exit,
                 all_spikes,
                 max_cycles: 1_000_000,
+                timing: Default::default(),
             };
             let (sim, trace) = simulate_traced(&prog, input, &opts).unwrap();
             let mut text = Vec::new();

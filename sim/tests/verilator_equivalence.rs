@@ -21,6 +21,7 @@ fn check(prog: &Program, inputs: &[Vec<Option<u32>>], opts: SimOptions, what: &s
         early_exit: opts.early_exit,
         all_spikes: opts.all_spikes,
         max_cycles: opts.max_cycles,
+        timing: Default::default(),
     };
     let mut d = Driver::new(VerilatorModel::new(&prog.params).unwrap(), &prog.params);
     d.load(prog, &run).unwrap();

@@ -433,14 +433,20 @@ pub fn parse_expected(s: &str, sizes: &[u32]) -> Result<Expected, String> {
             .map(str::trim)
             .ok_or_else(|| format!("field {k} should start with `{name}`"))
     };
-    let num = |x: &str| x.parse::<u64>().map_err(|_| format!("`{x}` is not a number"));
+    let num = |x: &str| {
+        x.parse::<u64>()
+            .map_err(|_| format!("`{x}` is not a number"))
+    };
     let class = num(field(0, "class")?)? as usize;
     let steps_run = num(field(1, "steps")?)? as u32;
     let c = field(2, "cycles")?;
     let cycles = if c == "-" { None } else { Some(num(c)?) };
     let final_v = field(3, "v")?
         .split_whitespace()
-        .map(|x| x.parse::<i64>().map_err(|_| format!("`{x}` is not a potential")))
+        .map(|x| {
+            x.parse::<i64>()
+                .map_err(|_| format!("`{x}` is not a potential"))
+        })
         .collect::<Result<_, _>>()?;
     let mut spikes = SpikeRecord::new(sizes);
     for (l, &n) in sizes.iter().enumerate() {

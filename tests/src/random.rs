@@ -228,7 +228,10 @@ fn random_multispike_network(rng: &mut ChaCha8Rng, p: &HwParams) -> QuantNetwork
         };
         let weights = draw(rng, inputs * outputs);
         let recurrent = (outputs <= n && rng.gen_bool(0.35)).then(|| draw(rng, outputs * outputs));
-        let threshold = if narrow {
+        // Narrow widths: often the largest threshold, so V saturates first.
+        let threshold = if narrow && rng.gen_bool(0.3) {
+            511
+        } else if narrow {
             rng.gen_range(30..=511)
         } else {
             rng.gen_range(1..=(60 * inputs as i64).max(2))
@@ -278,23 +281,29 @@ fn random_events(rng: &mut ChaCha8Rng, net: &QuantNetwork, k: usize) -> Vec<Spik
             .collect();
         return net.encoding.encode(&pixels);
     }
-    let mut ev: Vec<Spike> = match k % 3 {
-        0 => (0..n as u32).map(|c| Spike { step: 0, neuron: c }).collect(),
-        1 => (0..n as u32)
-            .filter(|_| rng.gen_bool(0.7))
-            .map(|c| Spike {
-                step: rng.gen_range(0..t.min(8)),
-                neuron: c,
-            })
-            .collect(),
-        _ => (0..n as u32)
-            .filter(|_| rng.gen_bool(0.3))
-            .flat_map(|c| {
-                let steps: Vec<u32> = (0..t + 3).filter(|_| rng.gen_bool(0.4)).collect();
-                steps.into_iter().map(move |step| Spike { step, neuron: c })
-            })
-            .collect(),
-    };
+    let mut ev: Vec<Spike> = Vec::new();
+    for c in 0..n as u32 {
+        match k % 3 {
+            0 => ev.push(Spike { step: 0, neuron: c }),
+            1 => {
+                if rng.gen_bool(0.7) {
+                    ev.push(Spike {
+                        step: rng.gen_range(0..t.min(8)),
+                        neuron: c,
+                    });
+                }
+            }
+            _ => {
+                if rng.gen_bool(0.3) {
+                    for step in 0..t + 3 {
+                        if rng.gen_bool(0.4) {
+                            ev.push(Spike { step, neuron: c });
+                        }
+                    }
+                }
+            }
+        }
+    }
     ev.sort_unstable();
     ev
 }

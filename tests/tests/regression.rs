@@ -276,7 +276,13 @@ fn mode_generators() -> Vec<(&'static str, Case)> {
         24,
         vec![
             (12, ff, 10),
-            (15, (0..20).map(|k| if k % 2 == (k / 10) { 8 } else { 0 }).collect(), 2),
+            (
+                15,
+                (0..20)
+                    .map(|k| if k % 2 == (k / 10) { 8 } else { 0 })
+                    .collect(),
+                2,
+            ),
         ],
     );
     net2.layers[0].neuron = NeuronModel::lif(1);
@@ -311,11 +317,7 @@ fn mode_generators() -> Vec<(&'static str, Case)> {
     // Rate-coded inputs and the spike-count decision: pixel 255 spikes every
     // step, 128 about every other one; class 1 (most spikes) although class
     // 0 spikes first.
-    let mut net = network(
-        2,
-        16,
-        vec![(20, vec![30, 0, 11, 11], 2)],
-    );
+    let mut net = network(2, 16, vec![(20, vec![30, 0, 11, 11], 2)]);
     net.encoding = InputEncoding::rate(16);
     net.layers[0].neuron = NeuronModel::lif(3);
     net.decision = Decision::SpikeCount;
@@ -787,7 +789,11 @@ fn random_multispike_cases_agree_on_every_backend() {
     for (what, got, need) in [
         ("reset = subtract layers", c.subtract, n / 4),
         ("reset = zero layers", c.zero, n / 4),
-        ("fire-once layers in multi-spike networks", c.once_among_multi, n / 10),
+        (
+            "fire-once layers in multi-spike networks",
+            c.once_among_multi,
+            n / 10,
+        ),
         ("layers without a membrane leak", c.no_v_leak, n / 10),
         ("narrow membrane leaks", c.narrow_v_leak, n / 10),
         ("wide membrane leaks", c.wide_v_leak, n / 10),
@@ -795,7 +801,11 @@ fn random_multispike_cases_agree_on_every_backend() {
         ("instant currents", c.instant_current, n / 4),
         ("leaky currents", c.leaky_current, n / 10),
         ("recurrent layers", c.recurrent, n / 10),
-        ("inputs with many events per channel", c.rate_many_events, n / 4),
+        (
+            "inputs with many events per channel",
+            c.rate_many_events,
+            n / 4,
+        ),
         ("spike-count decisions", c.spike_count, n / 5),
         ("max-potential decisions", c.max_potential, n / 5),
         ("neurons spiking more than once", c.multi_spiking_neurons, n),
@@ -806,7 +816,10 @@ fn random_multispike_cases_agree_on_every_backend() {
         ("V saturation with reset = subtract", c.saturated[1], n / 50),
         ("V saturation with reset = zero", c.saturated[2], n / 50),
     ] {
-        assert!(got >= need, "random multi-spike cases miss a corner: {what}: {got} < {need}");
+        assert!(
+            got >= need,
+            "random multi-spike cases miss a corner: {what}: {got} < {need}"
+        );
     }
 }
 
