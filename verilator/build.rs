@@ -5,17 +5,18 @@
 //! exposes new / eval / tick / free over the `#[repr(C)]` pin structs of
 //! `onespike_hw::driver`. Without Verilator the crate still builds, with
 //! no models (`has_verilator` unset), and says so in a warning; so it does
-//! with `ONESPIKE_NO_VERILATOR` set. With `ONESPIKE_VERILATE_DEFAULT` set,
-//! the `default` preset (16 cores, for the simulator benchmark) is built
-//! too (`has_verilator_default`); it costs about 20 s more of C++ compile,
-//! so ordinary builds leave it out.
+//! with `ONESPIKE_NO_VERILATOR` set. The `default` preset (16 cores: the
+//! configuration behind the README's figures and the simulator benchmark)
+//! is built too (`has_verilator_default`), unless
+//! `ONESPIKE_NO_VERILATE_DEFAULT` is set; it costs about 20 s more of C++
+//! compile.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Configurations with a Verilated model (names of `onespike_hw::configs`).
 const CONFIGS: &[&str] = &["tiny", "tiny_narrow", "small"];
-/// Built as well when `ONESPIKE_VERILATE_DEFAULT` is set.
+/// Built as well unless `ONESPIKE_NO_VERILATE_DEFAULT` is set.
 const OPT_IN_CONFIG: &str = "default";
 
 const INPUTS: &[&str] = &[
@@ -182,7 +183,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-check-cfg=cfg(has_verilator_default)");
     println!("cargo:rerun-if-env-changed=ONESPIKE_NO_VERILATOR");
-    println!("cargo:rerun-if-env-changed=ONESPIKE_VERILATE_DEFAULT");
+    println!("cargo:rerun-if-env-changed=ONESPIKE_NO_VERILATE_DEFAULT");
     if std::env::var_os("ONESPIKE_NO_VERILATOR").is_some() {
         println!("cargo:warning=ONESPIKE_NO_VERILATOR is set: onespike-verilator is built without models");
         return;
@@ -210,7 +211,7 @@ fn main() {
         .include(&include)
         .include(include.join("vltstd"));
     let mut configs = CONFIGS.to_vec();
-    let with_default = std::env::var_os("ONESPIKE_VERILATE_DEFAULT").is_some();
+    let with_default = std::env::var_os("ONESPIKE_NO_VERILATE_DEFAULT").is_none();
     if with_default {
         configs.push(OPT_IN_CONFIG);
     }

@@ -6,10 +6,10 @@
 //! give the same spikes, potentials and cycle counts.
 //!
 //! ```text
-//! ONESPIKE_VERILATE_DEFAULT=1 cargo bench -p onespike-sim --bench vs_verilator
+//! cargo bench -p onespike-sim --bench vs_verilator
 //! ```
 //!
-//! `ONESPIKE_VERILATE_DEFAULT=1` makes `onespike-verilator` build the
+//! `onespike-verilator` builds the
 //! `default` preset's model (about 20 s more C++ compile). Options:
 //! `ONESPIKE_BENCH_PROGRAM=path/program.json` benchmarks a compiled
 //! program (e.g. `onespike run`'s) instead of the built-in synthetic
@@ -139,7 +139,7 @@ fn main() {
     );
 
     if !onespike_verilator::has_default_model() {
-        println!("  Verilator: the `default` model is not built; rerun with ONESPIKE_VERILATE_DEFAULT=1 (see the header of sim/benches/vs_verilator.rs)");
+        println!("  Verilator: the `default` model is not built; it was built with ONESPIKE_NO_VERILATE_DEFAULT set (see the header of sim/benches/vs_verilator.rs)");
         return;
     }
     let n: usize = std::env::var("ONESPIKE_BENCH_IMAGES")

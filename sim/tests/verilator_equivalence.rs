@@ -2,7 +2,7 @@
 //! of random programs (arbitrary windows, recurrence, shared synapse
 //! lists) and random mapped networks, cheap because Verilator runs
 //! millions of cycles per second. Also the `default` preset when its model
-//! was built (`ONESPIKE_VERILATE_DEFAULT=1`). Without Verilator at build
+//! was built (it is, unless `ONESPIKE_NO_VERILATE_DEFAULT` was set). Without Verilator at build
 //! time the crate has no models: the test says so and checks nothing else.
 
 mod common;
@@ -127,7 +127,7 @@ fn random_networks_match_verilator_and_the_reference() {
 #[test]
 fn the_default_preset_matches_verilator_when_built() {
     if !onespike_verilator::has_default_model() {
-        eprintln!("no Verilated `default` model (build with ONESPIKE_VERILATE_DEFAULT=1): nothing compared");
+        eprintln!("no Verilated `default` model (built with ONESPIKE_NO_VERILATE_DEFAULT): nothing compared");
         return;
     }
     let p = HwParams::preset("default").unwrap();

@@ -6,7 +6,7 @@
 //!
 //! Models exist for the configurations listed in `build.rs` (`tiny`,
 //! `tiny_narrow`, `small`; `default` too when built with
-//! `ONESPIKE_VERILATE_DEFAULT=1`, see [`has_default_model`]). Without Verilator at build time the crate builds with no
+//! built unless `ONESPIKE_NO_VERILATE_DEFAULT` is set, see [`has_default_model`]). Without Verilator at build time the crate builds with no
 //! models and [`VerilatorModel::new`] says so.
 //!
 //! Must not depend on: `sim`, `host`. Tests: `tests/` (RTL vs reference).
@@ -19,7 +19,7 @@ use std::ffi::c_void;
 pub enum VerilatorError {
     #[error("onespike-verilator was built without Verilator (install verilator and rebuild)")]
     NotBuilt,
-    #[error("no Verilated model for configuration `{0}`; models: tiny, tiny_narrow, small, and default when built with ONESPIKE_VERILATE_DEFAULT=1")]
+    #[error("no Verilated model for configuration `{0}`; models: tiny, tiny_narrow, small, and default unless built with ONESPIKE_NO_VERILATE_DEFAULT")]
     NoModel(String),
     #[error(transparent)]
     Hw(#[from] onespike_hw::HwError),
@@ -124,7 +124,7 @@ pub fn available() -> bool {
     cfg!(has_verilator)
 }
 
-/// Whether the `default` preset's model was built (`ONESPIKE_VERILATE_DEFAULT`).
+/// Whether the `default` preset's model was built (unless `ONESPIKE_NO_VERILATE_DEFAULT` was set).
 pub fn has_default_model() -> bool {
     cfg!(has_verilator_default)
 }

@@ -21,6 +21,7 @@
 pub mod augment;
 pub mod prune;
 pub mod report;
+pub mod templates;
 pub mod ttfs;
 
 use crate::data::Split;
