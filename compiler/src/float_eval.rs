@@ -1,5 +1,5 @@
 //! Exact continuous-time forward pass of the float network, to measure the
-//! accuracy "before" quantization. It follows the ramp model of SPEC §2:
+//! accuracy "before" quantization. It follows the ramp model of `docs/semantics.md`:
 //! `V_j(t) = sum_{t_i < t} w_ij (t - t_i)`, so neuron `j` fires at the first
 //! `t* = (theta + sum_{i in C} w_ij t_i) / sum_{i in C} w_ij` that falls in
 //! the interval after the last input of its causal set `C`. A spike later

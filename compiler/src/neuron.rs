@@ -64,9 +64,12 @@ impl Reset {
 /// any shift at or beyond a state's width acts like `width - 1`).
 pub const MAX_SHIFT: u32 = 63;
 
-/// The neuron parameters of one layer.
+/// The neuron parameters of one layer. In a file, a leak may be given as a
+/// shift (`v_shift`, `i_shift`) or as a per-step decay factor (`v_decay`,
+/// `i_decay`, as other tools write it), which must then be `1 - 2^-k`
+/// (or 1 for none): any other decay is refused, naming the nearest `k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "NeuronFile")]
 pub struct NeuronModel {
     /// Membrane leak `V -= V >> k` per step (`None`: no leak). `k = 2` is a
     /// decay of 0.75.
@@ -78,6 +81,42 @@ pub struct NeuronModel {
     pub i_shift: Option<u32>,
     #[serde(default)]
     pub reset: Reset,
+}
+
+/// The file form of [`NeuronModel`]: shifts or decays.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NeuronFile {
+    #[serde(default)]
+    v_shift: Option<u32>,
+    #[serde(default)]
+    i_shift: Option<u32>,
+    #[serde(default)]
+    v_decay: Option<f64>,
+    #[serde(default)]
+    i_decay: Option<f64>,
+    #[serde(default)]
+    reset: Reset,
+}
+
+impl TryFrom<NeuronFile> for NeuronModel {
+    type Error = String;
+    fn try_from(f: NeuronFile) -> Result<NeuronModel, String> {
+        let pick = |name: &str, shift: Option<u32>, decay: Option<f64>| match (shift, decay) {
+            (Some(_), Some(_)) => Err(format!(
+                "neuron: give {name}_shift or {name}_decay, not both"
+            )),
+            (s, None) => Ok(s),
+            (None, Some(d)) => {
+                NeuronModel::shift_of_decay(d).map_err(|e| format!("neuron.{name}_decay: {e}"))
+            }
+        };
+        Ok(NeuronModel {
+            v_shift: pick("v", f.v_shift, f.v_decay)?,
+            i_shift: pick("i", f.i_shift, f.i_decay)?,
+            reset: f.reset,
+        })
+    }
 }
 
 /// State of one neuron.
@@ -434,6 +473,26 @@ mod tests {
         let e = NeuronModel::shift_of_decay(0.9).unwrap_err();
         assert!(e.contains("k = 3"), "{e}");
         assert!(NeuronModel::shift_of_decay(1.5).is_err());
+    }
+
+    #[test]
+    fn decays_in_files_become_shifts_or_are_refused() {
+        let m: NeuronModel =
+            serde_json::from_str(r#"{"v_decay": 0.75, "i_decay": 0.0, "reset": "subtract"}"#)
+                .unwrap();
+        assert_eq!(m, NeuronModel::lif(2));
+        let e = serde_json::from_str::<NeuronModel>(r#"{"v_decay": 0.9}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("v_decay") && e.contains("k = 3"), "{e}");
+        assert!(serde_json::from_str::<NeuronModel>(r#"{"v_decay": 0.5, "v_shift": 1}"#).is_err());
+        assert!(serde_json::from_str::<NeuronModel>(r#"{"bogus": 1}"#).is_err());
+        // Shifts serialize as shifts and load back.
+        let text = serde_json::to_string(&NeuronModel::lif(2)).unwrap();
+        assert_eq!(
+            serde_json::from_str::<NeuronModel>(&text).unwrap(),
+            NeuronModel::lif(2)
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! by the source's offset in the core's listen window, the weight SRAM of
 //! `(target, weight)` entries, its event FIFO and its spike queue.
 //!
-//! The arithmetic is SPEC §2 / §2b exactly: `I = sat(I + w)` per synapse,
+//! The arithmetic is `docs/semantics.md` ("The neuron") exactly: `I = sat(I + w)` per synapse,
 //! and in the integrate phase, for each neuron in use, the update of the
 //! layer's neuron model (leaks, spike, reset), computed by the
 //! [`NeuronUnit`] block. Field offsets of the SRAM words and of the

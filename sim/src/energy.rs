@@ -1,5 +1,5 @@
-//! The energy model: prices the action counts of the timing model (SPEC
-//! §4). The timing model only counts ([`ActionCounts`]); this module only
+//! The energy model: prices the action counts of the timing model
+//! (`docs/sim.md`, "Energy"). The timing model only counts ([`ActionCounts`]); this module only
 //! prices, from a versioned technology table ([`TechTable`]) that users can
 //! replace, and the memory sizes and widths of [`HwParams`].
 

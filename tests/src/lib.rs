@@ -1,5 +1,5 @@
 //! onespike-tests: the regression testbench that holds the backends to the
-//! integer reference model (SPEC §5).
+//! integer reference model (`docs/semantics.md`; the equivalence it checks is `docs/architecture.md`, "Verification").
 //!
 //! Owns the regression cases (files under `tests/cases/`, format in
 //! [`case`]; random ones from a seed in [`random`]) and the runners of each

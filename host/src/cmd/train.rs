@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Train a sparse TTFS network (float weights) on a dataset.
 ///
-/// Trains the time-to-first-spike network of SPEC §2 with exact spike-time
+/// Trains the time-to-first-spike network (`docs/semantics.md`) with exact spike-time
 /// gradients, optional sparse-firing regularizers (M-SSR / F-SSR), an
 /// annealed spike-count term and pruning with rewiring, then fine-tunes it
 /// quantization-aware. Every epoch measures validation accuracy in float

@@ -1,5 +1,5 @@
 //! The TTFS trainer (issue 6): exact spike-time gradients for the ramp-PSP
-//! integrate-and-fire network of SPEC §2, with the sparse-firing
+//! integrate-and-fire network of `docs/semantics.md`, with the sparse-firing
 //! regularizers (M-SSR, F-SSR), an annealed spike-count term, pruning with
 //! rewiring, quantization-aware fine-tuning and hardware-aware evaluation
 //! through the integer reference model.

@@ -1,6 +1,6 @@
 //! Exact spike-time forward and backward pass of the non-leaky
 //! integrate-and-fire neuron with step synaptic current (ramp PSP), one
-//! sample at a time (SPEC §2).
+//! sample at a time (`docs/semantics.md`, "The neuron": the TTFS neuron).
 //!
 //! A neuron's potential is `V(t) = sum_i w_ij (t - t_i)` over the inputs that
 //! arrived before `t`; it fires once, at the first crossing of `theta`:
@@ -302,7 +302,7 @@ pub fn final_potential(row: &[f32], input: &SpikeList, time_steps: u32) -> f32 {
         .sum()
 }
 
-/// The class decision of SPEC §2 on the forward pass: first output spike
+/// The first-spike class decision (`docs/semantics.md`, "Decisions") on the forward pass: first output spike
 /// (ties to the lowest index), else the largest final potential.
 pub fn predict(net: &NetView, trace: &SampleTrace) -> usize {
     let last = net.layers.len() - 1;
