@@ -45,7 +45,7 @@ fn rtl_pins(prog: &Program, input: &[Option<u32>], run: &RunConfig) -> Vec<[u64;
             cycle(&mut m, &Inputs { reset: 1, ..idle });
         }
         for w in host_writes(prog, run).unwrap() {
-            cycle(&mut m, &Inputs { cfg_we: 1, cfg_core: w.core, cfg_region: w.region, cfg_index: w.index, cfg_data: w.data, ..idle });
+            cycle(&mut m, &Inputs { cfg_we: 1, cfg_core: w.core as u64, cfg_region: w.region, cfg_index: w.index, cfg_data: w.data, ..idle });
         }
         let mut events: Vec<(u32, u32)> = input
             .iter()
