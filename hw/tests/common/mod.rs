@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
-use onespike_compiler::{map_in_order, HwParams, InputEncoding, QuantNetwork};
+use onespike_compiler::regs::HostTiming;
+use onespike_compiler::{map_in_order, HwParams, InputEncoding, Program, QuantNetwork, SpikeInput};
 use onespike_hw::driver::{synaptic_lower_bound, Driver, Pins, RunConfig};
 use rand::{Rng, SeedableRng};
 
@@ -48,16 +49,38 @@ pub fn random_inputs(seed: u64, n: usize, count: usize, steps: u32) -> Vec<Vec<O
         .collect()
 }
 
-/// Runs every input on the RTL behind `pins` and on the reference model;
-/// panics on the first difference. Returns (total cycles, total lower bound).
-pub fn check_equivalence<P: Pins>(
+/// Runs every input on the RTL behind `pins` and on the reference model
+/// (network mapped in order); panics on the first difference. Returns
+/// (total cycles, total lower bound).
+pub fn check_equivalence<P: Pins, I: SpikeInput>(
     pins: P,
     params: &HwParams,
     net: &QuantNetwork,
-    inputs: &[Vec<Option<u32>>],
+    inputs: &[I],
     early_exit: bool,
 ) -> (u64, u64) {
     let prog = map_in_order(net, params).unwrap();
+    check_program(
+        pins,
+        params,
+        net,
+        &prog,
+        inputs,
+        early_exit,
+        HostTiming::EAGER,
+    )
+}
+
+/// [`check_equivalence`] for a given mapping and host timing.
+pub fn check_program<P: Pins, I: SpikeInput>(
+    pins: P,
+    params: &HwParams,
+    net: &QuantNetwork,
+    prog: &Program,
+    inputs: &[I],
+    early_exit: bool,
+    timing: HostTiming,
+) -> (u64, u64) {
     let reference = ReferenceModel::new(net);
     let opt = RunOptions {
         widths: Widths::from(params),
@@ -67,25 +90,30 @@ pub fn check_equivalence<P: Pins>(
         early_exit,
         all_spikes: true,
         max_cycles: 2_000_000,
+        timing,
     };
     let mut d = Driver::new(pins, params);
-    d.load(&prog, &run).unwrap();
+    d.load(prog, &run).unwrap();
     let (mut cycles, mut bound) = (0, 0);
-    let mut spikes_seen = vec![0usize; net.layers.len()];
+    let mut spikes_seen = vec![0u64; net.layers.len()];
     for (k, input) in inputs.iter().enumerate() {
         let want = reference.run(input, opt).unwrap();
-        for (l, s) in want.spikes.iter().enumerate() {
-            spikes_seen[l] += s.iter().filter(|s| s.is_some()).count();
+        for (l, s) in want.spikes.layers.iter().enumerate() {
+            spikes_seen[l] += s.len() as u64;
         }
-        let got = d.infer(&prog, input, &run).unwrap();
-        assert_eq!(
-            got.spikes, want.spikes,
-            "input {k}: spikes differ (input {input:?})"
-        );
+        let got = d.infer(prog, input, &run).unwrap();
+        if let Some(diff) = got.spikes.first_difference(&want.spikes) {
+            panic!(
+                "input {k}: spikes differ, first (layer, rtl only, reference only) = {diff:?} (input {:?})",
+                input.events()
+            );
+        }
         assert_eq!(got.final_v, want.final_v, "input {k}: final V differs");
         assert_eq!(got.steps_run, want.steps_run, "input {k}: steps run differ");
+        assert_eq!(got.class, want.class, "input {k}: class differs");
+        assert_eq!(got.spike_count, want.spikes.total());
         cycles += got.cycles;
-        bound += synaptic_lower_bound(&prog, input, &want.spikes, want.steps_run);
+        bound += synaptic_lower_bound(prog, input, &want.spikes, want.steps_run);
     }
     // A test whose network never fires would prove little.
     assert!(
@@ -107,11 +135,12 @@ pub fn serial_smoke<S: onespike_hw::fpga_top::SerialPort>(port: S, p: &HwParams)
         early_exit: false,
         all_spikes: true,
         max_cycles: 0,
+        timing: HostTiming::EAGER,
     };
     for w in onespike_hw::driver::host_writes(&prog, &run).unwrap() {
         s.send(&[
             ("cfg_we", 1),
-            ("cfg_core", w.core),
+            ("cfg_core", w.core as u64),
             ("cfg_region", w.region),
             ("cfg_index", w.index),
             ("cfg_data", w.data),
