@@ -5,7 +5,10 @@
 
 use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
 use onespike_compiler::regs::HostTiming;
-use onespike_compiler::{map_in_order, HwParams, InputEncoding, Program, QuantNetwork, SpikeInput};
+use onespike_compiler::{
+    map_balanced, map_in_order, Decision, HwParams, InputEncoding, NeuronModel, Program,
+    QuantNetwork, Reset, Spike, SpikeInput,
+};
 use onespike_hw::driver::{synaptic_lower_bound, Driver, Pins, RunConfig};
 use rand::{Rng, SeedableRng};
 
@@ -166,4 +169,119 @@ pub fn serial_smoke<S: onespike_hw::fpga_top::SerialPort>(port: S, p: &HwParams)
     s.send(&[("in_end", 1), ("vread_core", 0), ("vread_addr", 0)]);
     s.idle();
     assert_eq!(s.read_field("vread_data"), 45);
+}
+
+/// Neuron models the random multi-spike networks draw from: every reset,
+/// membrane leaks none, 0 (emptied), 1, 2 and 4, currents held, emptied
+/// (instant synapse) or leaking by 1 and 3.
+pub const RESETS: [Reset; 3] = [Reset::Once, Reset::Subtract, Reset::Zero];
+pub const V_SHIFTS: [Option<u32>; 5] = [None, Some(0), Some(1), Some(2), Some(4)];
+pub const I_SHIFTS: [Option<u32>; 4] = [None, Some(0), Some(1), Some(3)];
+
+/// A random layered network whose layers each take a neuron model (layer
+/// `k` of seed `s` takes the entries `(s + k) mod len` of [`RESETS`],
+/// [`V_SHIFTS`] and [`I_SHIFTS`], so that consecutive seeds cover every
+/// entry and 60 of them every combination), recurrent weights on about half
+/// of the layers, `decision` for the output, and `count` random inputs
+/// ([`random_events`]); weights drawn again until the network validates,
+/// maps on `p` (`map_balanced`) and every layer spikes on the inputs (in
+/// the reference model).
+#[allow(clippy::too_many_arguments)]
+pub fn random_modal_case(
+    seed: u64,
+    sizes: &[u32],
+    density: f64,
+    time_steps: u32,
+    encoding: InputEncoding,
+    decision: Decision,
+    p: &HwParams,
+    count: usize,
+) -> (QuantNetwork, Program, Vec<Vec<Spike>>) {
+    for attempt in 0..200u64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed * 1000 + attempt);
+        let mut net = QuantNetwork::dense(
+            sizes[0],
+            encoding,
+            time_steps,
+            8,
+            sizes
+                .windows(2)
+                .map(|w| {
+                    let weights = (0..w[0] * w[1])
+                        .map(|_| {
+                            if rng.gen_bool(density) {
+                                rng.gen_range(-8..=24)
+                            } else {
+                                0
+                            }
+                        })
+                        .collect();
+                    (w[1], rng.gen_range(4..24), weights)
+                })
+                .collect(),
+        );
+        net.decision = decision;
+        for (k, l) in net.layers.iter_mut().enumerate() {
+            let s = (seed as usize) + k;
+            l.neuron = NeuronModel {
+                reset: RESETS[s % RESETS.len()],
+                v_shift: V_SHIFTS[s % V_SHIFTS.len()],
+                i_shift: I_SHIFTS[s % I_SHIFTS.len()],
+            };
+            if rng.gen_bool(0.5) {
+                let n = l.outputs;
+                l.recurrent = Some(
+                    (0..n * n)
+                        .map(|_| {
+                            if rng.gen_bool(0.3) {
+                                rng.gen_range(-6..=10)
+                            } else {
+                                0
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        if net.validate("random modal network").is_err() {
+            continue;
+        }
+        let Ok((prog, _)) = map_balanced(&net, p, None) else {
+            continue;
+        };
+        let inputs = random_events(seed * 1000 + attempt, &net, count);
+        let reference = ReferenceModel::new(&net);
+        let opt = RunOptions {
+            widths: Widths::from(p),
+            early_exit: false,
+        };
+        let mut fired = vec![false; net.layers.len()];
+        for i in &inputs {
+            let r = reference.run(i, opt).unwrap();
+            for (l, f) in fired.iter_mut().enumerate() {
+                *f |= !r.spikes.layers[l].is_empty();
+            }
+        }
+        if fired.iter().all(|&f| f) {
+            return (net, prog, inputs);
+        }
+    }
+    panic!(
+        "no valid random modal network for seed {seed} on {}",
+        p.name
+    );
+}
+
+/// Random input events for `net`'s encoding: latency (at most one spike
+/// per channel) or rate-coded random pixels.
+pub fn random_events(seed: u64, net: &QuantNetwork, count: usize) -> Vec<Vec<Spike>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xe7e7);
+    (0..count)
+        .map(|_| {
+            let pixels: Vec<u8> = (0..net.input_size)
+                .map(|_| if rng.gen_bool(0.6) { rng.gen() } else { 0 })
+                .collect();
+            net.encoding.encode(&pixels)
+        })
+        .collect()
 }
