@@ -4,9 +4,8 @@
 //! (the undefined code 3 included), every leak shift below the state's
 //! width plus one far beyond it, leaks off, and both values of the fired
 //! flag. The block is fed one case per cycle in a hand-clocked
-//! `simulate()` loop and its stage-B outputs are checked one cycle later
-//! (the first pipeline stage of one case overlaps the second of the one
-//! before, as in the integrate sweep).
+//! `simulate()` loop and its stage-C outputs are checked two cycles later
+//! (the stages of consecutive cases overlap, as in the integrate sweep).
 
 use onespike_compiler::layout::neuron_mode_layout;
 use onespike_compiler::neuron::{Bounds, NeuronModel, NeuronState, Update};
@@ -98,7 +97,7 @@ fn words(v_bits: usize, i_bits: usize) -> Vec<u64> {
 
 /// Feeds every case through the block, one per cycle, in groups of equal
 /// threshold and mode (registers of the core, constant during a run: a
-/// group ends with one idle cycle that empties the pipeline); returns the
+/// group ends with two idle cycles that empty the pipeline); returns the
 /// cases checked and how many of them spiked.
 fn run<const IB: usize, const VB: usize>(
     v_bits: usize,
@@ -117,8 +116,9 @@ fn run<const IB: usize, const VB: usize>(
             let group = (b.v_min..=b.v_max).flat_map(|v| {
                 (b.i_min..=b.i_max).flat_map(move |i| fired.iter().map(move |&fired| (v, i, fired)))
             });
-            let mut pending: Option<Case> = None;
-            for c in group.map(Some).chain(std::iter::once(None)) {
+            // Cases in stages B and C.
+            let mut pipe: [Option<Case>; 2] = [None, None];
+            for c in group.map(Some).chain([None, None]) {
                 let c = c.map(|(v, i, fired)| Case {
                     v,
                     i,
@@ -134,7 +134,7 @@ fn run<const IB: usize, const VB: usize>(
                 }
                 u.clock.next = Clock { clk: false };
                 assert!(simulate(&mut u, 100));
-                if let Some(p) = &pending {
+                if let Some(p) = &pipe[1] {
                     let e = expect(p, &b);
                     let got = Expect {
                         v_we: u.v_we.val(),
@@ -152,16 +152,16 @@ fn run<const IB: usize, const VB: usize>(
                         f_we: u.f_we.val(),
                         spike: u.spike.val(),
                     };
-                    assert!(u.b_valid.val());
+                    assert!(u.c_valid.val());
                     assert_eq!(got, e, "case {p:?} (mode {:?})", NeuronModel::unpack(word));
                     checked += 1;
                     spikes += e.spike as u64;
                 } else {
-                    assert!(!u.b_valid.val() && !u.spike.val() && !u.v_we.val());
+                    assert!(!u.c_valid.val() && !u.spike.val() && !u.v_we.val());
                 }
                 u.clock.next = Clock { clk: true };
                 assert!(simulate(&mut u, 100));
-                pending = c;
+                pipe = [c, pipe[0]];
             }
         }
     }
