@@ -197,6 +197,7 @@ pub fn random_modal_case(
     p: &HwParams,
     count: usize,
 ) -> (QuantNetwork, Program, Vec<Vec<Spike>>) {
+    let mut why = String::new();
     for attempt in 0..200u64 {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed * 1000 + attempt);
         let mut net = QuantNetwork::dense(
@@ -243,11 +244,16 @@ pub fn random_modal_case(
                 );
             }
         }
-        if net.validate("random modal network").is_err() {
+        if let Err(e) = net.validate("random modal network") {
+            why = e.to_string();
             continue;
         }
-        let Ok((prog, _)) = map_balanced(&net, p, None) else {
-            continue;
+        let prog = match map_balanced(&net, p, None) {
+            Ok((prog, _)) => prog,
+            Err(e) => {
+                why = e.to_string();
+                continue;
+            }
         };
         let inputs = random_events(seed * 1000 + attempt, &net, count);
         let reference = ReferenceModel::new(&net);
@@ -265,9 +271,10 @@ pub fn random_modal_case(
         if fired.iter().all(|&f| f) {
             return (net, prog, inputs);
         }
+        why = format!("layers fired: {fired:?}");
     }
     panic!(
-        "no valid random modal network for seed {seed} on {}",
+        "no valid random modal network for seed {seed} on {}: {why}",
         p.name
     );
 }
