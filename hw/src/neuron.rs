@@ -15,7 +15,8 @@
 //!   `I' = I - leak(I)`;
 //! - stage C (two cycles after A): spike if `V' >= theta` (signed compare);
 //!   `V` written back as `V'`, `V' - theta` (reset subtract) or 0 (reset
-//!   zero) on a spike; `I'` written back; the fired flag written only for
+//!   zero) on a spike; `I'` written back (only when `I` leaks: otherwise it
+//!   is unchanged and not written); the fired flag written only for
 //!   reset once. A neuron whose fired flag is set (reset once only) writes
 //!   nothing and cannot spike.
 //!
@@ -307,7 +308,8 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
         self.c_valid.next = self.b_valid.q.val();
         self.pipe_busy.next = self.a_valid.q.val() | self.b_valid.q.val();
         self.v_we.next = self.live.val();
-        self.i_we.next = self.live.val();
+        // `I` changes in the sweep only when it leaks.
+        self.i_we.next = self.live.val() & self.m_i_leak.val();
         self.i_next.next = self.b_i.q.val();
         self.f_we.next = self.fire.val() & !self.m_subtract.val() & !self.m_zero.val();
         self.spike.next = self.fire.val();

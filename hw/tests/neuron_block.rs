@@ -49,11 +49,15 @@ fn expect(c: &Case, b: &Bounds) -> Expect {
             f_we: false,
             spike: false,
         },
+        // I is written back only when it leaks (and is unchanged otherwise).
+        Update::Done(_) if model.i_shift.is_none() && s.i != c.i => {
+            panic!("the model changed I without a leak: {c:?}")
+        }
         Update::Done(spike) => Expect {
             v_we: true,
             v_next: s.v,
-            i_we: true,
-            i_next: s.i,
+            i_we: model.i_shift.is_some(),
+            i_next: if model.i_shift.is_some() { s.i } else { 0 },
             f_we: s.fired,
             spike,
         },
