@@ -691,6 +691,7 @@ impl<
         }
 
         // ---- Integrate: the neuron update (NeuronUnit, two stages) -----------
+        self.neuron.flush.next = self.reset.val();
         self.neuron.valid.next = self.int_valid.q.val();
         self.neuron.v.next = self.v_ram.read_data.val();
         self.neuron.i.next = self.i_ram.read_data.val();

@@ -41,6 +41,9 @@ pub const SHIFT_BITS: usize = 6;
 #[derive(LogicBlock)]
 pub struct NeuronUnit<const IB: usize, const VB: usize> {
     pub clock: Signal<In, Clock>,
+    /// Synchronous flush (the core's reset): no neuron in stages B and C
+    /// in the next cycle.
+    pub flush: Signal<In, Bit>,
     /// Stage A: the state below belongs to a neuron in use this cycle.
     pub valid: Signal<In, Bit>,
     pub v: Signal<In, Bits<VB>>,
@@ -143,6 +146,7 @@ impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {
         use onespike_compiler::Reset;
         Self {
             clock: Default::default(),
+            flush: Default::default(),
             valid: Default::default(),
             v: Default::default(),
             i: Default::default(),
@@ -291,6 +295,10 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
         self.b_fired.d.next = self.a_fired.q.val();
         self.b_v.d.next = self.v_sat.val();
         self.b_i.d.next = self.i_leaked.val();
+        if self.flush.val() {
+            self.a_valid.d.next = false;
+            self.b_valid.d.next = false;
+        }
 
         // ---- Stage C: spike, reset, write-back ----------------------------------
         // Signed compare as unsigned with the sign bits flipped.

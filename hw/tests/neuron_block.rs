@@ -112,6 +112,7 @@ fn run<const IB: usize, const VB: usize>(
     let b = Bounds::of_widths(IB as u32, VB as u32);
     let mut u = NeuronUnit::<IB, VB>::default();
     u.connect_all();
+    u.flush.next = false;
     let (mut checked, mut spikes) = (0u64, 0u64);
     for word in words(VB, IB) {
         for theta in 1..=b.v_max {
@@ -188,4 +189,39 @@ fn every_state_threshold_and_mode_at_6_bit_v_and_4_bit_i_not_fired() {
     let (n, spikes) = run::<4, 6>(6, 4, &[false]);
     assert_eq!(n, 4 * 8 * 6 * 31 * 64 * 16);
     assert!(spikes > n / 20, "{spikes} of {n}");
+}
+
+#[test]
+fn flush_empties_the_pipeline() {
+    let mut u = NeuronUnit::<4, 6>::default();
+    u.connect_all();
+    u.theta.next = 1u64.into();
+    u.mode.next = 0u64.into();
+    u.v.next = 5u64.into();
+    u.i.next = 3u64.into();
+    u.fired.next = false;
+    let clock = |u: &mut NeuronUnit<4, 6>, valid: bool, flush: bool| {
+        u.valid.next = valid;
+        u.flush.next = flush;
+        u.clock.next = Clock { clk: false };
+        assert!(simulate(u, 100));
+        let seen = (
+            u.c_valid.val(),
+            u.spike.val(),
+            u.v_we.val(),
+            u.pipe_busy.val(),
+        );
+        u.clock.next = Clock { clk: true };
+        assert!(simulate(u, 100));
+        seen
+    };
+    // Two neurons enter; a flush in the next cycle removes both.
+    clock(&mut u, true, false);
+    clock(&mut u, true, true);
+    assert_eq!(clock(&mut u, false, false), (false, false, false, false));
+    assert_eq!(clock(&mut u, false, false), (false, false, false, false));
+    // Without the flush the same neuron spikes two cycles later.
+    clock(&mut u, true, false);
+    clock(&mut u, false, false);
+    assert_eq!(clock(&mut u, false, false), (true, true, true, true));
 }
