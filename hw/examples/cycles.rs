@@ -41,6 +41,7 @@ fn main() {
             early_exit,
             all_spikes: true,
             max_cycles: 10_000_000,
+            ..Default::default()
         };
         let opt = RunOptions {
             widths: Widths::from(&p),

@@ -137,6 +137,7 @@ pub struct Core<
     int_valid: DFF<Bit>,
     int_addr: DFF<Bits<NB>>,
     int2_addr: DFF<Bits<NB>>,
+    int3_addr: DFF<Bits<NB>>,
     s1_valid: DFF<Bit>,
     s2_valid: DFF<Bit>,
     s2_target: DFF<Bits<NB>>,
@@ -304,6 +305,7 @@ impl<
             int_valid: Default::default(),
             int_addr: Default::default(),
             int2_addr: Default::default(),
+            int3_addr: Default::default(),
             s1_valid: Default::default(),
             s2_valid: Default::default(),
             s2_target: Default::default(),
@@ -408,6 +410,7 @@ impl<
             int_valid,
             int_addr,
             int2_addr,
+            int3_addr,
             s1_valid,
             s2_valid,
             s2_target,
@@ -531,10 +534,10 @@ impl<
         self.i_ram.write_address.next = self.s2_target.q.val();
         self.i_ram.write_data.next = self.i_zero.val();
         self.v_ram.write_enable.next = false;
-        self.v_ram.write_address.next = self.int2_addr.q.val();
+        self.v_ram.write_address.next = self.int3_addr.q.val();
         self.v_ram.write_data.next = self.v_zero.val();
         self.f_ram.write_enable.next = false;
-        self.f_ram.write_address.next = self.int2_addr.q.val();
+        self.f_ram.write_address.next = self.int3_addr.q.val();
         self.f_ram.write_data.next = true;
         self.vread_sel.d.next = self.vread_core.val() == self.my_index.val();
         self.vread_data.next = self.v_zero.val();
@@ -562,8 +565,17 @@ impl<
                     self.state.d.next = CoreState::Clear;
                     self.ctr.d.next = self.cb_zero.val();
                 } else if self.cmd_integrate.val() {
+                    // Neuron 0 is read in the command cycle (the neuron
+                    // pipeline has three stages after the read).
                     self.state.d.next = CoreState::Integ;
-                    self.ctr.d.next = self.cb_zero.val();
+                    self.ctr.d.next = self.cb_one.val();
+                    self.v_ram.read_address.next = bit_cast::<NB, CB>(self.cb_zero.val());
+                    self.i_ram.read_address.next = bit_cast::<NB, CB>(self.cb_zero.val());
+                    self.f_ram.read_address.next = bit_cast::<NB, CB>(self.cb_zero.val());
+                    if self.cb_zero.val() < self.n_neurons.q.val() {
+                        self.int_valid.d.next = true;
+                        self.int_addr.d.next = bit_cast::<NB, CB>(self.cb_zero.val());
+                    }
                 } else {
                     self.can_take.next = true;
                 }
@@ -585,7 +597,8 @@ impl<
                 }
             }
             CoreState::Integ => {
-                // Issue the reads of neuron `ctr`; the result is written next cycle.
+                // Issue the reads of neuron `ctr` (1, 2, ...); its update is
+                // written three cycles later.
                 self.v_ram.read_address.next = bit_cast::<NB, CB>(self.ctr.q.val());
                 if self.ctr.q.val() < self.n_neurons.q.val() {
                     self.int_valid.d.next = true;
@@ -665,7 +678,7 @@ impl<
         // same cycle as a synapse: deliveries only run outside integrate).
         if self.neuron.i_we.val() {
             self.i_ram.write_enable.next = true;
-            self.i_ram.write_address.next = self.int2_addr.q.val();
+            self.i_ram.write_address.next = self.int3_addr.q.val();
             self.i_ram.write_data.next = self.neuron.i_next.val();
         }
         if self.s2_valid.q.val() {
@@ -678,6 +691,7 @@ impl<
         }
 
         // ---- Integrate: the neuron update (NeuronUnit, two stages) -----------
+        self.neuron.flush.next = self.reset.val();
         self.neuron.valid.next = self.int_valid.q.val();
         self.neuron.v.next = self.v_ram.read_data.val();
         self.neuron.i.next = self.i_ram.read_data.val();
@@ -685,6 +699,7 @@ impl<
         self.neuron.theta.next = self.threshold.q.val();
         self.neuron.mode.next = self.neuron_mode.q.val();
         self.int2_addr.d.next = self.int_addr.q.val();
+        self.int3_addr.d.next = self.int2_addr.q.val();
         if self.neuron.v_we.val() {
             self.v_ram.write_enable.next = true;
             self.v_ram.write_data.next = self.neuron.v_next.val();
@@ -693,13 +708,13 @@ impl<
             self.f_ram.write_enable.next = true;
         }
         self.spikes.push.next = self.neuron.spike.val();
-        self.spikes.push_data.next = self.int2_addr.q.val();
+        self.spikes.push_data.next = self.int3_addr.q.val();
         self.output_fired.next = self.neuron.spike.val() & self.output_flag.q.val();
 
         // ---- Status and reset -------------------------------------------------
         self.busy.next = (self.state.q.val() != CoreState::Idle)
             | self.int_valid.q.val()
-            | self.neuron.b_valid.val()
+            | self.neuron.pipe_busy.val()
             | self.s1_valid.q.val()
             | self.s2_valid.q.val();
         self.drained.next = !self.busy.val() & self.fifo.empty.val() & self.spikes.empty.val();

@@ -3,8 +3,7 @@
 //!
 //! Owns one module per hardware block — [`host_port`], [`event_fifo`],
 //! [`core`] (with its pointer/weight SRAMs and state memories) and its
-//! [`neuron`] datapath,
-//! [`step_controller`], [`top`] (with the router), [`fpga_top`] (a serial
+//! [`neuron`] datapath, [`step_controller`], [`top`] (with the router), [`fpga_top`] (a serial
 //! host interface for pin-limited FPGAs) — plus the host-side
 //! [`driver`] that loads a `Program` and runs inferences through a [`Pins`]
 //! trait (implemented here for the rust-hdl model, and by the
@@ -20,12 +19,18 @@
 //! Tests (hand-clocked `simulate()` loops, never the threaded Simulation
 //! API): block tests of the FIFO beside it, of a core in
 //! `tests/core_block.rs` and of the neuron block (exhaustive, against
-//! `NeuronModel::step`) in `tests/neuron_block.rs`; exact cycle counts in `tests/timing.rs`;
-//! whole-accelerator equivalence with the reference model (random sparse
-//! networks and every `tests/cases` file) in `tests/equivalence.rs`; the
-//! serial FPGA top in `tests/fpga_top.rs`; Verilog through Verilator lint,
-//! Icarus and Yosys in `tests/verilog.rs`. The same equivalence runs on the
-//! exported Verilog in the `onespike-verilator` crate.
+//! `NeuronModel::step`) in `tests/neuron_block.rs`; exact cycle counts in
+//! `tests/timing.rs`; host gaps, stalls and the `done` rule in
+//! `tests/host_timing.rs`; whole-accelerator equivalence with the reference
+//! model on random sparse TTFS networks in `tests/equivalence.rs` and on
+//! random multi-spike programs of every neuron mode (recurrent layers, rate
+//! inputs, decisions) in `tests/modes.rs`; the serial FPGA top in
+//! `tests/fpga_top.rs`; Verilog through Verilator lint, Icarus and Yosys in
+//! `tests/verilog.rs`. The same equivalence runs on the exported Verilog in
+//! the `onespike-verilator` crate.
+//!
+//! The register map is the compiler's (`onespike_compiler::regs`):
+//! [`host_port`] re-exports it, the driver sends `regs::host_writes`.
 
 pub mod configs;
 pub mod core;

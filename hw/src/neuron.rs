@@ -3,17 +3,20 @@
 //! `onespike_compiler::neuron::NeuronModel::step` (tested exhaustively at
 //! narrow widths in `hw/tests/neuron_block.rs`).
 //!
-//! Two stages with one register between them (the pipeline of the
-//! integrate sweep, `docs/hw.md`, "Core"):
+//! Three stages with a register after each of the first two (the pipeline
+//! of the integrate sweep, `docs/hw.md`, "Core"):
 //!
-//! - stage A (the cycle the state memories deliver `V`, `I`, fired):
-//!   `V' = sat_V(V - leak(V, v_shift) + I)` and `I' = I - leak(I, i_shift)`,
-//!   where `leak(x, k) = x >> k` is an arithmetic shift (a logical barrel
-//!   shift of `x` with its sign bits flipped, flipped back: sign fill), or 0
-//!   when the leak is off;
-//! - stage B (one cycle later): spike if `V' >= theta` (signed compare);
+//! - stage A (the cycle the state memories deliver `V`, `I`, fired): the
+//!   leaks `leak(V, v_shift)` and `leak(I, i_shift)`, where
+//!   `leak(x, k) = x >> k` is an arithmetic shift (a logical barrel shift of
+//!   `x` with its sign bits flipped, flipped back: sign fill), or 0 when the
+//!   leak is off;
+//! - stage B (one cycle later): `V' = sat_V(V - leak(V) + I)` and
+//!   `I' = I - leak(I)`;
+//! - stage C (two cycles after A): spike if `V' >= theta` (signed compare);
 //!   `V` written back as `V'`, `V' - theta` (reset subtract) or 0 (reset
-//!   zero) on a spike; `I'` written back; the fired flag written only for
+//!   zero) on a spike; `I'` written back (only when `I` leaks: otherwise it
+//!   is unchanged and not written); the fired flag written only for
 //!   reset once. A neuron whose fired flag is set (reset once only) writes
 //!   nothing and cannot spike.
 //!
@@ -33,9 +36,14 @@ pub const RESET_BITS: usize = 2;
 pub const SHIFT_BITS: usize = 6;
 
 /// The neuron update of one core; `IB` current bits, `VB` membrane bits.
+/// A neuron's state enters at stage A; its write-back leaves at stage C,
+/// two cycles later; one neuron per cycle.
 #[derive(LogicBlock)]
 pub struct NeuronUnit<const IB: usize, const VB: usize> {
     pub clock: Signal<In, Clock>,
+    /// Synchronous flush (the core's reset): no neuron in stages B and C
+    /// in the next cycle.
+    pub flush: Signal<In, Bit>,
     /// Stage A: the state below belongs to a neuron in use this cycle.
     pub valid: Signal<In, Bit>,
     pub v: Signal<In, Bits<VB>>,
@@ -44,8 +52,10 @@ pub struct NeuronUnit<const IB: usize, const VB: usize> {
     /// Parameters (registers of the core, constant during a run).
     pub theta: Signal<In, Bits<VB>>,
     pub mode: Signal<In, Bits<MODE_BITS>>,
-    /// Stage B (one cycle after stage A): a valid neuron is in stage B.
-    pub b_valid: Signal<Out, Bit>,
+    /// A valid neuron is in stage B or C (the unit is busy).
+    pub pipe_busy: Signal<Out, Bit>,
+    /// Stage C (two cycles after stage A): a valid neuron is in stage C.
+    pub c_valid: Signal<Out, Bit>,
     pub v_we: Signal<Out, Bit>,
     pub v_next: Signal<Out, Bits<VB>>,
     pub i_we: Signal<Out, Bit>,
@@ -53,11 +63,17 @@ pub struct NeuronUnit<const IB: usize, const VB: usize> {
     /// Write `fired = 1` (reset once and a spike).
     pub f_we: Signal<Out, Bit>,
     pub spike: Signal<Out, Bit>,
-    // Stage register.
-    r_valid: DFF<Bit>,
-    r_fired: DFF<Bit>,
-    r_v: DFF<Bits<VB>>,
-    r_i: DFF<Bits<IB>>,
+    // Stage registers: A -> B, B -> C.
+    a_valid: DFF<Bit>,
+    a_fired: DFF<Bit>,
+    a_v: DFF<Bits<VB>>,
+    a_vl: DFF<Bits<VB>>,
+    a_i: DFF<Bits<IB>>,
+    a_il: DFF<Bits<IB>>,
+    b_valid: DFF<Bit>,
+    b_fired: DFF<Bit>,
+    b_v: DFF<Bits<VB>>,
+    b_i: DFF<Bits<IB>>,
     // Mode fields.
     m_reset: Signal<Local, Bits<RESET_BITS>>,
     m_ok: Signal<Local, Bit>,
@@ -130,23 +146,31 @@ impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {
         use onespike_compiler::Reset;
         Self {
             clock: Default::default(),
+            flush: Default::default(),
             valid: Default::default(),
             v: Default::default(),
             i: Default::default(),
             fired: Default::default(),
             theta: Default::default(),
             mode: Default::default(),
-            b_valid: Default::default(),
+            pipe_busy: Default::default(),
+            c_valid: Default::default(),
             v_we: Default::default(),
             v_next: Default::default(),
             i_we: Default::default(),
             i_next: Default::default(),
             f_we: Default::default(),
             spike: Default::default(),
-            r_valid: Default::default(),
-            r_fired: Default::default(),
-            r_v: Default::default(),
-            r_i: Default::default(),
+            a_valid: Default::default(),
+            a_fired: Default::default(),
+            a_v: Default::default(),
+            a_vl: Default::default(),
+            a_i: Default::default(),
+            a_il: Default::default(),
+            b_valid: Default::default(),
+            b_fired: Default::default(),
+            b_v: Default::default(),
+            b_i: Default::default(),
             m_reset: Default::default(),
             m_ok: Default::default(),
             m_v_leak: Default::default(),
@@ -195,7 +219,7 @@ impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {
 impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, r_valid, r_fired, r_v, r_i);
+        dff_setup!(self, clock, a_valid, a_fired, a_v, a_vl, a_i, a_il, b_valid, b_fired, b_v, b_i);
 
         // ---- Mode word --------------------------------------------------------
         self.m_reset.next = self
@@ -218,7 +242,7 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
         self.m_subtract.next = self.m_reset.val() == self.code_subtract.val();
         self.m_zero.next = self.m_reset.val() == self.code_zero.val();
 
-        // ---- Stage A: V' = sat(V - V >> v_shift + I), I' = I - I >> i_shift ---
+        // ---- Stage A: the leaks V >> v_shift and I >> i_shift -----------------
         // Arithmetic shift: flip a negative value, shift in zeros, flip back.
         self.v_fill.next = self.v_zero.val();
         if (self.v.val() & self.v_sign.val()).any() {
@@ -226,16 +250,33 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
         }
         self.v_shr.next =
             ((self.v.val() ^ self.v_fill.val()) >> self.m_v_shift.val()) ^ self.v_fill.val();
-        self.v_leaked.next = self.v.val();
+        self.a_vl.d.next = self.v_zero.val();
         if self.m_v_leak.val() {
-            // |V >> k| <= |V| with the same sign: V - (V >> k) cannot overflow.
-            self.v_leaked.next = self.v.val() - self.v_shr.val();
+            self.a_vl.d.next = self.v_shr.val();
         }
+        self.i_fill.next = self.i_zero.val();
+        if (self.i.val() & self.i_sign.val()).any() {
+            self.i_fill.next = self.i_ones.val();
+        }
+        self.i_shr.next =
+            ((self.i.val() ^ self.i_fill.val()) >> self.m_i_shift.val()) ^ self.i_fill.val();
+        self.a_il.d.next = self.i_zero.val();
+        if self.m_i_leak.val() {
+            self.a_il.d.next = self.i_shr.val();
+        }
+        self.a_valid.d.next = self.valid.val();
+        self.a_fired.d.next = self.fired.val();
+        self.a_v.d.next = self.v.val();
+        self.a_i.d.next = self.i.val();
+
+        // ---- Stage B: V' = sat(V - leak(V) + I), I' = I - leak(I) ------------
+        // |V >> k| <= |V| with the same sign: V - (V >> k) cannot overflow.
+        self.v_leaked.next = self.a_v.q.val() - self.a_vl.q.val();
         self.v_leaked_neg.next = (self.v_leaked.val() & self.v_sign.val()).any();
-        self.c_neg.next = (self.i.val() & self.i_sign.val()).any();
-        self.c_ext.next = bit_cast::<VB, IB>(self.i.val());
+        self.c_neg.next = (self.a_i.q.val() & self.i_sign.val()).any();
+        self.c_ext.next = bit_cast::<VB, IB>(self.a_i.q.val());
         if self.c_neg.val() {
-            self.c_ext.next = bit_cast::<VB, IB>(self.i.val()) | self.i_to_v_ext.val();
+            self.c_ext.next = bit_cast::<VB, IB>(self.a_i.q.val()) | self.i_to_v_ext.val();
         }
         self.v_sum.next = self.v_leaked.val() + self.c_ext.val();
         self.v_sum_neg.next = (self.v_sum.val() & self.v_sign.val()).any();
@@ -249,38 +290,35 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
                 self.v_sat.next = self.v_max.val();
             }
         }
-        self.i_fill.next = self.i_zero.val();
-        if self.c_neg.val() {
-            self.i_fill.next = self.i_ones.val();
+        self.i_leaked.next = self.a_i.q.val() - self.a_il.q.val();
+        self.b_valid.d.next = self.a_valid.q.val();
+        self.b_fired.d.next = self.a_fired.q.val();
+        self.b_v.d.next = self.v_sat.val();
+        self.b_i.d.next = self.i_leaked.val();
+        if self.flush.val() {
+            self.a_valid.d.next = false;
+            self.b_valid.d.next = false;
         }
-        self.i_shr.next =
-            ((self.i.val() ^ self.i_fill.val()) >> self.m_i_shift.val()) ^ self.i_fill.val();
-        self.i_leaked.next = self.i.val();
-        if self.m_i_leak.val() {
-            self.i_leaked.next = self.i.val() - self.i_shr.val();
-        }
-        self.r_valid.d.next = self.valid.val();
-        self.r_fired.d.next = self.fired.val();
-        self.r_v.d.next = self.v_sat.val();
-        self.r_i.d.next = self.i_leaked.val();
 
-        // ---- Stage B: spike, reset, write-back ----------------------------------
+        // ---- Stage C: spike, reset, write-back ----------------------------------
         // Signed compare as unsigned with the sign bits flipped.
-        self.v_key.next = self.r_v.q.val() ^ self.v_sign.val();
+        self.v_key.next = self.b_v.q.val() ^ self.v_sign.val();
         self.theta_key.next = self.theta.val() ^ self.v_sign.val();
-        self.live.next = self.r_valid.q.val() & !self.r_fired.q.val();
+        self.live.next = self.b_valid.q.val() & !self.b_fired.q.val();
         self.fire.next = self.live.val() & (self.v_key.val() >= self.theta_key.val());
-        self.v_next.next = self.r_v.q.val();
+        self.v_next.next = self.b_v.q.val();
         if self.fire.val() & self.m_subtract.val() {
-            self.v_next.next = self.r_v.q.val() - self.theta.val();
+            self.v_next.next = self.b_v.q.val() - self.theta.val();
         }
         if self.fire.val() & self.m_zero.val() {
             self.v_next.next = self.v_zero.val();
         }
-        self.b_valid.next = self.r_valid.q.val();
+        self.c_valid.next = self.b_valid.q.val();
+        self.pipe_busy.next = self.a_valid.q.val() | self.b_valid.q.val();
         self.v_we.next = self.live.val();
-        self.i_we.next = self.live.val();
-        self.i_next.next = self.r_i.q.val();
+        // `I` changes in the sweep only when it leaks.
+        self.i_we.next = self.live.val() & self.m_i_leak.val();
+        self.i_next.next = self.b_i.q.val();
         self.f_we.next = self.fire.val() & !self.m_subtract.val() & !self.m_zero.val();
         self.spike.next = self.fire.val();
     }

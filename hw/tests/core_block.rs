@@ -1,7 +1,7 @@
 //! Block-level tests of one `Core` in a hand-clocked rust-hdl `simulate()`
 //! loop: saturation of `I` and `V` at their widths (which valid programs
-//! never reach through the whole accelerator), fire-once, and the window
-//! filter.
+//! never reach through the whole accelerator), fire-once, the window
+//! filter and the second (recurrent) listen window.
 
 use onespike_compiler::layout::{PointerEntry, WeightEntry};
 use onespike_hw::core::Core;
@@ -201,4 +201,44 @@ fn events_outside_the_window_are_not_taken() {
         ..Default::default()
     });
     assert_eq!(b.v(0), 0);
+}
+
+#[test]
+fn second_window_events_use_the_pointer_entries_after_the_first_window() {
+    // Window 1: ids 10..11 (pointer 0); window 2: ids 20..22 at pointer
+    // addresses 1..3 (`src - rec_base + rec_pointer`).
+    let p = tiny_params();
+    let mut b = setup(5, 1_000_000);
+    b.write(REGION_REGISTER, REG_NEURONS, 3);
+    b.write(REGION_REGISTER, REG_REC_BASE, 20);
+    b.write(REGION_REGISTER, REG_REC_END, 22);
+    b.write(REGION_REGISTER, REG_REC_POINTER, 1);
+    for (addr, base, target, weight) in [(1u64, 1, 1, 7), (2, 2, 2, -3)] {
+        b.write(
+            REGION_POINTER,
+            addr,
+            PointerEntry { base, count: 1 }.pack(&p),
+        );
+        b.write(
+            REGION_WEIGHT,
+            base as u64,
+            WeightEntry { target, weight }.pack(&p),
+        );
+    }
+    // 19 and 22 lie outside both windows; 10, 20, 21, 21 are taken.
+    for src in [10u64, 19, 20, 21, 22, 21] {
+        b.cycle(In {
+            bus: Some(src),
+            ..Default::default()
+        });
+    }
+    b.run(In {
+        deliver_en: true,
+        ..Default::default()
+    });
+    b.run(In {
+        cmd_integrate: true,
+        ..Default::default()
+    });
+    assert_eq!((b.v(0), b.v(1), b.v(2)), (5, 7, -6));
 }

@@ -33,7 +33,10 @@ fn program(p: &HwParams, time_steps: u32) -> Program {
             threshold: 100_000,
             scale: 1.0,
             weights,
+            neuron: Default::default(),
+            recurrent: None,
         }],
+        decision: Default::default(),
     };
     map_in_order(&net, p).unwrap()
 }
@@ -45,6 +48,7 @@ fn cycles(input: &[Option<u32>]) -> u64 {
         early_exit: false,
         all_spikes: true,
         max_cycles: 100_000,
+        ..Default::default()
     };
     onespike_hw::with_config!(&p, T => {
         let mut d = Driver::new(HdlModel::<T>::new(&p), &p);

@@ -1,14 +1,16 @@
 //! The exported Verilog in Verilator, driven by the same host driver as the
 //! rust-hdl model: spikes, final potentials and steps must equal the
-//! reference model's, and cycle counts must equal the rust-hdl model's.
+//! reference model's, and cycle counts must equal the rust-hdl model's —
+//! fire-once and multi-spike programs alike.
 
 #[path = "../../hw/tests/common/mod.rs"]
 mod common;
 
 use common::*;
-use onespike_compiler::HwParams;
+use onespike_compiler::regs::HostTiming;
+use onespike_compiler::{Decision, HwParams, InputEncoding};
 use onespike_hw::hdl_model::HdlModel;
-use onespike_hw::tiny_params;
+use onespike_hw::{tiny_narrow_params, tiny_params};
 use onespike_verilator::{available, VerilatorModel};
 
 /// Skips only where Verilator is not installed (or ONESPIKE_NO_VERILATOR
@@ -96,4 +98,81 @@ fn every_input_in_one_step_into_full_fifos_matches_in_verilator() {
     let (v, _) = check_equivalence(VerilatorModel::new(&p).unwrap(), &p, &net, &inputs, false);
     let (h, _) = onespike_hw::with_config!(&p, T => check_equivalence(HdlModel::<T>::new(&p), &p, &net, &inputs, false)).unwrap();
     assert_eq!(v, h);
+}
+
+/// Multi-spike programs (every reset, leaks, recurrent layers, rate inputs)
+/// on Verilator and on rust-hdl: spikes equal the reference model's, cycle
+/// counts equal each other's, with an eager host and with gaps and stalls.
+fn check_modal(
+    p: &HwParams,
+    sizes: &[u32],
+    seed: u64,
+    encoding: InputEncoding,
+    timing: HostTiming,
+) {
+    let decision = [
+        Decision::FirstSpike,
+        Decision::SpikeCount,
+        Decision::MaxPotential,
+    ][seed as usize % 3];
+    let (net, prog, inputs) = random_modal_case(seed, sizes, 0.4, 20, encoding, decision, p, 3);
+    let (vc, _) = check_program(
+        VerilatorModel::new(p).unwrap(),
+        p,
+        &net,
+        &prog,
+        &inputs,
+        true,
+        timing,
+    );
+    let (hc, _) = onespike_hw::with_config!(p, T => {
+        check_program(HdlModel::<T>::new(p), p, &net, &prog, &inputs, true, timing)
+    })
+    .unwrap();
+    assert_eq!(
+        vc, hc,
+        "Verilator and rust-hdl cycle counts differ ({} seed {seed})",
+        p.name
+    );
+}
+
+#[test]
+fn multi_spike_programs_of_every_mode_match_in_verilator() {
+    if skip() {
+        return;
+    }
+    let stalls = HostTiming {
+        seed: 5,
+        in_gap_percent: 25,
+        out_stall_percent: 50,
+    };
+    let tiny = tiny_params();
+    for seed in 0..8 {
+        let enc = if seed % 2 == 0 {
+            InputEncoding::new(8)
+        } else {
+            InputEncoding::rate(12)
+        };
+        check_modal(&tiny, &[10, 12, 6], seed, enc, HostTiming::EAGER);
+    }
+    check_modal(&tiny, &[10, 12, 6], 3, InputEncoding::rate(12), stalls);
+    let narrow = tiny_narrow_params();
+    for seed in [2, 4] {
+        check_modal(
+            &narrow,
+            &[8, 10, 4],
+            seed,
+            InputEncoding::new(8),
+            HostTiming::EAGER,
+        );
+    }
+    let small = HwParams::preset("small").unwrap();
+    check_modal(
+        &small,
+        &[40, 48, 10],
+        4,
+        InputEncoding::new(8),
+        HostTiming::EAGER,
+    );
+    check_modal(&small, &[40, 60, 10], 3, InputEncoding::rate(10), stalls);
 }
