@@ -50,10 +50,10 @@ fn expect(c: &Case, b: &Bounds) -> Expect {
             spike: false,
         },
         // I is written back only when it leaks (and is unchanged otherwise).
-        Update::Done(_) if model.i_shift.is_none() && s.i != c.i => {
+        Update::Done { .. } if model.i_shift.is_none() && s.i != c.i => {
             panic!("the model changed I without a leak: {c:?}")
         }
-        Update::Done(spike) => Expect {
+        Update::Done { spiked: spike, .. } => Expect {
             v_we: true,
             v_next: s.v,
             i_we: model.i_shift.is_some(),
