@@ -148,6 +148,23 @@ struct Shape<'a> {
     layers: Vec<(u32, u32, usize, Option<usize>, NeuronModel)>,
 }
 
+/// The shape facts of one layer of either form.
+fn layer_shape<T>(
+    inputs: u32,
+    outputs: u32,
+    weights: &[T],
+    recurrent: &Option<Vec<T>>,
+    neuron: NeuronModel,
+) -> (u32, u32, usize, Option<usize>, NeuronModel) {
+    (
+        inputs,
+        outputs,
+        weights.len(),
+        recurrent.as_ref().map(|r| r.len()),
+        neuron,
+    )
+}
+
 fn check_shape(s: &Shape, origin: &str) -> Result<(), IrError> {
     let bad = |field: String, message: String| Err(IrError::field(origin, field, message));
     if s.format != s.expected_format {
@@ -256,15 +273,7 @@ impl FloatNetwork {
                 layers: self
                     .layers
                     .iter()
-                    .map(|l| {
-                        (
-                            l.inputs,
-                            l.outputs,
-                            l.weights.len(),
-                            l.recurrent.as_ref().map(|r| r.len()),
-                            l.neuron,
-                        )
-                    })
+                    .map(|l| layer_shape(l.inputs, l.outputs, &l.weights, &l.recurrent, l.neuron))
                     .collect(),
             },
             origin,
@@ -373,15 +382,7 @@ impl QuantNetwork {
                 layers: self
                     .layers
                     .iter()
-                    .map(|l| {
-                        (
-                            l.inputs,
-                            l.outputs,
-                            l.weights.len(),
-                            l.recurrent.as_ref().map(|r| r.len()),
-                            l.neuron,
-                        )
-                    })
+                    .map(|l| layer_shape(l.inputs, l.outputs, &l.weights, &l.recurrent, l.neuron))
                     .collect(),
             },
             origin,

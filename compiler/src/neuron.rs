@@ -355,41 +355,27 @@ mod tests {
 
     #[test]
     fn subtract_and_zero_resets() {
-        let mut s = NeuronState {
-            v: 8,
-            i: 5,
-            fired: false,
-        };
-        let m = NeuronModel {
-            reset: Reset::Subtract,
-            ..NeuronModel::TTFS
-        };
-        assert_eq!(
-            m.step(&mut s, 10, &B),
-            Update::Done {
-                spiked: true,
-                saturated: false
-            }
-        );
-        assert_eq!(s.v, 3);
-        assert!(!s.fired);
-        let mut s = NeuronState {
-            v: 8,
-            i: 5,
-            fired: false,
-        };
-        let m = NeuronModel {
-            reset: Reset::Zero,
-            ..NeuronModel::TTFS
-        };
-        assert_eq!(
-            m.step(&mut s, 10, &B),
-            Update::Done {
-                spiked: true,
-                saturated: false
-            }
-        );
-        assert_eq!(s.v, 0);
+        // V = 8 + 5 crosses theta = 10: subtract keeps 3, zero drops it.
+        for (reset, v_after) in [(Reset::Subtract, 3), (Reset::Zero, 0)] {
+            let mut s = NeuronState {
+                v: 8,
+                i: 5,
+                fired: false,
+            };
+            let m = NeuronModel {
+                reset,
+                ..NeuronModel::TTFS
+            };
+            assert_eq!(
+                m.step(&mut s, 10, &B),
+                Update::Done {
+                    spiked: true,
+                    saturated: false
+                }
+            );
+            assert_eq!(s.v, v_after, "{reset:?}");
+            assert!(!s.fired);
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@
 
 use crate::event_fifo::EventFifo;
 use crate::neuron::{NeuronUnit, MODE_BITS};
+use crate::{k, ones};
 use onespike_compiler::layout::{PointerEntry, WeightEntry};
 use onespike_compiler::regs::{
     CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS, REGION_POINTER, REGION_REGISTER, REGION_WEIGHT,
@@ -202,18 +203,6 @@ pub struct Core<
     i_min: Constant<Bits<IB>>,
     i_zero: Constant<Bits<IB>>,
     v_zero: Constant<Bits<VB>>,
-}
-
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(v.into())
-}
-
-fn ones(bits: usize) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    }
 }
 
 impl<

@@ -15,6 +15,7 @@
 //! by hand.
 
 use crate::host_port::{CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS};
+use crate::k;
 use crate::step_controller::CYCLE_BITS;
 use crate::top::Top;
 use onespike_compiler::HwParams;
@@ -63,10 +64,6 @@ pub fn offset(fields: &[(&'static str, usize)], name: &str) -> usize {
         o += w;
     }
     panic!("no field {name}")
-}
-
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(v.into())
 }
 
 /// The serial-host FPGA top. Const parameters as in [`Top`], plus `IW` and

@@ -32,6 +32,20 @@
 //! The register map is the compiler's (`onespike_compiler::regs`):
 //! [`host_port`] re-exports it, the driver sends `regs::host_writes`.
 
+/// A constant of `N` bits (rust-hdl's `Constant`), for the blocks' tables.
+pub(crate) fn k<const N: usize>(v: u64) -> rust_hdl::prelude::Constant<rust_hdl::prelude::Bits<N>> {
+    rust_hdl::prelude::Constant::new(v.into())
+}
+
+/// `bits` ones, LSB first (all 64 for 64 bits or more).
+pub(crate) fn ones(bits: usize) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
 pub mod configs;
 pub mod core;
 pub mod driver;

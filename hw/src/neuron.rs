@@ -25,6 +25,7 @@
 //! code that does not exist (3) makes the whole word the TTFS neuron, as
 //! `onespike_compiler::regs::decode_writes` reads it.
 
+use crate::{k, ones};
 use onespike_compiler::layout::neuron_mode_layout;
 use rust_hdl::prelude::*;
 
@@ -119,18 +120,6 @@ pub struct NeuronUnit<const IB: usize, const VB: usize> {
     v_max: Constant<Bits<VB>>,
     v_min: Constant<Bits<VB>>,
     v_zero: Constant<Bits<VB>>,
-}
-
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(v.into())
-}
-
-fn ones(bits: usize) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    }
 }
 
 impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {

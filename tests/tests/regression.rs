@@ -612,6 +612,42 @@ fn every_case_file_passes_on_verilator() {
 const RANDOM_CASES: u64 = 1000;
 const RUST_HDL_EVERY: u64 = 10;
 
+/// Runs a random case on the simulator (against the case's reference-model
+/// expectations), then Verilator and, every `RUST_HDL_EVERY`th seed (or
+/// without Verilator), the rust-hdl RTL, each against the backend before
+/// it, cycles included. Returns the simulator's runs, the last backend's
+/// results and whether rust-hdl ran.
+fn on_every_backend(
+    case: &Case,
+    name: &str,
+    seed: u64,
+    verilator_ran: &mut usize,
+) -> (Vec<onespike_sim::SimRun>, Vec<Expected>, bool) {
+    // The reference model's results are the expectation; the simulator's
+    // cycles become the expectation of the RTL backends.
+    let sim = run_sim(case).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut want: Vec<Expected> = sim.iter().map(expected_of_sim).collect();
+    if let Err(m) = compare(
+        Backend::Sim,
+        case,
+        name,
+        &case.expected,
+        &want,
+        &reproducer_dir(),
+    ) {
+        panic!("{name}: {m}");
+    }
+    if let Some(got) = check(Backend::Verilator, name, case, &want) {
+        *verilator_ran += 1;
+        want = got;
+    }
+    let rtl = seed % RUST_HDL_EVERY == 0 || *verilator_ran == 0;
+    if rtl {
+        want = check(Backend::RustHdl, name, case, &want).unwrap();
+    }
+    (sim, want, rtl)
+}
+
 #[test]
 fn random_cases_agree_on_every_backend() {
     let mut cycles = 0u64;
@@ -620,28 +656,8 @@ fn random_cases_agree_on_every_backend() {
     let (mut spikes, mut cut_short, mut deep_fired, mut fan_in, mut stalled) = (0usize, 0, 0, 0, 0);
     for seed in 0..RANDOM_CASES {
         let case = random_case(seed);
-        let name = format!("random-{seed}");
-        // The reference model's results are the expectation; the
-        // simulator's cycles become the expectation of the RTL backends.
-        let sim = run_sim(&case).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut want: Vec<Expected> = sim.iter().map(expected_of_sim).collect();
-        if let Err(m) = compare(
-            Backend::Sim,
-            &case,
-            &name,
-            &case.expected,
-            &want,
-            &reproducer_dir(),
-        ) {
-            panic!("{name}: {m}");
-        }
-        if let Some(got) = check(Backend::Verilator, &name, &case, &want) {
-            verilator_ran += 1;
-            want = got;
-        }
-        if seed % RUST_HDL_EVERY == 0 || verilator_ran == 0 {
-            want = check(Backend::RustHdl, &name, &case, &want).unwrap();
-        }
+        let (sim, want, _) =
+            on_every_backend(&case, &format!("random-{seed}"), seed, &mut verilator_ran);
         cycles += want.iter().filter_map(|e| e.cycles).sum::<u64>();
         for (e, input) in case.expected.iter().zip(&case.inputs) {
             spikes += e.spikes.total() as usize;
@@ -707,26 +723,8 @@ fn random_multispike_cases_agree_on_every_backend() {
     for seed in 0..MULTISPIKE_CASES {
         let case = random_multispike_case(seed);
         let name = format!("random-multispike-{seed}");
-        let sim = run_sim(&case).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut want: Vec<Expected> = sim.iter().map(expected_of_sim).collect();
-        if let Err(m) = compare(
-            Backend::Sim,
-            &case,
-            &name,
-            &case.expected,
-            &want,
-            &reproducer_dir(),
-        ) {
-            panic!("{name}: {m}");
-        }
-        if let Some(got) = check(Backend::Verilator, &name, &case, &want) {
-            verilator_ran += 1;
-            want = got;
-        }
-        if seed % RUST_HDL_EVERY == 0 || verilator_ran == 0 {
-            want = check(Backend::RustHdl, &name, &case, &want).unwrap();
-            c.rtl_cases += 1;
-        }
+        let (sim, want, rtl) = on_every_backend(&case, &name, seed, &mut verilator_ran);
+        c.rtl_cases += rtl as usize;
         cycles += want.iter().filter_map(|e| e.cycles).sum::<u64>();
         let net = &case.network;
         let any_multi = net.layers.iter().any(|l| l.neuron.multi_spike());
