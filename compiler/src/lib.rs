@@ -13,6 +13,7 @@
 //! tests live in the `tests` crate.
 
 pub mod encode;
+pub mod fit;
 pub mod float_eval;
 pub mod ir;
 pub mod layout;
