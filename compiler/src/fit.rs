@@ -250,7 +250,7 @@ pub fn overs(s: &NetShape, p: &HwParams) -> Vec<Over> {
         let layer = &s.layers[l];
         let why = if by_weights {
             format!(
-                "weight SRAM binds: layer {l}'s {} synapses fill {k} cores of weight_depth = {} (its {} neurons alone would need {} cores of neurons_per_core = {}); the network needs {need} cores in all, {} over",
+                "weight SRAM binds: layer {l}'s {} synapses fill {k} cores of weight_depth = {} (its {} neurons alone would fill {} at neurons_per_core = {}); the network needs {need} cores in all, {} over",
                 layer.synapses,
                 p.weight_depth,
                 layer.outputs,
@@ -407,19 +407,12 @@ impl Diagnosis {
     pub fn message(&self, base: &HwParams) -> String {
         let b = self.binding();
         let mut s = format!(
-            "network {} does not fit `{}`: {} is the binding limit: it is {}, the network needs {} ({}{}, {} over)",
-            self.arch,
-            self.config,
-            b.limit,
-            b.have,
-            b.need,
-            b.why,
-            b.layer.map(|l| format!("; layer {l}")).unwrap_or_default(),
-            b.need.saturating_sub(b.have)
+            "network {} does not fit `{}`: the binding limit is {} = {}, the network needs {} ({})",
+            self.arch, self.config, b.limit, b.have, b.need, b.why
         );
         for o in &self.overs[1..] {
             s.push_str(&format!(
-                "; also {} is {}, needs {} ({})",
+                "; also {} = {}, needs {} ({})",
                 o.limit, o.have, o.need, o.why
             ));
         }

@@ -136,13 +136,11 @@ fn plan_layer(l: usize, syn: &[u64], load: &[f64], p: &HwParams) -> Result<Layer
         let mut c_syn = vec![0u64; k as usize];
         let mut c_n = vec![0u64; k as usize];
         let mut core_of = vec![0u32; syn.len()];
-        let mut open: BTreeSet<(u64, u64, usize)> = (0..k as usize).map(|c| key(0.0, 0, c)).collect();
+        let mut open: BTreeSet<(u64, u64, usize)> =
+            (0..k as usize).map(|c| key(0.0, 0, c)).collect();
         let mut ok = true;
         for (i, &j) in order.iter().enumerate() {
-            let best = open
-                .iter()
-                .find(|&&(_, s, _)| s + syn[j] <= depth)
-                .copied();
+            let best = open.iter().find(|&&(_, s, _)| s + syn[j] <= depth).copied();
             match best {
                 Some(entry) => {
                     let c = entry.2;
@@ -238,7 +236,13 @@ fn refusal(net: &QuantNetwork, p: &HwParams, verify: &dyn Fn(&HwParams) -> bool)
     let shape = crate::fit::NetShape::of_quant(net);
     let Some(d) = crate::fit::diagnose(&shape, p, Some(verify)) else {
         // Not reached: `diagnose` names a limit whenever `verify(p)` refuses.
-        return does_not_fit("cores", p.cores as u64, 0, p.cores as u64 + 1, String::new());
+        return does_not_fit(
+            "cores",
+            p.cores as u64,
+            0,
+            p.cores as u64 + 1,
+            String::new(),
+        );
     };
     let b = d.binding();
     does_not_fit(
@@ -248,6 +252,20 @@ fn refusal(net: &QuantNetwork, p: &HwParams, verify: &dyn Fn(&HwParams) -> bool)
         b.layer_need.unwrap_or(b.need),
         format!("{}; {}", b.why, d.fix(p)),
     )
+}
+
+/// Refuses, as [`map_balanced`] would (assuming uniform activity), a
+/// network that does not fit `p`: quick, so callers run it before any
+/// long work such as measuring activity.
+pub fn check_fit(net: &QuantNetwork, p: &HwParams) -> Result<(), MapError> {
+    net.validate("network to map")?;
+    let needs = layer_needs(net, None);
+    let verify = |c: &HwParams| plan_fits(net, &needs, c);
+    if verify(p) {
+        Ok(())
+    } else {
+        Err(refusal(net, p, &verify))
+    }
 }
 
 /// Maps a quantized network onto cores with balanced, capacity-checked

@@ -298,6 +298,7 @@ impl Program {
                 }
             }
         }
+        crate::placement::check(self, origin)?;
         Ok(())
     }
 

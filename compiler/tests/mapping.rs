@@ -258,7 +258,10 @@ fn a_million_output_layer_is_refused_within_seconds() {
         .unwrap_err()
         .to_string();
     let secs = t.elapsed().as_secs_f64();
-    assert!(err.contains("set ") && !err.contains("cores = 12501"), "{err}");
+    assert!(
+        err.contains("set ") && !err.contains("cores = 12501"),
+        "{err}"
+    );
     assert!(secs < 20.0, "refusing took {secs:.1} s");
 }
 
