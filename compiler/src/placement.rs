@@ -1,6 +1,7 @@
 //! The neuron placement of a program (`Program::neurons`) checked against
 //! its core images: every neuron on a core that exists, holds its layer
-//! and has the neuron's local index in use, and no two neurons in one slot.
+//! and has the neuron's local index in use, no two neurons in one slot,
+//! at least one core and at least one output neuron.
 //! A program that breaks this would send spikes to cores that are not
 //! there; `Program::validate` refuses it with the field that is wrong.
 
@@ -28,10 +29,10 @@ pub fn check(prog: &Program, origin: &str) -> Result<(), IrError> {
         .map(|c| vec![false; c.neurons as usize])
         .collect();
     for (l, slots) in prog.neurons.iter().enumerate() {
-        if slots.is_empty() {
+        if slots.is_empty() && l + 1 == prog.neurons.len() {
             return bad(
                 format!("neurons[{l}]"),
-                "is empty: a layer has at least one neuron".into(),
+                "is empty: the output layer needs at least one neuron to decide a class".into(),
             );
         }
         for (j, s) in slots.iter().enumerate() {

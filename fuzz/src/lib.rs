@@ -77,7 +77,8 @@ fn compile_and_run(q: &QuantNetwork) {
             widths: Widths::from(&HwParams::preset("default").unwrap()),
             early_exit: false,
         };
-        let _ = onespike_compiler::ReferenceModel::new(q).run(&vec![Some(0); q.input_size as usize], opt);
+        let _ = onespike_compiler::ReferenceModel::new(q)
+            .run(&vec![Some(0); q.input_size as usize], opt);
     }
     for preset in ["tiny", "default"] {
         let p = HwParams::preset(preset).unwrap();
@@ -132,7 +133,8 @@ pub fn config_toml(data: &[u8]) {
     if let Ok(p) = HwParams::load(&path) {
         let _ = (p.source_bits(), p.max_time_steps(), Widths::from(&p));
         let _ = EnergyModel::new(&TechTable::default_table(), &p);
-        let mut net = FloatNetwork::zeros(&[4, 3, 2], onespike_compiler::InputEncoding::new(2), 4, 1.0);
+        let mut net =
+            FloatNetwork::zeros(&[4, 3, 2], onespike_compiler::InputEncoding::new(2), 4, 1.0);
         net.layers.iter_mut().for_each(|l| l.weights.fill(0.5));
         if let Ok((q, _)) = onespike_compiler::quantize::quantize(&net, p.weight_bits) {
             if let Ok((prog, _)) = onespike_compiler::map_balanced(&q, &p, None) {

@@ -286,3 +286,53 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staging_with(parent: &Path, files: &[&str]) -> tempfile::TempDir {
+        let s = tempfile::Builder::new()
+            .prefix(".onespike-run-")
+            .tempdir_in(parent)
+            .unwrap();
+        for f in files {
+            let p = s.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, f.as_bytes()).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn a_second_run_replaces_the_first_as_a_whole_and_leaves_nothing_beside() {
+        let parent = tempfile::tempdir().unwrap();
+        let out = parent.path().join("onespike-out");
+        let files =
+            commit_folder(staging_with(parent.path(), &["a.txt", "sub/b.txt"]), &out).unwrap();
+        assert_eq!(files, ["a.txt", "sub/b.txt"]);
+        assert!(written_by_run(&out));
+        check_out(&out, false).unwrap();
+        commit_folder(staging_with(parent.path(), &["c.txt"]), &out).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [MANIFEST, "c.txt"], "files of the first run remain");
+        let beside: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert_eq!(beside.len(), 1, "a staging or old folder was left beside");
+    }
+
+    #[test]
+    fn a_run_folder_with_a_file_the_user_added_is_no_longer_replaced_silently() {
+        let parent = tempfile::tempdir().unwrap();
+        let out = parent.path().join("o");
+        commit_folder(staging_with(parent.path(), &["a.txt"]), &out).unwrap();
+        std::fs::write(out.join("notes.md"), "mine").unwrap();
+        assert!(!written_by_run(&out));
+        let e = check_out(&out, false).unwrap_err().to_string();
+        assert!(e.contains("--force"), "{e}");
+        check_out(&out, true).unwrap();
+    }
+}

@@ -348,6 +348,14 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     plan.check()?;
     let data = onespike_host::data::load(&args.data)?;
     let prepared = trainer.prepare(&data.train)?;
+    if trainer.config.batch_size > prepared.train.spikes.len() {
+        bail!(
+            "--batch-size {}: more than the {} training images (one batch would be the whole split): give at most {}",
+            trainer.config.batch_size,
+            prepared.train.spikes.len(),
+            prepared.train.spikes.len()
+        );
+    }
     let params = HwParams::from_preset_or_file(&trainer.config.hw_config)?;
     let shape = NetShape::planned(
         &trainer.config.sizes,
