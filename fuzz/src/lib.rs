@@ -10,6 +10,16 @@
 //! simulate, price). Refusals are fine; a panic, an abort or a hang is a
 //! bug. Work after loading is bounded so that one input stays quick.
 
+// The two loaders that live in heavy crates (the host's IDX reader and
+// the testbench's case files) are compiled in from their sources, so the
+// sanitized build needs neither rust-hdl nor the testbench.
+#[path = "../../host/src/data.rs"]
+#[allow(dead_code)]
+mod data;
+#[path = "../../tests/src/case.rs"]
+#[allow(dead_code)]
+mod case;
+
 use onespike_compiler::reference::{RunOptions, Widths};
 use onespike_compiler::{FloatNetwork, HwParams, Program, QuantNetwork};
 use onespike_sim::{ActionCounts, EnergyModel, SimOptions, Simulator, TechTable};
@@ -33,14 +43,14 @@ fn scratch(what: &str, data: &[u8]) -> PathBuf {
 
 /// IDX images and labels, gzipped or not: the first two bytes give where
 /// the image file ends; the rest is the label file.
-pub fn idx(data: &[u8]) {
-    if data.len() < 2 {
+pub fn idx(input: &[u8]) {
+    if input.len() < 2 {
         return;
     }
-    let cut = (u16::from_le_bytes([data[0], data[1]]) as usize).min(data.len() - 2);
-    let (images, labels) = data[2..].split_at(cut);
+    let cut = (u16::from_le_bytes([input[0], input[1]]) as usize).min(input.len() - 2);
+    let (images, labels) = input[2..].split_at(cut);
     if let Ok(split) =
-        onespike_host::data::split_from_bytes(images.to_vec(), "images", labels.to_vec(), "labels")
+        data::split_from_bytes(images.to_vec(), "images", labels.to_vec(), "labels")
     {
         for k in 0..split.len() {
             assert_eq!(split.image(k).len(), split.image_size());
@@ -48,7 +58,7 @@ pub fn idx(data: &[u8]) {
         let _ = split.take(3);
         let _ = split.last(3);
     }
-    let _ = onespike_host::data::parse_idx(data, onespike_host::data::IMAGES_MAGIC, "x");
+    let _ = data::parse_idx(input, data::IMAGES_MAGIC, "x");
 }
 
 /// Runs `prog` in the simulator on no input and on every channel spiking
@@ -116,7 +126,7 @@ pub fn program_json(data: &[u8]) {
 /// A regression case file (JSON), then its reference results and its program.
 pub fn case_json(data: &[u8]) {
     let path = scratch("case.json", data);
-    if let Ok(case) = onespike_tests::case::Case::load(&path) {
+    if let Ok(case) = case::Case::load(&path) {
         if case.network.time_steps <= MAX_STEPS {
             for input in case.inputs.iter().take(4) {
                 let _ = case.reference(input);
