@@ -345,7 +345,7 @@ fn a_batch_larger_than_the_training_split_is_refused() {
     refused_in(
         &d,
         &train(&["--batch-size", "100000", "-o", "n.json"]),
-        &["--batch-size 100000", "80 training images"],
+        &["--batch-size 100000", "100 training images"],
     );
 }
 
