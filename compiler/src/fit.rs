@@ -432,7 +432,7 @@ pub fn diagnose(
     verify: Option<&dyn Fn(&HwParams) -> bool>,
 ) -> Option<Diagnosis> {
     let mut overs = overs(s, p);
-    if overs.is_empty() && verify.map_or(true, |v| v(p)) {
+    if overs.is_empty() && verify.is_none_or(|v| v(p)) {
         return None;
     }
     overs.sort_by(|a, b| b.ratio().total_cmp(&a.ratio()));
@@ -500,7 +500,7 @@ pub fn nearest_preset(s: &NetShape, verify: Option<&dyn Fn(&HwParams) -> bool>) 
     presets.sort_by_key(words);
     presets
         .into_iter()
-        .find(|c| overs(s, c).is_empty() && verify.map_or(true, |v| v(c)))
+        .find(|c| overs(s, c).is_empty() && verify.is_none_or(|v| v(c)))
         .map(|c| c.name)
 }
 

@@ -592,3 +592,19 @@ fn a_multi_member_gzip_dataset_is_read_whole() {
     ]);
     assert_success(&out);
 }
+
+#[test]
+fn run_refuses_an_out_folder_that_holds_its_data_or_the_current_folder() {
+    let d = scratch("run-holds-input");
+    write_idx(&d.join("mine/data"), 28, 28, 20);
+    refused_in(
+        &d,
+        &["run", "--data", "mine/data", "--out", "mine", "--force"],
+        &["--data mine/data", "inside --out mine"],
+    );
+    refused_in(
+        &d,
+        &["run", "--out", ".", "--force"],
+        &["the current folder", "inside --out ."],
+    );
+}

@@ -148,7 +148,10 @@ fn commit_folder(staging: tempfile::TempDir, out: &Path) -> anyhow::Result<Vec<S
             .tempdir_in(folder_of(out))
             .with_context(|| format!("replacing {}", out.display()))?;
         let old_path = old.path().join("previous");
-        std::fs::rename(out, &old_path).with_context(|| format!("replacing {}", out.display()))?;
+        if let Err(e) = std::fs::rename(out, &old_path) {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(e).with_context(|| format!("replacing {}", out.display()));
+        }
         if let Err(e) = put(&staged, out) {
             let _ = std::fs::rename(&old_path, out);
             let _ = std::fs::remove_dir_all(&staged);
@@ -163,18 +166,24 @@ fn commit_folder(staging: tempfile::TempDir, out: &Path) -> anyhow::Result<Vec<S
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
-    if Path::new(&args.config).is_file() {
-        // The folder replaces itself as a whole: it cannot hold an input.
-        let cfg = std::fs::canonicalize(&args.config)?;
-        if let Ok(out) = std::fs::canonicalize(&args.out) {
-            if cfg.starts_with(&out) {
-                bail!(
-                    "--config {} lies inside --out {}, which `run` replaces as a whole: move the configuration out of it",
-                    args.config,
+    // The folder is replaced as a whole: it cannot hold an input or the
+    // folder the command runs in.
+    if let Ok(out) = std::fs::canonicalize(&args.out) {
+        let inside = |flag: &str, path: &Path| -> anyhow::Result<()> {
+            match std::fs::canonicalize(path) {
+                Ok(p) if p.starts_with(&out) => bail!(
+                    "{flag} {} lies inside --out {}, which `run` replaces as a whole: choose another --out",
+                    path.display(),
                     args.out.display()
-                );
+                ),
+                _ => Ok(()),
             }
+        };
+        inside("--config", Path::new(&args.config))?;
+        if args.data != "default" {
+            inside("--data", Path::new(&args.data))?;
         }
+        inside("the current folder", Path::new("."))?;
     }
     check_out(&args.out, args.force)?;
     let params = HwParams::from_preset_or_file(&args.config)?;
