@@ -329,32 +329,33 @@ fn a_technology_table_with_huge_energies_is_refused() {
     );
 }
 
+/// A quick training run with `flags` is refused with `needles`, writing nothing.
+fn train_refused(name: &str, flags: &[&str], needles: &[&str]) {
+    let mut extra = flags.to_vec();
+    extra.extend(["-o", "n.json"]);
+    refused_in(&scratch(name), &train(&extra), needles);
+}
+
 #[test]
 fn qat_epochs_not_below_epochs_is_refused_not_clamped() {
-    let d = scratch("qat");
-    refused_in(
-        &d,
-        &train(&["--qat-epochs", "3", "-o", "n.json"]),
+    train_refused(
+        "qat",
+        &["--qat-epochs", "3"],
         &["--qat-epochs 3", "--epochs 1"],
     );
 }
 
 #[test]
 fn a_batch_larger_than_the_training_split_is_refused() {
-    let d = scratch("batch");
-    refused_in(
-        &d,
-        &train(&["--batch-size", "100000", "-o", "n.json"]),
-        &["--batch-size 100000", "100 training images"],
-    );
+    let needles = ["--batch-size 100000", "100 training images"];
+    train_refused("batch", &["--batch-size", "100000"], &needles);
 }
 
 #[test]
 fn a_non_finite_initialization_is_refused_before_training() {
-    let d = scratch("init-nan");
-    refused_in(
-        &d,
-        &train(&["--init-mean", "NaN", "-o", "n.json"]),
+    train_refused(
+        "init-nan",
+        &["--init-mean", "NaN"],
         &["init_mean", "finite"],
     );
 }

@@ -197,6 +197,42 @@ pub fn check_folder(flag: &str, dir: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// Checks an output folder (`flag dir`) and the `files` a command will
+/// write into it against its `inputs` (flag, path), before any work.
+pub fn check_folder_files(
+    flag: &str,
+    dir: &Path,
+    files: &[&str],
+    inputs: &[(&str, &Path)],
+) -> anyhow::Result<()> {
+    check_folder(flag, dir)?;
+    if !dir.is_dir() {
+        return Ok(()); // created empty: nothing in it can be an input
+    }
+    let mut plan = Plan::new();
+    for (f, p) in inputs {
+        plan.input(f, p);
+    }
+    for f in files {
+        plan.output(flag, &dir.join(f));
+    }
+    plan.check()
+}
+
+/// Creates `dir` if missing, lets `stage` stage files into it, then
+/// commits them (naming each); on failure, a folder it created is removed.
+pub fn write_folder<F>(flag: &str, dir: &Path, stage: F) -> anyhow::Result<Vec<PathBuf>>
+where
+    F: FnOnce(&mut Staged) -> anyhow::Result<()>,
+{
+    let folder = NewFolder::create(flag, dir)?;
+    let mut out = Staged::new();
+    stage(&mut out)?;
+    let written = out.commit_and_say()?;
+    folder.keep();
+    Ok(written)
+}
+
 /// An output folder this command may have created: removed again, if it
 /// created it, unless [`NewFolder::keep`] is called (the command succeeded).
 pub struct NewFolder {

@@ -2,7 +2,7 @@
 //! sim -o`) into tables (printed and `tables.txt`) and SVG plots: energy
 //! by block, cycles per core, and the spike raster of one inference.
 
-use super::outputs::{check_folder, NewFolder, Plan, Staged};
+use super::outputs::{check_folder_files, write_folder, Staged};
 use anyhow::{anyhow, Context};
 use onespike_sim::report::SimReport;
 use plotters::prelude::*;
@@ -34,23 +34,11 @@ pub const FILES: [&str; 4] = [
 ];
 
 pub fn main(args: Args) -> anyhow::Result<()> {
-    check_folder("-o", &args.out)?;
-    let mut plan = Plan::new();
-    plan.input("--report", &args.report);
-    for f in FILES {
-        plan.output("-o", &args.out.join(f));
-    }
-    if args.out.is_dir() {
-        plan.check()?;
-    }
+    check_folder_files("-o", &args.out, &FILES, &[("--report", &args.report)])?;
     let report = SimReport::load(&args.report)
         .with_context(|| format!("reading the report {}", args.report.display()))?;
     print_report(&report);
-    let folder = NewFolder::create("-o", &args.out)?;
-    let mut out = Staged::new();
-    stage_render(&report, &args.out, &mut out)?;
-    out.commit_and_say()?;
-    folder.keep();
+    write_folder("-o", &args.out, |out| stage_render(&report, &args.out, out))?;
     Ok(())
 }
 

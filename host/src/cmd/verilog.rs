@@ -1,6 +1,6 @@
 //! `onespike verilog`: Export the accelerator as synthesizable Verilog for a hardware configuration.
 
-use super::outputs::{check_folder, NewFolder, Plan, Staged};
+use super::outputs::{check_folder_files, write_folder, Staged};
 use anyhow::Context;
 use onespike_compiler::HwParams;
 use std::path::{Path, PathBuf};
@@ -24,24 +24,16 @@ pub struct Args {
 pub const FILES: [&str; 3] = ["top.v", "fpga_top.v", "params.toml"];
 
 pub fn main(args: Args) -> anyhow::Result<()> {
-    check_folder("-o", &args.out)?;
-    let mut plan = Plan::new();
-    if Path::new(&args.config).is_file() {
-        plan.input("--config", Path::new(&args.config));
-    }
-    for f in FILES {
-        plan.output("-o", &args.out.join(f));
-    }
-    if args.out.is_dir() {
-        plan.check()?;
-    }
+    let config = Path::new(&args.config);
+    let inputs: Vec<(&str, &Path)> = if config.is_file() {
+        vec![("--config", config)]
+    } else {
+        Vec::new()
+    };
+    check_folder_files("-o", &args.out, &FILES, &inputs)?;
     let params = HwParams::from_preset_or_file(&args.config)?;
     onespike_hw::configs::config_name(&params)?;
-    let folder = NewFolder::create("-o", &args.out)?;
-    let mut out = Staged::new();
-    run_stage(&params, &args.out, &mut out)?;
-    out.commit_and_say()?;
-    folder.keep();
+    write_folder("-o", &args.out, |out| run_stage(&params, &args.out, out))?;
     Ok(())
 }
 
