@@ -13,12 +13,12 @@
 // The two loaders that live in heavy crates (the host's IDX reader and
 // the testbench's case files) are compiled in from their sources, so the
 // sanitized build needs neither rust-hdl nor the testbench.
-#[path = "../../host/src/data.rs"]
-#[allow(dead_code)]
-mod data;
 #[path = "../../tests/src/case.rs"]
 #[allow(dead_code)]
 mod case;
+#[path = "../../host/src/data.rs"]
+#[allow(dead_code)]
+mod data;
 
 use onespike_compiler::reference::{RunOptions, Widths};
 use onespike_compiler::{FloatNetwork, HwParams, Program, QuantNetwork};
@@ -49,8 +49,7 @@ pub fn idx(input: &[u8]) {
     }
     let cut = (u16::from_le_bytes([input[0], input[1]]) as usize).min(input.len() - 2);
     let (images, labels) = input[2..].split_at(cut);
-    if let Ok(split) =
-        data::split_from_bytes(images.to_vec(), "images", labels.to_vec(), "labels")
+    if let Ok(split) = data::split_from_bytes(images.to_vec(), "images", labels.to_vec(), "labels")
     {
         for k in 0..split.len() {
             assert_eq!(split.image(k).len(), split.image_size());
