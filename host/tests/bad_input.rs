@@ -205,6 +205,7 @@ fn outputs_at_a_fifo_a_symlink_or_a_folder_are_refused_and_left_alone() {
     refused_in(&d, &sim("link.json"), &["-o link.json", "symbolic link"]);
     refused_in(&d, &sim("fifo"), &["-o fifo", "FIFO"]);
     refused_in(&d, &sim("folder"), &["-o folder", "a folder, not a file"]);
+    refused_in(&d, &sim("new/"), &["-o new/", "names a folder"]);
 }
 
 #[test]

@@ -180,6 +180,14 @@ impl Plan {
             if let Some(what) = not_replaceable(&out.path) {
                 bail!("{} {}: the path is {what}", out.flag, out.path.display());
             }
+            let text = out.path.as_os_str().to_string_lossy();
+            if out.path.file_name().is_none() || text.ends_with('/') {
+                bail!(
+                    "{} {}: names a folder, not a file (give a file name)",
+                    out.flag,
+                    out.path.display()
+                );
+            }
             check_writable_folder(&out.flag, &out.path, folder_of(&out.path))?;
         }
         Ok(())
