@@ -286,6 +286,19 @@ fn compile_data_of_14x14_images_for_a_784_input_network_is_refused() {
 }
 
 #[test]
+fn test_images_unlike_the_training_images_are_refused_before_training() {
+    let d = scratch("split-shapes");
+    write_idx(&d.join("data"), 28, 28, 200);
+    write_idx(&d.join("small"), 14, 14, 20);
+    for f in ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+        std::fs::rename(d.join("small").join(f), d.join("data").join(f)).unwrap();
+    }
+    let needles = ["--data data", "test images are 14x14 = 196 pixels"];
+    refused_in(&d, &train(&["--data", "data", "-o", "n.json"]), &needles);
+    refused_in(&d, &["run", "--data", "data", "--out", "o"], &needles);
+}
+
+#[test]
 fn sim_of_a_program_whose_neurons_point_outside_its_cores_is_refused() {
     let d = with_program("bad-neurons");
     let text = std::fs::read_to_string(d.join("program.json")).unwrap();

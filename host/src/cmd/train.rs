@@ -237,6 +237,15 @@ fn stage_log(
     out.bytes(plot, report::to_svg(&trainer.log).as_bytes())
 }
 
+/// `784-400-10`.
+fn shape_arch(sizes: &[u32]) -> String {
+    sizes
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// `--qat-epochs` against `--epochs`: at least one epoch trains in float.
 fn qat_epochs(given: Option<usize>, epochs: usize) -> anyhow::Result<usize> {
     match given {
@@ -347,6 +356,14 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     }
     plan.check()?;
     let data = onespike_host::data::load(&args.data)?;
+    // Both splits: the test split is only read after the last epoch.
+    let arch = shape_arch(&trainer.config.sizes);
+    super::checks::check_data(
+        &data,
+        "--data",
+        trainer.config.sizes[0],
+        &format!("--arch {arch}"),
+    )?;
     let prepared = trainer.prepare(&data.train)?;
     if trainer.config.batch_size > prepared.train.spikes.len() {
         bail!(
@@ -371,13 +388,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     }
     println!(
         "training {} on {} ({} training, {} validation images), {} epochs",
-        trainer
-            .config
-            .sizes
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join("-"),
+        arch,
         data.name,
         prepared.train.spikes.len(),
         prepared.val.spikes.len(),
