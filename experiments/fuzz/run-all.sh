@@ -19,7 +19,7 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   echo "== $t start $(date -u +%FT%TZ)" >> ../experiments/fuzz/runs.log
   nice -n 19 "$bin/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$SECS" \
-    -max_len=8192 -timeout=20 -rss_limit_mb=2048 -seed=1 -print_final_stats=1 \
+    -max_len="${MAXLEN:-8192}" -timeout=20 -rss_limit_mb=2048 -seed=1 -print_final_stats=1 \
     "corpus/$t" > "../experiments/fuzz/$t.log" 2>&1
   echo "== $t exit $? end $(date -u +%FT%TZ)" >> ../experiments/fuzz/runs.log
 done

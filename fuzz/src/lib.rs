@@ -16,9 +16,13 @@
 #[path = "../../tests/src/case.rs"]
 #[allow(dead_code)]
 mod case;
+#[cfg(not(test))]
 #[path = "../../host/src/data.rs"]
 #[allow(dead_code)]
 mod data;
+// In the stable replay test (a test of the host crate) the real module.
+#[cfg(test)]
+use onespike_host::data;
 
 use onespike_compiler::reference::{RunOptions, Widths};
 use onespike_compiler::{FloatNetwork, HwParams, Program, QuantNetwork};
@@ -185,6 +189,16 @@ pub fn tech_toml(data: &[u8]) {
                 e.total_pj
             );
         }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A simulation report (JSON, as `sim -o` writes and `report` reads), then
+/// its derived figures.
+pub fn report_json(data: &[u8]) {
+    let path = scratch("report.json", data);
+    if let Ok(r) = onespike_sim::report::SimReport::load(&path) {
+        let _ = serde_json::to_string(&r).expect("a loaded report serializes");
     }
     let _ = std::fs::remove_file(&path);
 }

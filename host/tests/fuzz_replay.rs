@@ -16,13 +16,14 @@ use std::time::{Duration, Instant};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 6] = [
+const TARGETS: [(&str, Target); 7] = [
     ("idx", harness::idx),
     ("network_json", harness::network_json),
     ("program_json", harness::program_json),
     ("case_json", harness::case_json),
     ("config_toml", harness::config_toml),
     ("tech_toml", harness::tech_toml),
+    ("report_json", harness::report_json),
 ];
 
 /// Mutation time per target.
