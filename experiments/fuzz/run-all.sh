@@ -10,8 +10,10 @@ SECS=${SECS:-630}
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(idx network_json program_json case_json config_toml tech_toml)
 export ONESPIKE_NO_VERILATOR=1
-echo "== build $(git rev-parse --short HEAD) start $(date -u +%FT%TZ)" >> ../experiments/fuzz/runs.log
-nice -n 19 cargo +nightly fuzz build > ../experiments/fuzz/build.log 2>&1 || exit 1
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "== build $(git rev-parse --short HEAD) start $(date -u +%FT%TZ)" >> ../experiments/fuzz/runs.log
+  nice -n 19 cargo +nightly fuzz build > ../experiments/fuzz/build.log 2>&1 || exit 1
+fi
 # One fuzzer at a time: wait for a run still going (WAIT_PID).
 while [ -n "${WAIT_PID:-}" ] && kill -0 "$WAIT_PID" 2>/dev/null; do sleep 10; done
 bin=target/x86_64-unknown-linux-gnu/release
