@@ -15,12 +15,14 @@
 //! tests live in the `tests` crate.
 
 pub mod encode;
+pub mod fit;
 pub mod float_eval;
 pub mod ir;
 pub mod layout;
 pub mod neuron;
 pub mod params;
 pub mod partition;
+pub mod placement;
 pub mod program;
 pub mod quantize;
 pub mod reference;
@@ -32,7 +34,7 @@ pub use encode::{Coding, InputEncoding};
 pub use ir::{FloatLayer, FloatNetwork, IrError, LayerKind, QuantLayer, QuantNetwork};
 pub use neuron::{NeuronModel, Reset};
 pub use params::{HwParams, ParamError};
-pub use partition::{map_balanced, measure_activity, Activity};
+pub use partition::{check_fit, map_balanced, measure_activity, Activity};
 pub use program::{map_in_order, CoreImage, MapError, NeuronSlot, Program};
 pub use reference::{Counts, Inference, ReferenceModel, RunOptions, Widths};
 pub use report::MapReport;

@@ -140,7 +140,8 @@ impl HwParams {
     pub fn from_preset_or_file(spec: &str) -> Result<HwParams, ParamError> {
         if PRESETS.contains(&spec) {
             HwParams::preset(spec)
-        } else if Path::new(spec).exists() {
+        } else if Path::new(spec).exists() || spec.contains('/') || spec.ends_with(".toml") {
+            // A path (even a missing one): the error names the file.
             HwParams::load(Path::new(spec))
         } else {
             Err(ParamError::UnknownPreset {

@@ -85,7 +85,14 @@ fn does_not_fit(
 /// Places the neurons of one layer on the fewest cores that hold them,
 /// balancing the per-core load. `syn[j]`: fan-in of neuron j; `load[j]`:
 /// its expected synaptic events.
+///
+/// Each neuron goes to the open core with the least (load, synapses,
+/// index) that has room for it: open cores sit in an ordered set, so a
+/// placement costs a logarithm of the core count, not the count (a layer of
+/// a million neurons places in about a second). A core leaves the set when
+/// it is full or too full for every neuron still to place.
 fn plan_layer(l: usize, syn: &[u64], load: &[f64], p: &HwParams) -> Result<LayerPlan, MapError> {
+    use std::collections::BTreeSet;
     let n = syn.len() as u64;
     let n_per = p.neurons_per_core as u64;
     let depth = p.weight_depth as u64;
@@ -114,33 +121,35 @@ fn plan_layer(l: usize, syn: &[u64], load: &[f64], p: &HwParams) -> Result<Layer
             .then(syn[b].cmp(&syn[a]))
             .then(a.cmp(&b))
     });
+    // Smallest fan-in among the neurons from position `i` of `order` on.
+    let mut min_after = vec![u64::MAX; order.len() + 1];
+    for i in (0..order.len()).rev() {
+        min_after[i] = min_after[i + 1].min(syn[order[i]]);
+    }
+    // Loads are sums of non-negative activities, whose bit patterns order
+    // like their values: the set's key is (load bits, synapses, core).
+    let key = |load: f64, syn: u64, c: usize| (load.max(0.0).to_bits(), syn, c);
     loop {
         let mut c_load = vec![0.0f64; k as usize];
         let mut c_syn = vec![0u64; k as usize];
         let mut c_n = vec![0u64; k as usize];
         let mut core_of = vec![0u32; syn.len()];
+        let mut open: BTreeSet<(u64, u64, usize)> =
+            (0..k as usize).map(|c| key(0.0, 0, c)).collect();
         let mut ok = true;
-        for &j in &order {
-            let mut best: Option<usize> = None;
-            for c in 0..k as usize {
-                if c_n[c] < n_per && c_syn[c] + syn[j] <= depth {
-                    let better = match best {
-                        None => true,
-                        Some(b) => {
-                            c_load[c] < c_load[b] || (c_load[c] == c_load[b] && c_syn[c] < c_syn[b])
-                        }
-                    };
-                    if better {
-                        best = Some(c);
-                    }
-                }
-            }
+        for (i, &j) in order.iter().enumerate() {
+            let best = open.iter().find(|&&(_, s, _)| s + syn[j] <= depth).copied();
             match best {
-                Some(c) => {
+                Some(entry) => {
+                    let c = entry.2;
+                    open.remove(&entry);
                     c_load[c] += load[j];
                     c_syn[c] += syn[j];
                     c_n[c] += 1;
                     core_of[j] = c as u32;
+                    if c_n[c] < n_per && c_syn[c] + min_after[i + 1].min(depth) <= depth {
+                        open.insert(key(c_load[c], c_syn[c], c));
+                    }
                 }
                 None => {
                     ok = false;
@@ -154,9 +163,121 @@ fn plan_layer(l: usize, syn: &[u64], load: &[f64], p: &HwParams) -> Result<Layer
                 core_of,
             });
         }
-        // Bin packing by weight entries failed at this count: one more core
-        // always terminates, since every neuron fits an empty core alone.
-        k += 1;
+        // Bin packing by weight entries failed at this count: more cores
+        // always terminate, since every neuron fits an empty core alone.
+        // One at a time for small layers (the fewest cores), a few percent
+        // at a time for large ones (so that retries stay few).
+        k += (k / 32).max(1);
+    }
+}
+
+/// Fan-in and load of every neuron of every layer (see [`plan_layer`]).
+type Needs = Vec<(Vec<u64>, Vec<f64>)>;
+
+fn layer_needs(net: &QuantNetwork, activity: Option<&Activity>) -> Needs {
+    net.layers
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let n_in = (layer.inputs as usize).max(1);
+            let mut syn = vec![0u64; layer.outputs as usize];
+            let mut load = vec![0.0f64; layer.outputs as usize];
+            for (j, row) in layer.weights.chunks(n_in).enumerate() {
+                for (i, &w) in row.iter().enumerate() {
+                    if w != 0 {
+                        syn[j] += 1;
+                        load[j] += activity.map_or(1.0, |a| a[l][i]);
+                    }
+                }
+            }
+            // A recurrent layer's own synapses: sources are its own neurons.
+            if let Some(r) = &layer.recurrent {
+                let n = (layer.outputs as usize).max(1);
+                for (j, row) in r.chunks(n).enumerate() {
+                    for (i, &w) in row.iter().enumerate() {
+                        if w != 0 {
+                            syn[j] += 1;
+                            load[j] += activity.map_or(1.0, |a| a[l + 1][i]);
+                        }
+                    }
+                }
+            }
+            (syn, load)
+        })
+        .collect()
+}
+
+/// Whether the planner places `net` on `p` within every limit.
+fn plan_fits(net: &QuantNetwork, needs: &Needs, p: &HwParams) -> bool {
+    if net.weight_bits > p.weight_bits
+        || net.input_size > p.max_inputs
+        || net.input_size > p.pointer_depth
+        || net.time_steps > p.max_time_steps()
+    {
+        return false;
+    }
+    let mut cores = 0u64;
+    // Ids the layer before spans (the inputs for layer 0).
+    let mut ff_window = net.input_size as u64;
+    for (l, (syn, load)) in needs.iter().enumerate() {
+        let Ok(plan) = plan_layer(l, syn, load, p) else {
+            return false;
+        };
+        cores += plan.cores as u64;
+        if cores > p.cores as u64 {
+            return false;
+        }
+        // This layer's ids: from the first used core's local 0 to the last
+        // used core's last local. The next layer listens to them, and so
+        // does this one if it is recurrent (its second window).
+        let mut count = vec![0u64; plan.cores as usize];
+        plan.core_of.iter().for_each(|&c| count[c as usize] += 1);
+        let first = count.iter().position(|&n| n > 0).unwrap_or(0) as u64;
+        let last = count.iter().rposition(|&n| n > 0).unwrap_or(0);
+        let own = (last as u64 - first) * p.neurons_per_core as u64 + count[last];
+        let rec = if net.layers[l].recurrent.is_some() { own } else { 0 };
+        if ff_window + rec > p.pointer_depth as u64 {
+            return false;
+        }
+        ff_window = own;
+    }
+    true
+}
+
+/// The refusal of a network that does not fit `p`, from `fit`'s diagnosis.
+fn refusal(net: &QuantNetwork, p: &HwParams, verify: &dyn Fn(&HwParams) -> bool) -> MapError {
+    let shape = crate::fit::NetShape::of_quant(net);
+    let Some(d) = crate::fit::diagnose(&shape, p, Some(verify)) else {
+        // Not reached: `diagnose` names a limit whenever `verify(p)` refuses.
+        return does_not_fit(
+            "cores",
+            p.cores as u64,
+            0,
+            p.cores as u64 + 1,
+            String::new(),
+        );
+    };
+    let b = d.binding();
+    does_not_fit(
+        b.limit,
+        b.have,
+        b.layer.unwrap_or(0),
+        b.layer_need.unwrap_or(b.need),
+        format!("{}; {}", b.why, d.fix(p)),
+    )
+}
+
+/// Refuses, as [`map_balanced`] would (assuming uniform activity), a
+/// network that does not fit `p`: quick, so callers run it before any
+/// long work such as measuring activity.
+pub fn check_fit(net: &QuantNetwork, p: &HwParams) -> Result<(), MapError> {
+    net.validate("network to map")?;
+    let needs = layer_needs(net, None);
+    let verify = |c: &HwParams| plan_fits(net, &needs, c);
+    if verify(p) {
+        Ok(())
+    } else {
+        Err(refusal(net, p, &verify))
     }
 }
 
@@ -169,31 +290,6 @@ pub fn map_balanced(
     activity: Option<&Activity>,
 ) -> Result<(Program, MapReport), MapError> {
     net.validate("network to map")?;
-    if net.weight_bits > p.weight_bits {
-        return Err(does_not_fit(
-            "weight_bits",
-            p.weight_bits as u64,
-            0,
-            net.weight_bits as u64,
-            format!(
-                "quantize to {} bits or set weight_bits = {}",
-                p.weight_bits, net.weight_bits
-            ),
-        ));
-    }
-    if net.input_size > p.max_inputs {
-        return Err(does_not_fit(
-            "max_inputs",
-            p.max_inputs as u64,
-            0,
-            net.input_size as u64,
-            format!(
-                "{} over: set max_inputs = {}",
-                net.input_size - p.max_inputs,
-                net.input_size.next_power_of_two()
-            ),
-        ));
-    }
     if let Some(a) = activity {
         let ok = a.len() == net.layers.len() + 1
             && a[0].len() == net.input_size as usize
@@ -209,53 +305,19 @@ pub fn map_balanced(
             )));
         }
     }
-    // 1. Plan every layer with no limit on the core count, so that a
-    //    network that does not fit can be told the count that would.
-    let mut plans = Vec::with_capacity(net.layers.len());
-    for (l, layer) in net.layers.iter().enumerate() {
-        let n_in = layer.inputs as usize;
-        let mut syn = vec![0u64; layer.outputs as usize];
-        let mut load = vec![0.0f64; layer.outputs as usize];
-        for (j, row) in layer.weights.chunks(n_in).enumerate() {
-            for (i, &w) in row.iter().enumerate() {
-                if w != 0 {
-                    syn[j] += 1;
-                    load[j] += activity.map_or(1.0, |a| a[l][i]);
-                }
-            }
-        }
-        if let Some(r) = &layer.recurrent {
-            let n = layer.outputs as usize;
-            for (j, row) in r.chunks(n).enumerate() {
-                for (i, &w) in row.iter().enumerate() {
-                    if w != 0 {
-                        syn[j] += 1;
-                        load[j] += activity.map_or(1.0, |a| a[l + 1][i]);
-                    }
-                }
-            }
-        }
-        plans.push(plan_layer(l, &syn, &load, p)?);
+    // 1. Plan every layer. A network that does not fit (by the estimate
+    //    or by the planner) is refused with the diagnosis of `fit`, whose
+    //    suggestion the planner itself has accepted.
+    let needs = layer_needs(net, activity);
+    let verify = |c: &HwParams| plan_fits(net, &needs, c);
+    if !verify(p) {
+        return Err(refusal(net, p, &verify));
     }
-    let need: u32 = plans.iter().map(|pl| pl.cores).sum();
-    if need > p.cores {
-        // Name the first layer that crosses the limit.
-        let mut acc = 0;
-        let layer = plans.iter().position(|pl| {
-            acc += pl.cores;
-            acc > p.cores
-        });
-        return Err(does_not_fit(
-            "cores",
-            p.cores as u64,
-            layer.unwrap_or(0),
-            need as u64,
-            format!(
-                "the network needs {need} cores, {} over: set cores = {need}",
-                need - p.cores
-            ),
-        ));
-    }
+    let plans = needs
+        .iter()
+        .enumerate()
+        .map(|(l, (syn, load))| plan_layer(l, syn, load, p))
+        .collect::<Result<Vec<_>, _>>()?;
 
     // 2. Slots: local indices in ascending neuron order within each core.
     let mut neurons: Vec<Vec<NeuronSlot>> = Vec::with_capacity(plans.len());

@@ -427,6 +427,7 @@ impl Program {
                 }
             }
         }
+        crate::placement::check(self, origin)?;
         Ok(())
     }
 

@@ -182,7 +182,7 @@ proptest! {
 }
 
 #[test]
-fn too_few_cores_names_the_layer_and_the_count_that_fits() {
+fn too_few_cores_names_the_binding_layer_its_count_and_the_total() {
     let mut p = HwParams::preset("small").unwrap();
     p.neurons_per_core = 4;
     p.cores = 3;
@@ -190,17 +190,79 @@ fn too_few_cores_names_the_layer_and_the_count_that_fits() {
     let net = QuantNetwork::dense(3, InputEncoding::new(4), 16, 8, layers);
     let msg = map_balanced(&net, &p, None).unwrap_err().to_string();
     assert!(
-        msg.contains("cores is 3, layer 1 needs 4") && msg.contains("set cores = 4"),
+        msg.contains("cores is 3, layer 0 needs 3")
+            && msg.contains("needs 4 cores in all, 1 over")
+            && msg.contains("set "),
         "{msg}"
     );
     p.cores = 4;
     p.weight_depth = 16;
-    // Layer 0 has 30 synapses: weight entries now force a third core for it.
+    // Layer 1 has 20 synapses: weight entries now force a second core for it.
     let msg = map_balanced(&net, &p, None).unwrap_err().to_string();
-    assert!(
-        msg.contains("set cores = 4") || msg.contains("set cores = 5"),
-        "{msg}"
+    assert!(msg.contains("needs 5 cores in all, 1 over"), "{msg}");
+}
+
+/// Networks that do not fit, and the configuration their refusal suggests.
+fn refused_with_suggestion(net: &QuantNetwork, p: &HwParams) -> HwParams {
+    let err = map_balanced(net, p, None).unwrap_err().to_string();
+    let shape = onespike_compiler::fit::NetShape::of_quant(net);
+    let d = onespike_compiler::fit::diagnose(&shape, p, None).expect("refused");
+    assert!(err.contains(d.binding().limit), "{err}");
+    d.suggestion.expect("a configuration holds it")
+}
+
+#[test]
+fn following_the_suggestion_of_a_refusal_maps() {
+    // 196-200-10 dense on `small`: weight SRAM binds, not neurons; the old
+    // advice (`set cores = 21`) ran into pointer_depth next.
+    let net = QuantNetwork::dense(
+        196,
+        InputEncoding::new(4),
+        32,
+        8,
+        vec![(200, 3, vec![1; 196 * 200]), (10, 3, vec![1; 2000])],
     );
+    let small = HwParams::preset("small").unwrap();
+    let err = map_balanced(&net, &small, None).unwrap_err().to_string();
+    assert!(
+        err.contains("weight SRAM binds") && err.contains("layer 0's 39200 synapses"),
+        "{err}"
+    );
+    let mut fixed = refused_with_suggestion(&net, &small);
+    fixed.validate("suggestion").unwrap();
+    map_balanced(&net, &fixed, None).expect("the suggestion fits every limit");
+    // The same for a layer wider than every core of `tiny` together.
+    let net = QuantNetwork::dense(
+        25,
+        InputEncoding::new(4),
+        16,
+        8,
+        vec![(8, 3, vec![1; 200]), (3000, 3, vec![1; 24000])],
+    );
+    let tiny = HwParams::preset("tiny").unwrap();
+    fixed = refused_with_suggestion(&net, &tiny);
+    map_balanced(&net, &fixed, None).expect("the suggestion fits every limit");
+}
+
+#[test]
+fn a_million_output_layer_is_refused_within_seconds() {
+    let net = QuantNetwork::dense(
+        25,
+        InputEncoding::new(4),
+        16,
+        8,
+        vec![(8, 3, vec![1; 200]), (1_000_000, 3, vec![1; 8_000_000])],
+    );
+    let t = std::time::Instant::now();
+    let err = map_balanced(&net, &HwParams::preset("tiny").unwrap(), None)
+        .unwrap_err()
+        .to_string();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(
+        err.contains("set ") && !err.contains("cores = 12501"),
+        "{err}"
+    );
+    assert!(secs < 20.0, "refusing took {secs:.1} s");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! truncated payload, trailing bytes, broken gzip, image and label counts
 //! that disagree) is an [`IdxError`] naming the file.
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -96,16 +96,32 @@ pub struct Dataset {
     pub test: Split,
 }
 
-/// Undoes gzip when the bytes start with the gzip magic.
+/// Largest IDX file (after gzip) the loader reads: 60 000 MNIST training
+/// images are 47 MB; a file beyond this is refused before it is read or
+/// decompressed into memory.
+pub const MAX_IDX_BYTES: u64 = 1 << 31;
+
+/// Undoes gzip when the bytes start with the gzip magic (every member of a
+/// multi-member file, as `cat a.gz b.gz` makes), refusing output beyond
+/// [`MAX_IDX_BYTES`].
 fn maybe_gunzip(bytes: Vec<u8>, file: &str) -> Result<Vec<u8>, IdxError> {
     if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
         let mut out = Vec::new();
-        GzDecoder::new(&bytes[..])
+        MultiGzDecoder::new(&bytes[..])
+            .take(MAX_IDX_BYTES + 1)
             .read_to_end(&mut out)
             .map_err(|e| IdxError::Malformed {
                 file: file.into(),
                 message: format!("broken gzip stream: {e}"),
             })?;
+        if out.len() as u64 > MAX_IDX_BYTES {
+            return Err(IdxError::Malformed {
+                file: file.into(),
+                message: format!(
+                    "decompresses to more than {MAX_IDX_BYTES} bytes, the largest IDX file onespike reads"
+                ),
+            });
+        }
         Ok(out)
     } else {
         Ok(bytes)
@@ -161,6 +177,17 @@ pub fn parse_idx(bytes: &[u8], magic: u32, file: &str) -> Result<(Vec<usize>, Ve
 
 fn read_file(path: &Path) -> Result<Vec<u8>, IdxError> {
     let file = path.display().to_string();
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.len() > MAX_IDX_BYTES {
+            return Err(IdxError::Malformed {
+                file,
+                message: format!(
+                    "is {} bytes, more than {MAX_IDX_BYTES}, the largest IDX file onespike reads",
+                    m.len()
+                ),
+            });
+        }
+    }
     let bytes = std::fs::read(path).map_err(|source| IdxError::Io {
         file: file.clone(),
         source,
@@ -263,10 +290,16 @@ pub fn embedded_default() -> Dataset {
 
 /// `default` for the embedded subset, otherwise a directory of IDX files.
 pub fn load(spec: &str) -> Result<Dataset, IdxError> {
+    let dir = Path::new(spec);
     if spec == "default" {
         Ok(embedded_default())
+    } else if dir.exists() && !dir.is_dir() {
+        Err(IdxError::Malformed {
+            file: spec.into(),
+            message: "is a file; --data takes `default` or a folder of IDX files (train-images-idx3-ubyte[.gz], ...)".into(),
+        })
     } else {
-        load_dir(Path::new(spec))
+        load_dir(dir)
     }
 }
 
@@ -323,6 +356,21 @@ mod tests {
     fn broken_gzip_is_an_error_not_a_panic() {
         let e = maybe_gunzip(vec![0x1f, 0x8b, 8, 0, 1, 2, 3], "bad.gz").unwrap_err();
         assert!(e.to_string().contains("bad.gz"));
+    }
+
+    #[test]
+    fn a_multi_member_gzip_file_reads_as_its_concatenation() {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let b = idx(IMAGES_MAGIC, &[2, 2, 3], &[7; 12]);
+        let gz = |part: &[u8]| {
+            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            e.write_all(part).unwrap();
+            e.finish().unwrap()
+        };
+        let mut cat = gz(&b[..9]);
+        cat.extend(gz(&b[9..]));
+        assert_eq!(maybe_gunzip(cat, "cat.gz").unwrap(), b);
     }
 
     #[test]

@@ -1,16 +1,12 @@
 //! The `onespike` binary from the outside: help texts, errors that name
 //! the file and field with a non-zero exit, and the compile stage end to end.
 
-use onespike_compiler::{FloatNetwork, InputEncoding, Program};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn onespike(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_onespike"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{assert_success, onespike, pattern_network, scratch};
+use onespike_compiler::Program;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// `onespike compile --model <model> --config <config> -o <program> <extra...>`.
 fn compile(model: &Path, config: &str, program: &Path, extra: &[&str]) -> Output {
@@ -25,36 +21,6 @@ fn compile(model: &Path, config: &str, program: &Path, extra: &[&str]) -> Output
     ];
     args.extend_from_slice(extra);
     onespike(&args)
-}
-
-/// Asserts that a command succeeded, showing its stderr if not.
-fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("onespike-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A float network with a sparse, deterministic pattern of weights of both
-/// signs (one synapse in five).
-fn pattern_network(sizes: &[u32], time_steps: u32) -> FloatNetwork {
-    let mut net = FloatNetwork::zeros(sizes, InputEncoding::new(8), time_steps, 1.0);
-    for (l, layer) in net.layers.iter_mut().enumerate() {
-        for (k, w) in layer.weights.iter_mut().enumerate() {
-            if (k * 7 + l) % 5 == 0 {
-                *w = ((k % 13) as f32 - 4.0) * 0.05;
-            }
-        }
-    }
-    net
 }
 
 #[test]

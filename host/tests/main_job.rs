@@ -69,5 +69,45 @@ fn run_writes_every_artifact_and_the_simulator_agrees_with_the_reference() {
         e.correct,
         "simulated and reference accuracy differ"
     );
+
+    // The run named every file it wrote, and its manifest lists exactly
+    // what the folder holds.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(".onespike-run")).unwrap()).unwrap();
+    let listed: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for f in &listed {
+        assert!(out.join(f).is_file(), "{f} listed but missing");
+        assert!(
+            stdout.contains(&out.join(f).display().to_string()),
+            "{f} not named"
+        );
+    }
+    assert!(listed.contains(&"verilog/top.v") && listed.contains(&"model.json"));
+
+    // The README's command can be run again: a folder `run` wrote is
+    // replaced as a whole; a file the user adds makes it theirs.
+    std::fs::write(out.join("model.json"), "stale").unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_onespike"))
+        .args(["run", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_ne!(std::fs::read(out.join("model.json")).unwrap(), b"stale");
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_onespike"))
+        .args(["run", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -3,6 +3,9 @@
 //! doing what they claim, determinism, and checkpoint/resume. Every case
 //! is small so the whole file runs in seconds.
 
+mod common;
+
+use common::{onespike, scratch};
 use onespike_host::data::embedded_default;
 use onespike_host::train::ttfs::{self, LayerView, LossWeights, NetView, SpikeList, TimeMode};
 use onespike_host::train::{parse_arch, NoProgress, TrainConfig, Trainer};
@@ -393,20 +396,6 @@ fn bad_architectures_are_refused_with_the_reason() {
     assert!(msg.contains("784") && msg.contains("100"), "{msg}");
     let t = Trainer::new(TrainConfig::new(vec![784, 5])).unwrap();
     assert!(t.prepare(&data.train).is_err());
-}
-
-fn onespike(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_onespike"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("onespike-train-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]

@@ -145,6 +145,39 @@ impl TechTable {
                 return bad(field, format!("is {v}, must be a finite number >= 0"));
             }
         }
+        // Huge finite figures price an inference to infinity (a report of
+        // nulls): bound the table and what it extrapolates to.
+        const MAX_PJ: f64 = 1e6;
+        let figures = self.add.iter().map(|p| ("add", p.pj));
+        let figures = figures.chain(self.sram_read_64b.iter().map(|p| ("sram_read_64b", p.pj)));
+        let figures = figures.chain([
+            ("sram_write_factor", self.sram_write_factor),
+            ("bus_pj_per_bit", self.bus_pj_per_bit),
+            ("static_mw_per_core", self.static_mw_per_core),
+        ]);
+        for (field, v) in figures {
+            if v > MAX_PJ {
+                return bad(
+                    field,
+                    format!(
+                        "is {v}, more than {MAX_PJ:e}, the largest figure onespike prices with"
+                    ),
+                );
+            }
+        }
+        let worst = [
+            self.add_pj(64),
+            self.sram_read_pj(1 << 30, 64),
+            self.sram_read_pj(1, 1),
+        ]
+        .into_iter()
+        .fold(0.0, f64::max);
+        if !(worst.is_finite() && worst <= MAX_PJ * 1e3) {
+            return bad(
+                "sram_read_64b",
+                format!("extrapolates to {worst:e} pJ per access at the sizes a configuration can have (at most {:e}): give points closer to the sizes used", MAX_PJ * 1e3),
+            );
+        }
         Ok(())
     }
 

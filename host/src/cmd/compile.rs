@@ -1,6 +1,7 @@
 //! `onespike compile`: a trained float network -> a program for the
 //! accelerator (quantization, mapping onto cores, SRAM images).
 
+use super::outputs::{Plan, Staged};
 use anyhow::Context;
 use onespike_compiler::quantize::quantize;
 use onespike_compiler::reference::{RunOptions, Widths};
@@ -154,6 +155,8 @@ pub fn compile_with_activity(
     samples: Option<&onespike_host::data::Split>,
 ) -> anyhow::Result<Compiled> {
     let (q, rep) = quantize(net, params.weight_bits).context("quantizing")?;
+    // Refuse a network that cannot fit before measuring its activity.
+    onespike_compiler::check_fit(&q, params).context("mapping onto cores")?;
     let activity = match samples {
         None => None,
         Some(split) => {
@@ -231,7 +234,23 @@ pub fn print_report(r: &MapReport) {
     }
 }
 
+/// `<program>.report.json`, the mapping report beside the program.
+pub fn report_path(program: &Path) -> PathBuf {
+    let mut rp = program.as_os_str().to_owned();
+    rp.push(".report.json");
+    PathBuf::from(rp)
+}
+
 pub fn main(args: Args) -> anyhow::Result<()> {
+    let mut plan = Plan::new();
+    plan.input("--model", &args.model)
+        .output("-o", &args.output)
+        .output("the mapping report beside -o", &report_path(&args.output))
+        .output_opt("--quantized", args.quantized.as_deref());
+    if Path::new(&args.config).is_file() {
+        plan.input("--config", Path::new(&args.config));
+    }
+    plan.check()?;
     let params = HwParams::from_preset_or_file(&args.config)?;
     let net = FloatNetwork::load(&args.model)?;
     let data = args
@@ -239,6 +258,14 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         .as_deref()
         .map(onespike_host::data::load)
         .transpose()?;
+    if let Some(d) = &data {
+        super::checks::check_data(
+            d,
+            "--data",
+            net.input_size,
+            &format!("the network {}", args.model.display()),
+        )?;
+    }
     let net = match (args.time_steps, &data) {
         (Some(t), _) => retime_for(&net, &params, t)?,
         (None, Some(d)) if args.choose_time_steps => {
@@ -251,7 +278,10 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         report_float_accuracy(&net, &data.test);
         report_accuracy(&c.quantized, &data.test, &params)?;
     }
-    write_outputs(&c, &args.output, args.quantized.as_deref())
+    let mut out = Staged::new();
+    stage_outputs(&mut out, &c, &args.output, args.quantized.as_deref())?;
+    out.commit_and_say()?;
+    Ok(())
 }
 
 /// Prints the float network's accuracy on `split` (the exact
@@ -300,20 +330,19 @@ pub fn report_accuracy(
     Ok(e)
 }
 
-pub fn write_outputs(c: &Compiled, program: &Path, quantized: Option<&Path>) -> anyhow::Result<()> {
-    c.program.save(program)?;
-    println!("wrote {}", program.display());
-    // The report sits next to the program: `<program>.report.json`.
-    let mut rp = program.as_os_str().to_owned();
-    rp.push(".report.json");
-    let rp = PathBuf::from(rp);
-    let text = serde_json::to_string_pretty(&c.report)?;
-    onespike_compiler::ir::write_atomic(&rp, text.as_bytes())
-        .with_context(|| format!("writing {}", rp.display()))?;
-    println!("wrote {}", rp.display());
+/// Stages the program, its mapping report and (optionally) the quantized network.
+pub fn stage_outputs(
+    out: &mut Staged,
+    c: &Compiled,
+    program: &Path,
+    quantized: Option<&Path>,
+) -> anyhow::Result<()> {
+    c.program.validate("the compiled program")?;
+    out.json(program, &c.program)?;
+    out.pretty_json(&report_path(program), &c.report)?;
     if let Some(q) = quantized {
-        c.quantized.save(q)?;
-        println!("wrote {}", q.display());
+        c.quantized.validate("the quantized network")?;
+        out.json(q, &c.quantized)?;
     }
     Ok(())
 }

@@ -1,6 +1,11 @@
-//! One module per subcommand: its `Args` (clap) and its `main`.
+//! One module per subcommand: its `Args` (clap) and its `main`; and the
+//! checks every subcommand runs before any work: `outputs` (output paths,
+//! atomic writes) and `checks` (network against configuration and memory,
+//! data against network).
 
+pub mod checks;
 pub mod compile;
+pub mod outputs;
 pub mod report;
 pub mod run;
 pub mod sim;

@@ -2,6 +2,7 @@
 //! sim -o`) into tables (printed and `tables.txt`) and SVG plots: energy
 //! by block, cycles per core, and the spike raster of one inference.
 
+use super::outputs::{check_folder_files, write_folder, Staged};
 use anyhow::{anyhow, Context};
 use onespike_sim::report::SimReport;
 use plotters::prelude::*;
@@ -24,20 +25,27 @@ pub struct Args {
     pub out: PathBuf,
 }
 
+/// The files `report` writes into its folder.
+pub const FILES: [&str; 4] = [
+    "tables.txt",
+    "energy_breakdown.svg",
+    "cycles_per_core.svg",
+    "spike_raster.svg",
+];
+
 pub fn main(args: Args) -> anyhow::Result<()> {
+    check_folder_files("-o", &args.out, &FILES, &[("--report", &args.report)])?;
     let report = SimReport::load(&args.report)
         .with_context(|| format!("reading the report {}", args.report.display()))?;
     print_report(&report);
-    render(&report, &args.out)?;
+    write_folder("-o", &args.out, |out| stage_render(&report, &args.out, out))?;
     Ok(())
 }
 
-/// Writes `tables.txt` and the plots into `dir`.
-pub fn render(r: &SimReport, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// Stages `tables.txt` and the plots in `dir` (which must exist).
+pub fn stage_render(r: &SimReport, dir: &Path, out: &mut Staged) -> anyhow::Result<()> {
     let tables = dir.join("tables.txt");
-    std::fs::write(&tables, tables_text(r))
-        .with_context(|| format!("writing {}", tables.display()))?;
+    out.bytes(&tables, tables_text(r).as_bytes())?;
     let plots = [
         (
             "energy_breakdown.svg",
@@ -48,14 +56,10 @@ pub fn render(r: &SimReport, dir: &Path) -> anyhow::Result<()> {
     ];
     for (name, f) in plots {
         let path = dir.join(name);
-        f(r, &path).with_context(|| format!("drawing {}", path.display()))?;
+        out.with(&path, |tmp| {
+            f(r, tmp).with_context(|| format!("drawing {}", path.display()))
+        })?;
     }
-    println!(
-        "wrote {} and {} plots into {}",
-        tables.display(),
-        plots.len(),
-        dir.display()
-    );
     Ok(())
 }
 

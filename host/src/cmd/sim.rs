@@ -3,6 +3,7 @@
 //! latency and energy per inference, a JSON report, optionally the VCD
 //! trace of the first inference. Glue over `onespike_sim`.
 
+use super::outputs::{Plan, Staged};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use onespike_compiler::{HwParams, Program};
@@ -48,6 +49,18 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
+    let mut plan = Plan::new();
+    plan.input("--model", &args.model)
+        .input_opt("--tech", args.tech.as_deref())
+        .output_opt("--vcd", args.vcd.as_deref())
+        .output_opt("-o", args.output.as_deref());
+    if let Some(c) = args.config.as_deref().filter(|c| Path::new(c).is_file()) {
+        plan.input("--config", Path::new(c));
+    }
+    plan.check()?;
+    if args.limit == Some(0) {
+        bail!("--limit 0: simulate at least one image (or leave --limit out for the whole test split)");
+    }
     let prog = Program::load(&args.model)
         .with_context(|| format!("loading the program {}", args.model.display()))?;
     let params = match &args.config {
@@ -77,11 +90,13 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             ..SimOptions::default()
         },
     };
-    let report = simulate_split(&prog, &split, &setup, args.vcd.as_deref())?;
+    let mut out = Staged::new();
+    let report = simulate_split(&prog, &split, &setup, args.vcd.as_deref(), &mut out)?;
     super::report::print_report(&report);
-    if let Some(out) = &args.output {
-        write_report(&report, out)?;
+    if let Some(path) = &args.output {
+        out.pretty_json(path, &report)?;
     }
+    out.commit_and_say()?;
     Ok(())
 }
 
@@ -114,12 +129,13 @@ fn check_same_hardware(prog: &Program, cfg: &HwParams, file: &Path) -> anyhow::R
     Ok(())
 }
 
-/// Simulates every image of `split`; traces the first into `vcd`.
+/// Simulates every image of `split`; stages the trace of the first as `vcd`.
 pub fn simulate_split(
     prog: &Program,
     split: &Split,
     setup: &Setup,
     vcd: Option<&Path>,
+    out: &mut Staged,
 ) -> anyhow::Result<SimReport> {
     if split.is_empty() {
         bail!(
@@ -148,16 +164,16 @@ pub fn simulate_split(
     // the optional trace.
     let input0 = prog.encoding.encode(split.image(0));
     let first = match vcd {
-        Some(path) => onespike_sim::write_vcd(&prog, &input0, &opts, path)?,
+        Some(path) => {
+            let mut first = None;
+            out.with(path, |tmp| {
+                first = Some(onespike_sim::write_vcd(&prog, &input0, &opts, tmp)?);
+                Ok(())
+            })?;
+            first.expect("the trace was written")
+        }
         None => sim.clone().run(&input0, &opts)?,
     };
-    if let Some(path) = vcd {
-        println!(
-            "wrote {} (VCD of inference 0, {} cycles)",
-            path.display(),
-            first.cycles
-        );
-    }
     let example = ExampleInference {
         index: 0,
         label: Some(label(0) as u32),
@@ -211,21 +227,18 @@ pub fn simulate_split(
     Ok(acc.finish(meta, &model, Some(example)))
 }
 
-/// Writes the report as pretty JSON.
-pub fn write_report(report: &SimReport, path: &Path) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(report)?;
-    onespike_compiler::ir::write_atomic(path, text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    println!("wrote {}", path.display());
-    Ok(())
-}
-
 /// The sim stage of `onespike run`: simulates the test split, writes
 /// `sim-report.json`, the VCD of the first inference (`sim-inference0.vcd`)
 /// and the report's plots and tables (`report/`) into `out`.
-pub fn run_stage(prog: &Program, data: &Dataset, out: &Path) -> anyhow::Result<SimReport> {
+pub fn run_stage(
+    prog: &Program,
+    data: &Dataset,
+    out: &Path,
+    shown: &Path,
+    staged: &mut Staged,
+) -> anyhow::Result<SimReport> {
     let setup = Setup {
-        program: out.join("program.json").display().to_string(),
+        program: shown.join("program.json").display().to_string(),
         dataset: data.name.clone(),
         params: prog.params.clone(),
         tech: TechTable::default_table(),
@@ -236,9 +249,10 @@ pub fn run_stage(prog: &Program, data: &Dataset, out: &Path) -> anyhow::Result<S
         &data.test,
         &setup,
         Some(&out.join("sim-inference0.vcd")),
+        staged,
     )?;
     super::report::print_report(&report);
-    write_report(&report, &out.join("sim-report.json"))?;
-    super::report::render(&report, &out.join("report"))?;
+    staged.pretty_json(&out.join("sim-report.json"), &report)?;
+    super::report::stage_render(&report, &out.join("report"), staged)?;
     Ok(report)
 }

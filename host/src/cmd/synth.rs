@@ -31,6 +31,7 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
+    super::outputs::check_folder("-o", &args.out)?;
     if !onespike_hw::export::tool_available("yosys") {
         anyhow::bail!("yosys is not installed (apt-get install yosys nextpnr-ice40 fpga-icestorm)");
     }

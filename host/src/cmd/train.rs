@@ -2,9 +2,11 @@
 //! dataset, and the train stage of `onespike run`. Argument parsing,
 //! progress bars and files only; the trainer is `onespike_host::train`.
 
-use anyhow::Context;
+use super::outputs::{Plan, Staged};
+use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use onespike_compiler::FloatNetwork;
+use onespike_compiler::fit::NetShape;
+use onespike_compiler::{FloatNetwork, HwParams};
 use onespike_host::data::Dataset;
 use onespike_host::train::report::{self, EpochRecord, FinalReport};
 use onespike_host::train::ttfs::TimeMode;
@@ -65,9 +67,10 @@ pub struct Args {
     /// Input time levels of the pixel encoding.
     #[arg(long, default_value_t = 8)]
     pub input_steps: u32,
-    /// Last epochs trained quantization-aware (hardware steps, quantized weights).
-    #[arg(long, default_value_t = 1)]
-    pub qat_epochs: usize,
+    /// Last epochs trained quantization-aware (hardware steps, quantized
+    /// weights); fewer than --epochs. Default: 1 (none with --epochs 1).
+    #[arg(long)]
+    pub qat_epochs: Option<usize>,
     /// Train the non-QAT epochs in continuous time instead of hardware steps.
     #[arg(long)]
     pub continuous: bool,
@@ -202,8 +205,17 @@ struct LogFile<'a> {
     test: Option<&'a FinalReport>,
 }
 
-/// Writes the log (CSV and/or JSON) and the plot, atomically.
-fn write_log(
+/// The log files of `log`: the log itself and, for a CSV log, the JSON
+/// beside it that holds the configuration and test figures.
+fn log_files(log: &Path) -> (PathBuf, Option<PathBuf>) {
+    let is_json = log.extension().is_some_and(|e| e == "json");
+    let side = (!is_json).then(|| log.with_extension("json"));
+    (log.to_path_buf(), side)
+}
+
+/// Stages the log (CSV and/or JSON) and the plot.
+fn stage_log(
+    out: &mut Staged,
     trainer: &Trainer,
     final_report: Option<&FinalReport>,
     log: &Path,
@@ -214,21 +226,35 @@ fn write_log(
         epochs: &trainer.log,
         test: final_report,
     })?;
-    let is_json = log.extension().is_some_and(|e| e == "json");
-    if is_json {
-        onespike_compiler::ir::write_atomic(log, &json)
-            .with_context(|| format!("writing {}", log.display()))?;
-    } else {
-        onespike_compiler::ir::write_atomic(log, report::to_csv(&trainer.log).as_bytes())
-            .with_context(|| format!("writing {}", log.display()))?;
-        // The CSV has no room for the configuration and test figures: they go beside it.
-        let side = log.with_extension("json");
-        onespike_compiler::ir::write_atomic(&side, &json)
-            .with_context(|| format!("writing {}", side.display()))?;
+    match log_files(log) {
+        (log, None) => out.bytes(&log, &json)?,
+        (log, Some(side)) => {
+            out.bytes(&log, report::to_csv(&trainer.log).as_bytes())?;
+            // The CSV has no room for the configuration and test figures: they go beside it.
+            out.bytes(&side, &json)?;
+        }
     }
-    onespike_compiler::ir::write_atomic(plot, report::to_svg(&trainer.log).as_bytes())
-        .with_context(|| format!("writing {}", plot.display()))?;
-    Ok(())
+    out.bytes(plot, report::to_svg(&trainer.log).as_bytes())
+}
+
+/// `784-400-10`.
+fn shape_arch(sizes: &[u32]) -> String {
+    sizes
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// `--qat-epochs` against `--epochs`: at least one epoch trains in float.
+fn qat_epochs(given: Option<usize>, epochs: usize) -> anyhow::Result<usize> {
+    match given {
+        None => Ok(1.min(epochs.saturating_sub(1))),
+        Some(q) if q >= epochs.max(1) => bail!(
+            "--qat-epochs {q}: must be less than --epochs {epochs} (the first epochs train in float, the last {q} quantization-aware)"
+        ),
+        Some(q) => Ok(q),
+    }
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
@@ -256,7 +282,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             c.count_weight = args.count_weight;
             c.time_steps = args.time_steps;
             c.input_steps = args.input_steps;
-            c.qat_epochs = args.qat_epochs;
+            c.qat_epochs = qat_epochs(args.qat_epochs, args.epochs)?;
             c.mode = if args.continuous {
                 TimeMode::Continuous
             } else {
@@ -280,12 +306,14 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             c.label_smoothing = args.label_smoothing;
             c.input_dropout = args.input_dropout;
             c.hw_config = args.config.clone();
+            // Before any allocation: a network no configuration holds, or
+            // one whose training state does not fit in memory.
+            super::checks::check_trainable(&c.sizes, c.sparsity, c.time_steps)?;
             Trainer::new(c)?
         }
     };
-    // Everything that can be refused is checked before any file is written.
-    let data = onespike_host::data::load(&args.data)?;
-    let prepared = trainer.prepare(&data.train)?;
+    // Everything that can be refused is checked before any epoch runs:
+    // the outputs, the data, and whether the network fits `--config`.
     let log = args
         .log
         .clone()
@@ -294,15 +322,73 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         .plot
         .clone()
         .unwrap_or_else(|| args.output.with_extension("svg"));
+    let (log_file, side) = log_files(&log);
+    let mut plan = Plan::new();
+    plan.input_opt("--resume", args.resume.as_deref())
+        .output("-o", &args.output)
+        .output(
+            if args.log.is_some() {
+                "--log"
+            } else {
+                "the default --log"
+            },
+            &log_file,
+        )
+        .output_opt("the JSON beside the CSV --log", side.as_deref())
+        .output(
+            if args.plot.is_some() {
+                "--plot"
+            } else {
+                "the default --plot"
+            },
+            &plot,
+        );
+    if Path::new(&trainer.config.hw_config).is_file() {
+        plan.input("--config", Path::new(&trainer.config.hw_config));
+    }
+    // Resuming and checkpointing into the same file is how a run continues.
+    let same_as_resume = matches!(
+        (&args.checkpoint, &args.resume),
+        (Some(c), Some(r)) if std::fs::canonicalize(c).ok() == std::fs::canonicalize(r).ok()
+    );
+    if !same_as_resume {
+        plan.output_opt("--checkpoint", args.checkpoint.as_deref());
+    }
+    plan.check()?;
+    let data = onespike_host::data::load(&args.data)?;
+    // Both splits: the test split is only read after the last epoch.
+    let arch = shape_arch(&trainer.config.sizes);
+    super::checks::check_data(
+        &data,
+        "--data",
+        trainer.config.sizes[0],
+        &format!("--arch {arch}"),
+    )?;
+    let prepared = trainer.prepare(&data.train)?;
+    if trainer.config.batch_size > prepared.train.spikes.len() {
+        bail!(
+            "--batch-size {}: more than the {} training images (one batch would be the whole split): give at most {}",
+            trainer.config.batch_size,
+            prepared.train.spikes.len(),
+            prepared.train.spikes.len()
+        );
+    }
+    let params = HwParams::from_preset_or_file(&trainer.config.hw_config)?;
+    let shape = NetShape::planned(
+        &trainer.config.sizes,
+        1.0 - trainer.config.sparsity,
+        trainer.config.time_steps,
+    );
+    if let Some(d) = onespike_compiler::fit::diagnose(&shape, &params, None) {
+        eprintln!(
+            "note: `onespike compile --config {}` will refuse this network unless it is pruned further: {}",
+            trainer.config.hw_config,
+            d.message(&params)
+        );
+    }
     println!(
         "training {} on {} ({} training, {} validation images), {} epochs",
-        trainer
-            .config
-            .sizes
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join("-"),
+        arch,
         data.name,
         prepared.train.spikes.len(),
         prepared.val.spikes.len(),
@@ -331,14 +417,12 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         100.0 * fin.float_sparsity,
         100.0 * fin.hw_sparsity
     );
-    trainer.network().save(&args.output)?;
-    write_log(&trainer, Some(&fin), &log, &plot)?;
-    println!(
-        "wrote {}, {}, {}",
-        args.output.display(),
-        log.display(),
-        plot.display()
-    );
+    let net = trainer.network();
+    net.validate("the trained network")?;
+    let mut out = Staged::new();
+    out.json(&args.output, &net)?;
+    stage_log(&mut out, &trainer, Some(&fin), &log, &plot)?;
+    out.commit_and_say()?;
     Ok(())
 }
 
@@ -346,22 +430,13 @@ pub fn main(args: Args) -> anyhow::Result<()> {
 /// 80 % pruned so it fits one core's weight SRAM of the default preset),
 /// trained on the given data; writes `model.json`, `train-log.csv`,
 /// `train-log.json` and `train-plot.svg` into `out`.
-pub fn run_stage(data: &Dataset, out: &Path, seed: u64) -> anyhow::Result<FloatNetwork> {
-    let inputs = data.train.image_size() as u32;
-    let classes = data.train.labels.iter().copied().max().unwrap_or(0) as u32 + 1;
-    let mut c = TrainConfig::new(vec![inputs, 100, classes.max(2)]);
-    c.epochs = 10;
-    c.batch_size = 16;
-    // A few thousand images: a larger step than the full-data default.
-    c.learning_rate = 1e-3;
-    c.seed = seed;
-    c.sparsity = 0.8;
-    c.ssr_weight = 0.0;
-    c.val_images = (data.train.len() / 10).clamp(1, 1000);
-    // Bound the stage's time on large datasets: it is a demonstration, not
-    // the experiment (see docs/training.md for those).
-    c.limit_train = Some(6000);
-    let mut trainer = Trainer::new(c)?;
+pub fn run_stage(
+    data: &Dataset,
+    out: &Path,
+    seed: u64,
+    staged: &mut Staged,
+) -> anyhow::Result<FloatNetwork> {
+    let mut trainer = Trainer::new(run_config(data, seed))?;
     let prepared = trainer.prepare(&data.train)?;
     let mut bars = Bars {
         bar: None,
@@ -378,13 +453,33 @@ pub fn run_stage(data: &Dataset, out: &Path, seed: u64) -> anyhow::Result<FloatN
         100.0 * fin.float_sparsity
     );
     let net = trainer.network();
-    net.save(&out.join("model.json"))?;
-    write_log(
+    net.validate("the trained network")?;
+    staged.json(&out.join("model.json"), &net)?;
+    stage_log(
+        staged,
         &trainer,
         Some(&fin),
         &out.join("train-log.csv"),
         &out.join("train-plot.svg"),
     )?;
-    println!("      wrote {}", out.join("model.json").display());
     Ok(net)
+}
+
+/// The training configuration of `onespike run`'s train stage.
+pub fn run_config(data: &Dataset, seed: u64) -> TrainConfig {
+    let inputs = data.train.image_size() as u32;
+    let classes = data.train.labels.iter().copied().max().unwrap_or(0) as u32 + 1;
+    let mut c = TrainConfig::new(vec![inputs, 100, classes.max(2)]);
+    c.epochs = 10;
+    c.batch_size = 16;
+    // A few thousand images: a larger step than the full-data default.
+    c.learning_rate = 1e-3;
+    c.seed = seed;
+    c.sparsity = 0.8;
+    c.ssr_weight = 0.0;
+    c.val_images = (data.train.len() / 10).clamp(1, 1000);
+    // Bound the stage's time on large datasets: it is a demonstration, not
+    // the experiment (see docs/training.md for those).
+    c.limit_train = Some(6000);
+    c
 }

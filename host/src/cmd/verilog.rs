@@ -1,5 +1,6 @@
 //! `onespike verilog`: Export the accelerator as synthesizable Verilog for a hardware configuration.
 
+use super::outputs::{check_folder_files, write_folder, Staged};
 use anyhow::Context;
 use onespike_compiler::HwParams;
 use std::path::{Path, PathBuf};
@@ -19,22 +20,32 @@ pub struct Args {
     pub out: PathBuf,
 }
 
+/// The files `verilog` writes into its folder.
+pub const FILES: [&str; 3] = ["top.v", "fpga_top.v", "params.toml"];
+
 pub fn main(args: Args) -> anyhow::Result<()> {
+    let config = Path::new(&args.config);
+    let inputs: Vec<(&str, &Path)> = if config.is_file() {
+        vec![("--config", config)]
+    } else {
+        Vec::new()
+    };
+    check_folder_files("-o", &args.out, &FILES, &inputs)?;
     let params = HwParams::from_preset_or_file(&args.config)?;
-    run_stage(&params, &args.out)
+    onespike_hw::configs::config_name(&params)?;
+    write_folder("-o", &args.out, |out| run_stage(&params, &args.out, out))?;
+    Ok(())
 }
 
-/// The verilog stage of `onespike run`.
-pub fn run_stage(params: &HwParams, dir: &Path) -> anyhow::Result<()> {
-    let top = onespike_hw::export::write_verilog(params, dir)
+/// The verilog stage of `onespike run`: stages the three files in `dir`
+/// (which must exist).
+pub fn run_stage(params: &HwParams, dir: &Path, out: &mut Staged) -> anyhow::Result<()> {
+    let top = onespike_hw::export::verilog(params)
         .with_context(|| format!("exporting Verilog for `{}`", params.name))?;
-    let fpga = onespike_hw::export::write_fpga_verilog(params, dir)
+    let fpga = onespike_hw::export::fpga_verilog(params)
         .with_context(|| format!("exporting the FPGA top for `{}`", params.name))?;
-    println!(
-        "Verilog for `{}`: {} and {}",
-        params.name,
-        top.display(),
-        fpga.display()
-    );
+    out.bytes(&dir.join("top.v"), top.as_bytes())?;
+    out.bytes(&dir.join("fpga_top.v"), fpga.as_bytes())?;
+    out.bytes(&dir.join("params.toml"), params.to_toml().as_bytes())?;
     Ok(())
 }

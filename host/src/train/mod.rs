@@ -337,6 +337,15 @@ impl TrainConfig {
                 return Err(bad(name, v, "must be a finite number >= 0"));
             }
         }
+        for (name, v) in [
+            ("init_mean", self.init_mean),
+            ("init_width", self.init_width),
+            ("target_steps", self.target_steps),
+        ] {
+            if !v.is_finite() {
+                return Err(bad(name, v, "must be a finite number"));
+            }
+        }
         if self.input_steps < 1 {
             return Err(bad("input_steps", self.input_steps, "must be at least 1"));
         }

@@ -1,0 +1,89 @@
+//! Checks every subcommand runs before any long work: a network against
+//! the hardware configuration and against memory, a dataset against the
+//! network. Each refusal names the flag or file, the field and the limit.
+
+use anyhow::bail;
+use onespike_compiler::fit::{self, NetShape};
+use onespike_compiler::HwParams;
+use onespike_host::data::{Dataset, Split};
+
+/// Bytes the trainer holds per weight: the weights, Adam's two moments,
+/// the mask, the gradient buffers of its chunks, the weight average, and
+/// the saved network with its JSON text.
+pub const TRAIN_BYTES_PER_WEIGHT: u64 = 48;
+
+/// Memory the system can still give (`MemAvailable` of /proc/meminfo).
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// Refuses, before any allocation, a network to train that no
+/// configuration can hold, or whose training state does not fit in memory.
+pub fn check_trainable(sizes: &[u32], sparsity: f64, time_steps: u32) -> anyhow::Result<()> {
+    let shape = NetShape::planned(sizes, 1.0 - sparsity, time_steps);
+    if let Err(why) = fit::check_buildable(&shape) {
+        bail!("--arch {}: {why}", shape.arch());
+    }
+    let weights: u64 = sizes.windows(2).map(|w| w[0] as u64 * w[1] as u64).sum();
+    let need = weights.saturating_mul(TRAIN_BYTES_PER_WEIGHT);
+    if let Some(have) = available_memory() {
+        if need > have {
+            bail!(
+                "--arch {}: {weights} weights need about {} to train ({TRAIN_BYTES_PER_WEIGHT} bytes each), {} of memory is available: make the layers smaller",
+                shape.arch(),
+                gib(need),
+                gib(have)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a network that does not fit `params` (`what` says where the
+/// network comes from), with the binding limit and a fix.
+pub fn check_fits(shape: &NetShape, params: &HwParams, what: &str) -> anyhow::Result<()> {
+    if let Some(d) = fit::diagnose(shape, params, None) {
+        bail!("{what}: {}", d.message(params));
+    }
+    Ok(())
+}
+
+/// Refuses a dataset whose images do not have the `input_size` pixels of
+/// `network` (before any of them is run).
+pub fn check_data(
+    data: &Dataset,
+    flag: &str,
+    input_size: u32,
+    network: &str,
+) -> anyhow::Result<()> {
+    for (name, split) in [("training", &data.train), ("test", &data.test)] {
+        check_split(split, &data.name, name, flag, input_size, network)?;
+    }
+    Ok(())
+}
+
+fn check_split(
+    split: &Split,
+    dataset: &str,
+    name: &str,
+    flag: &str,
+    input_size: u32,
+    network: &str,
+) -> anyhow::Result<()> {
+    if split.image_size() != input_size as usize {
+        bail!(
+            "{flag} {dataset}: the {name} images are {}x{} = {} pixels, but {network} has input_size = {input_size}",
+            split.rows,
+            split.cols,
+            split.image_size()
+        );
+    }
+    Ok(())
+}
