@@ -94,9 +94,7 @@ impl NetShape {
             layers: f
                 .layers
                 .iter()
-                .map(|l| {
-                    layer_shape(l.inputs, l.outputs, &l.weights, l.recurrent.as_deref(), 0.0)
-                })
+                .map(|l| layer_shape(l.inputs, l.outputs, &l.weights, l.recurrent.as_deref(), 0.0))
                 .collect(),
         }
     }
@@ -248,8 +246,13 @@ pub fn overs(s: &NetShape, p: &HwParams) -> Vec<Over> {
                 layer: Some(l),
                 layer_need: None,
                 why: format!(
-                    "layer {l} listens to {window} source ids ({} of its inputs), one pointer entry each",
-                    layer.inputs
+                    "layer {l} listens to {window} source ids ({} of its inputs{}), one pointer entry each",
+                    layer.inputs,
+                    if layer.recurrent {
+                        ", then its own neurons' ids: a recurrent layer"
+                    } else {
+                        ""
+                    }
                 ),
             });
         }

@@ -100,15 +100,15 @@ pub fn run_discrete<I: SpikeInput + ?Sized>(net: &FloatNetwork, input: &I) -> Di
                 &now[l - 1]
             };
             for &i in srcs {
-                for j in 0..layer.outputs as usize {
-                    cur[l][j] += layer.weights[j * n_in + i as usize] as f64;
+                for (j, c) in cur[l].iter_mut().enumerate() {
+                    *c += layer.weights[j * n_in + i as usize] as f64;
                 }
             }
             if let Some(r) = &layer.recurrent {
                 let n = layer.outputs as usize;
                 for &i in &now[l] {
-                    for j in 0..n {
-                        cur[l][j] += r[j * n + i as usize] as f64;
+                    for (j, c) in cur[l].iter_mut().enumerate() {
+                        *c += r[j * n + i as usize] as f64;
                     }
                 }
             }

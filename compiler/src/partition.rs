@@ -235,7 +235,11 @@ fn plan_fits(net: &QuantNetwork, needs: &Needs, p: &HwParams) -> bool {
         let first = count.iter().position(|&n| n > 0).unwrap_or(0) as u64;
         let last = count.iter().rposition(|&n| n > 0).unwrap_or(0);
         let own = (last as u64 - first) * p.neurons_per_core as u64 + count[last];
-        let rec = if net.layers[l].recurrent.is_some() { own } else { 0 };
+        let rec = if net.layers[l].recurrent.is_some() {
+            own
+        } else {
+            0
+        };
         if ff_window + rec > p.pointer_depth as u64 {
             return false;
         }

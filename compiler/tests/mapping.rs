@@ -283,3 +283,52 @@ fn balanced_mapping_evens_out_synapses() {
     assert_eq!(rep.cycles_lower_bound, 18.0);
     assert_eq!(rep.cores_lower_bound, 2);
 }
+
+#[test]
+fn a_recurrent_layer_listens_to_its_own_ids_and_a_too_wide_one_is_refused() {
+    use onespike_compiler::NeuronModel;
+    // 784 inputs into a recurrent layer of 20 and a readout of 10 on
+    // `default`: the layer's cores get a second window over the layer's ids.
+    let n_in = 784u32;
+    let ff: Vec<i32> = (0..20 * n_in).map(|k| (k % 7 == 0) as i32).collect();
+    let mut net = QuantNetwork::dense(
+        n_in,
+        InputEncoding::rate(20),
+        20,
+        8,
+        vec![(20, 50, ff), (10, 5, vec![1; 200])],
+    );
+    net.layers[0].neuron = NeuronModel::lif(2);
+    net.layers[0].recurrent = Some((0..400).map(|k| if k % 21 == 0 { 0 } else { -1 }).collect());
+    let p = HwParams::preset("default").unwrap();
+    let (prog, _) = map_balanced(&net, &p, None).unwrap();
+    let own: Vec<u32> = prog.neurons[0]
+        .iter()
+        .map(|s| p.neuron_source_id(s.core, s.local))
+        .collect();
+    for c in prog.cores.iter().filter(|c| c.layer == 0) {
+        assert!(c.rec_len > 0, "a recurrent core has a second window");
+        for &id in &own {
+            assert!(
+                c.pointer_of(id).is_some(),
+                "core listens to its layer's id {id}"
+            );
+        }
+        assert_eq!(c.neuron, NeuronModel::lif(2));
+    }
+    assert!(prog
+        .cores
+        .iter()
+        .filter(|c| c.layer == 1)
+        .all(|c| c.rec_len == 0));
+    // 784 + 300 own ids exceed pointer_depth = 1024: refused, naming it.
+    let ff: Vec<i32> = (0..300 * n_in).map(|k| (k % 97 == 0) as i32).collect();
+    let mut wide = QuantNetwork::dense(n_in, InputEncoding::rate(20), 20, 8, vec![(300, 50, ff)]);
+    wide.layers[0].neuron = NeuronModel::lif(2);
+    wide.layers[0].recurrent = Some((0..300 * 300).map(|k| -((k % 301 == 7) as i32)).collect());
+    let err = map_balanced(&wide, &p, None).unwrap_err().to_string();
+    assert!(
+        err.contains("pointer_depth") && err.contains("recurrent"),
+        "{err}"
+    );
+}

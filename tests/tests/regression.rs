@@ -641,7 +641,7 @@ fn on_every_backend(
         *verilator_ran += 1;
         want = got;
     }
-    let rtl = seed % RUST_HDL_EVERY == 0 || *verilator_ran == 0;
+    let rtl = seed.is_multiple_of(RUST_HDL_EVERY) || *verilator_ran == 0;
     if rtl {
         want = check(Backend::RustHdl, name, case, &want).unwrap();
     }
