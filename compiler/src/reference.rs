@@ -25,7 +25,7 @@
 use crate::ir::QuantNetwork;
 use crate::neuron::{Bounds, NeuronState, Update};
 use crate::params::HwParams;
-use crate::spikes::{decide, Decision, SpikeInput, SpikeRecord};
+use crate::spikes::{decide, SpikeInput, SpikeRecord};
 
 /// Signed widths of the neuron state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,18 +290,13 @@ impl<'a> ReferenceModel<'a> {
     }
 }
 
-/// The class decision of the TTFS neuron from output spike steps and final
-/// potentials (`Decision::FirstSpike` over per-neuron first spikes).
-pub fn decide_first(output_spikes: &[Option<u32>], final_v: &[i64]) -> usize {
-    decide(Decision::FirstSpike, &output_spikes.events(), final_v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::encode::InputEncoding;
     use crate::ir::{LayerKind, QuantLayer, FORMAT_VERSION, QUANT_FORMAT};
     use crate::neuron::NeuronModel;
+    use crate::spikes::Decision;
 
     const WIDE: RunOptions = RunOptions {
         widths: Widths {
@@ -403,8 +398,10 @@ mod tests {
         );
         assert_eq!(r.class, 1);
         // Equal potentials and no spike: lowest index.
-        assert_eq!(decide_first(&[None, None, None], &[3, 5, 5]), 1);
-        assert_eq!(decide_first(&[Some(3), Some(2), Some(2)], &[0, 0, 0]), 1);
+        let first =
+            |steps: &[Option<u32>], v: &[i64]| decide(Decision::FirstSpike, &steps.events(), v);
+        assert_eq!(first(&[None, None, None], &[3, 5, 5]), 1);
+        assert_eq!(first(&[Some(3), Some(2), Some(2)], &[0, 0, 0]), 1);
     }
 
     #[test]

@@ -147,12 +147,6 @@ impl InputStream {
         self.events.get(self.next).copied()
     }
 
-    /// Whether the host raises `in_valid` in cycle `y` (an event is left
-    /// and the host timing does not withhold it).
-    pub fn valid_at(&self, y: u64) -> bool {
-        self.next < self.events.len() && self.timing.in_valid(y)
-    }
-
     /// The channel of the event offered in cycle `y` if the router may take
     /// it in step `t` (`in_valid` and `in_step <= t`).
     pub fn offers(&self, t: u32, y: u64) -> Option<u32> {

@@ -257,13 +257,13 @@ impl Accumulator {
             self.layer_streamed = vec![false; self.layer_neurons.len()];
         }
         for (l, spikes) in run.spikes.layers.iter().enumerate() {
+            let per_step = run.spikes.per_step(l, run.steps_run);
             let steps = &mut self.layer_steps[l];
-            for sp in spikes {
-                let t = sp.step as usize;
-                if steps.len() <= t {
-                    steps.resize(t + 1, 0);
-                }
-                steps[t] += 1;
+            if steps.len() < per_step.len() {
+                steps.resize(per_step.len(), 0);
+            }
+            for (x, &k) in steps.iter_mut().zip(&per_step) {
+                *x += k as u64;
             }
             self.layer_streamed[l] |= !spikes.is_empty();
         }
