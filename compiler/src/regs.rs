@@ -278,6 +278,22 @@ impl HostTiming {
                 < percent as u64
     }
 
+    /// Refuses a host that could never finish an inference: one that
+    /// withholds `in_valid` or holds `out_ready` low in every cycle.
+    pub fn validate(&self) -> Result<(), String> {
+        for (field, v) in [
+            ("in_gap_percent", self.in_gap_percent),
+            ("out_stall_percent", self.out_stall_percent),
+        ] {
+            if v >= 100 {
+                return Err(format!(
+                    "host timing: {field} is {v}, must be below 100 (at 100 the host never takes part and no inference ends)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the host may offer an input event (`in_valid`) in `cycle`.
     pub fn in_valid(&self, cycle: u64) -> bool {
         !self.draw(cycle, 1, self.in_gap_percent)

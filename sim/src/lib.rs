@@ -110,6 +110,8 @@ pub enum SimError {
     Program(#[from] onespike_compiler::IrError),
     #[error(transparent)]
     Input(#[from] onespike_compiler::program::InputError),
+    #[error("{0}")]
+    Timing(String),
     #[error("the accelerator did not finish within {cycles} cycles (max_cycles)")]
     Timeout { cycles: u64 },
     #[error("the output stream carried source id {source_id}, which is no neuron of the program")]

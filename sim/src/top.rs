@@ -74,6 +74,7 @@ impl Simulator {
         opts: &SimOptions,
         mut trace: Option<&mut Trace>,
     ) -> Result<SimRun, SimError> {
+        opts.timing.validate().map_err(SimError::Timing)?;
         let l = Arc::clone(&self.loaded);
         let p = &l.params;
         // Early exit exists for the first-spike decision only (the driver

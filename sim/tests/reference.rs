@@ -240,3 +240,56 @@ fn inferences_are_independent_of_what_ran_before() {
         assert_eq!(&simulate(&prog, i, &o).unwrap(), r);
     }
 }
+
+#[test]
+fn a_host_that_never_takes_part_is_refused_instead_of_hanging() {
+    use onespike_compiler::regs::HostTiming;
+    let prog = onespike_compiler::map_in_order(
+        &onespike_compiler::QuantNetwork::dense(
+            1,
+            onespike_compiler::InputEncoding::new(4),
+            8,
+            8,
+            vec![(1, 1, vec![5])],
+        ),
+        &HwParams::preset("tiny").unwrap(),
+    )
+    .unwrap();
+    let mut sim = onespike_sim::Simulator::new(&prog).unwrap();
+    for timing in [
+        HostTiming {
+            seed: 1,
+            in_gap_percent: 100,
+            out_stall_percent: 0,
+        },
+        HostTiming {
+            seed: 1,
+            in_gap_percent: 0,
+            out_stall_percent: 100,
+        },
+    ] {
+        let opts = SimOptions {
+            timing,
+            ..SimOptions::default()
+        };
+        let e = sim.run(&[Some(0)], &opts).unwrap_err().to_string();
+        assert!(e.contains("percent") && e.contains("below 100"), "{e}");
+    }
+    // Just below the limit the run ends, later than an eager host's.
+    let eager = sim.run(&[Some(0)], &SimOptions::default()).unwrap();
+    let slow = sim
+        .run(
+            &[Some(0)],
+            &SimOptions {
+                timing: HostTiming {
+                    seed: 1,
+                    in_gap_percent: 99,
+                    out_stall_percent: 99,
+                },
+                ..SimOptions::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(slow.spikes, eager.spikes);
+    assert!(slow.cycles > eager.cycles);
+}

@@ -312,6 +312,9 @@ impl Case {
                 "does not have the network's shape",
             ));
         }
+        HostTiming::from(self.timing)
+            .validate()
+            .map_err(|m| IrError::field(origin, "timing", m))?;
         if self.inputs.len() != self.expected.len() {
             return Err(IrError::field(
                 origin,
