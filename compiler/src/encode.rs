@@ -9,8 +9,16 @@
 //!   step `0..input_steps`, a spike when `acc >= 255`, then `acc -= 255`:
 //!   about `p * input_steps / 255` evenly spaced spikes.
 //!
-//! In both, pixels at or below `cut` emit no spike, so `cut = 0` silences
-//! exactly `x = 0`.
+//! - `rows`: row-sequential images (the temporal task of recurrent layers):
+//!   step `t` carries row `t`, one channel per column, and a pixel above
+//!   `cut` spikes; `input_steps` is the number of rows.
+//!
+//! In all three, pixels at or below `cut` emit no spike, so `cut = 0`
+//! silences exactly `x = 0`.
+//!
+//! `bias_channels` extra channels, after the pixel channels, spike at every
+//! step `0..input_steps`: how a constant input (an imported network's bias)
+//! reaches the hardware, which has no bias term (SPEC §2b).
 
 use crate::ir::IrError;
 use crate::spikes::Spike;
@@ -25,6 +33,8 @@ pub enum Coding {
     Latency,
     /// Integrate-and-fire rate code, brighter is more spikes.
     Rate,
+    /// Row-sequential: step `t` is row `t`; a pixel above `cut` spikes.
+    Rows,
 }
 
 impl Coding {
@@ -43,6 +53,14 @@ pub struct InputEncoding {
     /// Latency (default; absent from files) or rate.
     #[serde(default, skip_serializing_if = "Coding::is_latency")]
     pub coding: Coding,
+    /// Channels after the pixel channels that spike at every step
+    /// `0..input_steps` (default 0; absent from files).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bias_channels: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl InputEncoding {
@@ -52,6 +70,7 @@ impl InputEncoding {
             input_steps,
             cut: 0,
             coding: Coding::Latency,
+            bias_channels: 0,
         }
     }
 
@@ -72,6 +91,33 @@ impl InputEncoding {
             ));
         }
         Ok(())
+    }
+
+    /// A row-sequential code over `rows` rows, a pixel above `cut` spiking.
+    pub fn rows(rows: u32, cut: u8) -> InputEncoding {
+        InputEncoding {
+            coding: Coding::Rows,
+            cut,
+            ..InputEncoding::new(rows)
+        }
+    }
+
+    /// The pixel channels of a network with `input_size` input channels
+    /// (the rest are bias channels), or `None` if it has no room for them.
+    pub fn pixel_channels(&self, input_size: u32) -> Option<u32> {
+        input_size
+            .checked_sub(self.bias_channels)
+            .filter(|&c| c > 0)
+    }
+
+    /// How many pixels an image for a network of `input_size` channels has:
+    /// one per pixel channel, or for `rows` one row per step.
+    pub fn pixels_per_image(&self, input_size: u32) -> Option<u64> {
+        let c = self.pixel_channels(input_size)? as u64;
+        Some(match self.coding {
+            Coding::Rows => c * self.input_steps as u64,
+            _ => c,
+        })
     }
 
     /// The latency-code spike step of one pixel, or `None` for no spike.
@@ -123,7 +169,32 @@ impl InputEncoding {
                     })
                 })
                 .collect(),
+            Coding::Rows => {
+                let width = pixels.len() / self.input_steps.max(1) as usize;
+                pixels
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &p)| p > self.cut)
+                    .filter(|&(k, _)| width > 0 && k < width * self.input_steps as usize)
+                    .map(|(k, _)| Spike {
+                        step: (k / width) as u32,
+                        neuron: (k % width) as u32,
+                    })
+                    .collect()
+            }
         };
+        let channels = match self.coding {
+            Coding::Rows => pixels.len() / self.input_steps.max(1) as usize,
+            _ => pixels.len(),
+        } as u32;
+        for step in 0..self.input_steps {
+            for b in 0..self.bias_channels {
+                ev.push(Spike {
+                    step,
+                    neuron: channels + b,
+                });
+            }
+        }
         ev.sort_unstable();
         ev
     }

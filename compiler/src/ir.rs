@@ -186,6 +186,15 @@ fn check_shape(s: &Shape, origin: &str) -> Result<(), IrError> {
         return bad("input_size".into(), "must be at least 1".into());
     }
     s.encoding.validate(origin)?;
+    if s.encoding.bias_channels >= s.input_size {
+        return bad(
+            "encoding.bias_channels".into(),
+            format!(
+                "is {}, must be less than input_size = {} (some channels must carry pixels)",
+                s.encoding.bias_channels, s.input_size
+            ),
+        );
+    }
     if s.time_steps < 1 {
         return bad("time_steps".into(), "must be at least 1".into());
     }

@@ -250,9 +250,10 @@ impl Program {
             .collect();
         let spikes_of = |id: u32| -> i64 {
             if id < p.max_inputs {
+                let pixel = id + self.encoding.bias_channels < self.input_size;
                 match self.encoding.coding {
-                    Coding::Latency => 1,
-                    Coding::Rate => self.time_steps as i64,
+                    Coding::Latency if pixel => 1,
+                    _ => self.time_steps as i64,
                 }
             } else {
                 let core = ((id - p.max_inputs) / p.neurons_per_core) as usize;

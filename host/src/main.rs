@@ -28,6 +28,8 @@ enum Command {
     Synth(cmd::synth::Args),
     Report(cmd::report::Args),
     Run(cmd::run::Args),
+    Import(cmd::nir::ImportArgs),
+    Export(cmd::nir::ExportArgs),
 }
 
 fn main() {
@@ -40,6 +42,8 @@ fn main() {
         Command::Synth(a) => cmd::synth::main(a),
         Command::Report(a) => cmd::report::main(a),
         Command::Run(a) => cmd::run::main(a),
+        Command::Import(a) => cmd::nir::import_main(a),
+        Command::Export(a) => cmd::nir::export_main(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

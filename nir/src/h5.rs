@@ -186,6 +186,13 @@ fn read_value(group: &hdf5_pure::Group, name: &str) -> Result<Value, String> {
 /// of one or more dimensions gzip-compressed when `compress` is set (as
 /// `nir.write` does by default).
 pub fn write(path: &Path, graph: &Graph, compress: bool) -> Result<(), NirError> {
+    let bytes = to_bytes(graph, compress).map_err(|e| file_err(path, e))?;
+    onespike_compiler::ir::write_atomic(path, &bytes)
+        .map_err(|e| file_err(path, format!("cannot be written: {e}")))
+}
+
+/// The bytes of the NIR file of `graph` (see [`write`]).
+pub fn to_bytes(graph: &Graph, compress: bool) -> Result<Vec<u8>, String> {
     let mut fb = FileBuilder::new();
     fb.create_dataset("version")
         .with_vlen_strings(&[WRITE_VERSION])
@@ -193,11 +200,18 @@ pub fn write(path: &Path, graph: &Graph, compress: bool) -> Result<(), NirError>
     let mut node = fb.create_group("node");
     write_graph(&mut node, graph, compress);
     fb.add_group(node.finish());
-    let bytes = fb
-        .finish()
-        .map_err(|e| file_err(path, format!("cannot be encoded as HDF5: {e}")))?;
-    onespike_compiler::ir::write_atomic(path, &bytes)
-        .map_err(|e| file_err(path, format!("cannot be written: {e}")))
+    fb.finish()
+        .map_err(|e| format!("cannot be encoded as HDF5: {e}"))
+}
+
+/// Whether `path` starts with the HDF5 signature (a NIR file, not JSON).
+pub fn is_hdf5(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == *b"\x89HDF\r\n\x1a\n"
 }
 
 fn write_graph(g: &mut GroupBuilder, graph: &Graph, compress: bool) {

@@ -25,9 +25,10 @@ use onespike_compiler::{
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How a reset to `v_reset = 0` in the file is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ResetRule {
     /// As NIR defines it: `v = v_reset` (only 0 is supported).
+    #[default]
     File,
     /// Subtract the threshold at the spike (SPEC §2b `subtract`).
     Subtract,
@@ -102,6 +103,8 @@ pub struct LayerImport {
     /// Nonzero feed-forward and recurrent synapses (relays included).
     pub synapses: usize,
     pub recurrent: bool,
+    /// A self-synapse per neuron carries snnTorch's delayed reset.
+    pub reset_synapse: bool,
     /// Membrane decay in the file (`1 - dt / tau`) and as imported.
     pub v_decay_file: f64,
     pub v_decay: f64,
@@ -247,18 +250,6 @@ enum Mat {
 }
 
 impl Mat {
-    fn rows(&self) -> usize {
-        match self {
-            Mat::Identity(n) => *n,
-            Mat::Dense { rows, .. } => *rows,
-        }
-    }
-    fn cols(&self) -> usize {
-        match self {
-            Mat::Identity(n) => *n,
-            Mat::Dense { cols, .. } => *cols,
-        }
-    }
     fn dense(self) -> (usize, usize, Vec<f64>) {
         match self {
             Mat::Identity(n) => {
@@ -1167,6 +1158,8 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             }
             None => 0.0, // set below, once the weights are known
         };
+        let file_recurrent = rec.is_some();
+        let mut reset_synapse = false;
         if opts.reset == ResetRule::Snntorch && p.threshold.is_some() {
             if i_shift == Some(0) {
                 // snnTorch subtracts theta at the next step, undecayed; the
@@ -1174,6 +1167,7 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
                 // difference, -(1 - beta) theta, arrives through a
                 // self-synapse one step later.
                 if v_shift.is_some() {
+                    reset_synapse = true;
                     let r = rec.get_or_insert_with(|| vec![0.0; n * n]);
                     for j in 0..n {
                         r[j * n + j] += -(1.0 - v_dec) * theta;
@@ -1203,7 +1197,8 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             neurons: n as u32,
             relays: 0,
             synapses: 0,
-            recurrent: rec.is_some(),
+            recurrent: file_recurrent,
+            reset_synapse,
             v_decay_file: p.v_decay,
             v_decay: v_dec,
             i_decay_file: p.i_decay,

@@ -4,7 +4,7 @@
 
 use anyhow::bail;
 use onespike_compiler::fit::{self, NetShape};
-use onespike_compiler::HwParams;
+use onespike_compiler::{Coding, HwParams, InputEncoding};
 use onespike_host::data::{Dataset, Split};
 
 /// Bytes the trainer holds per weight: the weights, Adam's two moments,
@@ -63,8 +63,20 @@ pub fn check_data(
     input_size: u32,
     network: &str,
 ) -> anyhow::Result<()> {
+    check_data_encoded(data, flag, &InputEncoding::new(1), input_size, network)
+}
+
+/// As [`check_data`], for a network whose `encoding` may take other image
+/// shapes (row-sequential images, bias channels).
+pub fn check_data_encoded(
+    data: &Dataset,
+    flag: &str,
+    encoding: &InputEncoding,
+    input_size: u32,
+    network: &str,
+) -> anyhow::Result<()> {
     for (name, split) in [("training", &data.train), ("test", &data.test)] {
-        check_split(split, &data.name, name, flag, input_size, network)?;
+        check_split(split, &data.name, name, flag, encoding, input_size, network)?;
     }
     Ok(())
 }
@@ -74,16 +86,37 @@ fn check_split(
     dataset: &str,
     name: &str,
     flag: &str,
+    encoding: &InputEncoding,
     input_size: u32,
     network: &str,
 ) -> anyhow::Result<()> {
-    if split.image_size() != input_size as usize {
+    if Some(split.image_size() as u64) != encoding.pixels_per_image(input_size) {
         bail!(
-            "{flag} {dataset}: the {name} images are {}x{} = {} pixels, but {network} has input_size = {input_size}",
+            "{flag} {dataset}: the {name} images are {}x{} = {} pixels, but {network} takes {}",
             split.rows,
             split.cols,
-            split.image_size()
+            split.image_size(),
+            image_shape(encoding, input_size)
         );
     }
     Ok(())
+}
+
+/// What images a network of `input_size` channels under `encoding` takes,
+/// in words.
+pub fn image_shape(encoding: &InputEncoding, input_size: u32) -> String {
+    let pixels = encoding.pixel_channels(input_size).unwrap_or(0);
+    let bias = if encoding.bias_channels > 0 {
+        format!(" (input_size = {input_size} with {} bias channels)", encoding.bias_channels)
+    } else {
+        String::new()
+    };
+    match encoding.coding {
+        Coding::Rows => format!(
+            "{} rows of {pixels} pixels = {} pixels{bias}",
+            encoding.input_steps,
+            pixels as u64 * encoding.input_steps as u64
+        ),
+        _ => format!("{pixels} pixels{bias}"),
+    }
 }

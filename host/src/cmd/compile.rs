@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// `--data`, also reports accuracy under the integer reference model.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Trained float network (JSON).
+    /// Trained float network (JSON), or a NIR file (imported on the fly:
+    /// give --encoding and --time-steps, see `onespike import`).
     #[arg(long)]
     pub model: PathBuf,
     #[arg(long, default_value = "default", help = super::CONFIG_HELP)]
@@ -37,6 +38,8 @@ pub struct Args {
     /// network's). Stretches the network's time axis exactly (thresholds
     /// scale alike), so a finer step grid costs less accuracy to the
     /// ceiling of each firing time but more cycles. At most 2^step_bits.
+    /// For a NIR model: the input steps the peer ran (NIR does not record
+    /// them).
     #[arg(long, conflicts_with = "choose_time_steps")]
     pub time_steps: Option<u32>,
     /// Choose the steps per inference from measured accuracy (needs
@@ -51,6 +54,8 @@ pub struct Args {
     /// cycles and energy). 0 keeps the most accurate.
     #[arg(long, default_value_t = 0.0, requires = "choose_time_steps")]
     pub steps_tolerance: f64,
+    #[command(flatten)]
+    pub nir: super::nir::NirFlags,
 }
 
 /// Held-out training images used to choose the time resolution.
@@ -252,21 +257,34 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     }
     plan.check()?;
     let params = HwParams::from_preset_or_file(&args.config)?;
-    let net = FloatNetwork::load(&args.model)?;
+    let is_nir = onespike_nir::h5::is_hdf5(&args.model);
+    if is_nir && args.choose_time_steps {
+        anyhow::bail!(
+            "--choose-time-steps retimes TTFS networks; --model {} is a NIR network, whose steps are given by --time-steps",
+            args.model.display()
+        );
+    }
+    let (net, _) = super::nir::load_model(
+        &args.model,
+        &args.nir,
+        if is_nir { args.time_steps } else { None },
+    )?;
     let data = args
         .data
         .as_deref()
         .map(onespike_host::data::load)
         .transpose()?;
     if let Some(d) = &data {
-        super::checks::check_data(
+        super::checks::check_data_encoded(
             d,
             "--data",
+            &net.encoding,
             net.input_size,
             &format!("the network {}", args.model.display()),
         )?;
     }
     let net = match (args.time_steps, &data) {
+        _ if is_nir => net,
         (Some(t), _) => retime_for(&net, &params, t)?,
         (None, Some(d)) if args.choose_time_steps => {
             choose_time_steps(&net, &params, &d.train, args.steps_tolerance)?

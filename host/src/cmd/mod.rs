@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod compile;
+pub mod nir;
 pub mod outputs;
 pub mod report;
 pub mod run;

@@ -143,13 +143,13 @@ pub fn simulate_split(
             setup.dataset
         );
     }
-    if split.image_size() != prog.input_size as usize {
+    if Some(split.image_size() as u64) != prog.encoding.pixels_per_image(prog.input_size) {
         bail!(
-            "the dataset `{}` has images of {} pixels but the program {} expects input_size = {}",
+            "the dataset `{}` has images of {} pixels but the program {} takes {}",
             setup.dataset,
             split.image_size(),
             setup.program,
-            prog.input_size
+            super::checks::image_shape(&prog.encoding, prog.input_size)
         );
     }
     let mut prog = prog.clone();
