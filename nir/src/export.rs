@@ -27,9 +27,11 @@ impl Default for ExportOptions {
     }
 }
 
+/// A neuron parameter per neuron, in f64 so that `tau = dt 2^k` and the
+/// gains are exact (an f32 `tau` would give a gain of 1 + 3e-8).
 fn full(n: usize, v: f64) -> Array {
     Array {
-        dtype: Dtype::F32,
+        dtype: Dtype::F64,
         shape: vec![n],
         data: vec![v; n],
     }
@@ -133,7 +135,11 @@ pub fn export(net: &FloatNetwork, opts: &ExportOptions) -> Graph {
                 }
             }
         };
-        let node = node.with_meta("onespike_reset", text(reset.name()));
+        let mut node = node.with_meta("onespike_reset", text(reset.name()));
+        if readout {
+            // NIR's readouts have no threshold; ours keeps one (unreached).
+            node = node.with_meta("onespike_threshold", num(theta));
+        }
         g.nodes.insert(name.clone(), node);
         g.edges.push((fc, name.clone()));
         if let Some(rec) = &layer.recurrent {

@@ -978,8 +978,10 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             "IF" | "LIF" | "CubaLIF" => "v_threshold",
             _ => "r",
         };
+        // A 0-d or one-element parameter is a scalar: the size comes from
+        // what drives the node (found below).
         let shape = match p.params.get(key) {
-            Some(Value::Array(a)) if !a.shape.is_empty() => a.shape.clone(),
+            Some(Value::Array(a)) if a.len() > 1 => a.shape.clone(),
             Some(Value::Array(_)) => Vec::new(),
             _ => return Err(field_err(path, name, key, "is missing")),
         };
@@ -997,16 +999,31 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
         memo: BTreeMap::new(),
         visiting: BTreeSet::new(),
     };
-    // A 0-d neuron node takes its size from what drives it.
-    let mut drive: BTreeMap<String, Form> = BTreeMap::new();
-    for name in &neuron_names {
-        let f = ctx.input_form(name)?;
-        if ctx.source_shape[name].is_empty() {
-            ctx.source_shape.insert(name.clone(), f.shape.clone());
+    // A neuron node with scalar parameters takes its size from what drives
+    // it: sized upstream first, one pass per layer at most.
+    let mut pending: BTreeSet<String> = neuron_names
+        .iter()
+        .filter(|n| ctx.source_shape[*n].is_empty())
+        .cloned()
+        .collect();
+    while !pending.is_empty() {
+        let mut progress = false;
+        for name in pending.clone() {
+            ctx.memo.clear();
+            if let Ok(f) = ctx.input_form(&name) {
+                let upstream_sized = f.terms.keys().all(|s| s == &name || !pending.contains(s));
+                if upstream_sized {
+                    ctx.source_shape.insert(name.clone(), f.shape.clone());
+                    pending.remove(&name);
+                    progress = true;
+                }
+            }
         }
-        drive.insert(name.clone(), f);
+        if !progress {
+            break; // the final trace below reports why
+        }
     }
-    // Re-trace with the sizes known (a 0-d source had size 1 before).
+    let mut drive: BTreeMap<String, Form> = BTreeMap::new();
     ctx.memo.clear();
     for name in &neuron_names {
         drive.insert(name.clone(), ctx.input_form(name)?);
@@ -1115,7 +1132,19 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
                 (s, Some(e))
             }
         };
-        let mut reset = match (&p.threshold, opts.reset) {
+        let own_reset = match nodes[name].metadata.get("onespike_reset") {
+            Some(Value::Text(r)) if ours => match r.as_str() {
+                "once" => Some(Reset::Once),
+                "subtract" => Some(Reset::Subtract),
+                "zero" => Some(Reset::Zero),
+                other => {
+                    return Err(field_err(path, name, "metadata/onespike_reset", format!("`{other}`: expected once, subtract or zero")))
+                }
+            },
+            _ => None,
+        };
+        let reset = match (&p.threshold, opts.reset) {
+            _ if own_reset.is_some() => own_reset.unwrap(),
             (None, _) => Reset::Zero,
             (Some(_), ResetRule::File) => {
                 if let Some(j) = (0..n).find(|&j| p.v_reset[j] != 0.0) {
@@ -1160,7 +1189,7 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
         };
         let file_recurrent = rec.is_some();
         let mut reset_synapse = false;
-        if opts.reset == ResetRule::Snntorch && p.threshold.is_some() {
+        if opts.reset == ResetRule::Snntorch && p.threshold.is_some() && own_reset.is_none() {
             if i_shift == Some(0) {
                 // snnTorch subtracts theta at the next step, undecayed; the
                 // hardware subtracts at the spike and then decays: the
@@ -1175,15 +1204,6 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
                 }
             } else {
                 notes.push(format!("{name}: snnTorch's delayed reset is exact only without a synaptic current; this CubaLIF layer subtracts at the spike"));
-            }
-        }
-        if ours {
-            if let Some(Value::Text(r)) = nodes[name].metadata.get("onespike_reset") {
-                reset = match r.as_str() {
-                    "once" => Reset::Once,
-                    "subtract" => Reset::Subtract,
-                    _ => Reset::Zero,
-                };
             }
         }
         models.push(NeuronModel { v_shift, i_shift, reset });
@@ -1230,6 +1250,9 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             Some(s) => 1.0 / (1.0 - NeuronModel::decay_of_shift(Some(s))).max(1.0 / steps),
         };
         thresholds[l] = (2.0 * per_step * i_gain * v_gain).max(1.0);
+        if let (true, Some(Value::Array(a))) = (ours, nodes[&order[l]].metadata.get("onespike_threshold")) {
+            thresholds[l] = a.data.first().copied().unwrap_or(thresholds[l]);
+        }
         notes.push(format!(
             "{}: a non-spiking readout: decision max_potential, threshold {:.4} (above any potential it can reach)",
             order[l], thresholds[l]
