@@ -73,19 +73,24 @@ pub fn run_discrete<I: SpikeInput + ?Sized>(net: &FloatNetwork, input: &I) -> Di
                 NeuronModel::decay_of_shift(m.i_shift),
             );
             let theta = layer.threshold as f64;
+            let next = m.reset == Reset::SubtractNext;
             for j in 0..layer.outputs as usize {
-                if fired[l][j] {
+                let pending = next && fired[l][j];
+                if fired[l][j] && !pending {
                     continue;
                 }
-                let x = v[l][j] * dv + cur[l][j];
+                let x = v[l][j] * dv + cur[l][j] - if pending { theta } else { 0.0 };
                 let spike = x >= theta;
                 v[l][j] = match (spike, m.reset) {
                     (true, Reset::Subtract) => x - theta,
                     (true, Reset::Zero) => 0.0,
                     _ => x,
                 };
+                if next {
+                    fired[l][j] = spike;
+                }
                 if spike {
-                    fired[l][j] = m.reset == Reset::Once;
+                    fired[l][j] = m.reset == Reset::Once || next;
                     now[l].push(j as u32);
                     spikes.push(l, t, j as u32);
                 }

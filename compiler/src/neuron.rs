@@ -13,6 +13,13 @@
 //! I = I - leak(I, i_shift)
 //! ```
 //!
+//! and `subtract_next`, snnTorch's reset (`reset_delay`): `V` is kept at
+//! the spike and `theta` is subtracted, undecayed, in the next step's
+//! update, `V = sat_V((V - theta) - leak(V, v_shift) + I)`: the discrete
+//! `V[t] = beta V[t-1] + x[t] - theta s[t-1]` of snnTorch's `Leaky` and
+//! `Synaptic`. The fired flag holds "spiked in the previous step".
+//! `V - theta` cannot overflow there (the spike left `V >= theta`).
+//!
 //! with `leak(x, None) = 0` and `leak(x, Some(k)) = x >> k` (arithmetic
 //! shift). Deliveries `I = sat_I(I + w)` happen after the update, in the
 //! same step. The time-to-first-spike neuron is the default
@@ -32,6 +39,9 @@ pub enum Reset {
     Subtract,
     /// `V = 0`.
     Zero,
+    /// `V` kept at the spike; `theta` subtracted, undecayed, in the next
+    /// step's update (snnTorch's reset).
+    SubtractNext,
 }
 
 impl Reset {
@@ -41,6 +51,7 @@ impl Reset {
             Reset::Once => 0,
             Reset::Subtract => 1,
             Reset::Zero => 2,
+            Reset::SubtractNext => 3,
         }
     }
     pub fn from_code(c: u64) -> Option<Reset> {
@@ -48,6 +59,7 @@ impl Reset {
             0 => Some(Reset::Once),
             1 => Some(Reset::Subtract),
             2 => Some(Reset::Zero),
+            3 => Some(Reset::SubtractNext),
             _ => None,
         }
     }
@@ -56,6 +68,7 @@ impl Reset {
             Reset::Once => "once",
             Reset::Subtract => "subtract",
             Reset::Zero => "zero",
+            Reset::SubtractNext => "subtract_next",
         }
     }
 }
@@ -124,7 +137,8 @@ impl TryFrom<NeuronFile> for NeuronModel {
 pub struct NeuronState {
     pub v: i64,
     pub i: i64,
-    /// Disabled after its spike (`reset = once` only).
+    /// Disabled after its spike (`reset = once`); spiked in the previous
+    /// step (`reset = subtract_next`).
     pub fired: bool,
 }
 
@@ -210,10 +224,12 @@ impl NeuronModel {
 
     /// One step's update of one neuron (before this step's deliveries).
     pub fn step(&self, s: &mut NeuronState, theta: i64, b: &Bounds) -> Update {
-        if s.fired {
+        let pending = self.reset == Reset::SubtractNext && s.fired;
+        if s.fired && !pending {
             return Update::Skipped;
         }
-        let raw = s.v - leak(s.v, self.v_shift) + s.i;
+        let base = if pending { s.v - theta } else { s.v };
+        let raw = base - leak(s.v, self.v_shift) + s.i;
         let v = raw.clamp(b.v_min, b.v_max);
         let spike = v >= theta;
         s.v = match (spike, self.reset) {
@@ -221,8 +237,10 @@ impl NeuronModel {
             (true, Reset::Zero) => 0,
             _ => v,
         };
-        if spike && self.reset == Reset::Once {
-            s.fired = true;
+        match self.reset {
+            Reset::Once => s.fired |= spike,
+            Reset::SubtractNext => s.fired = spike,
+            _ => {}
         }
         s.i -= leak(s.i, self.i_shift);
         Update::Done {
@@ -379,6 +397,30 @@ mod tests {
     }
 
     #[test]
+    fn subtract_next_subtracts_undecayed_one_step_later() {
+        // snnTorch's Leaky, beta = 0.75 (v_shift 2), theta = 10, input 6 per
+        // step: V[t] = V - V >> 2 + 6 - 10 s[t-1].
+        let m = NeuronModel {
+            v_shift: Some(2),
+            i_shift: Some(0),
+            reset: Reset::SubtractNext,
+        };
+        let mut s = NeuronState::default();
+        let mut trace = Vec::new();
+        for _ in 0..6 {
+            s.i = 6;
+            let spiked = matches!(m.step(&mut s, 10, &B), Update::Done { spiked: true, .. });
+            trace.push((s.v, spiked));
+        }
+        // 6; 6-1+6 = 11 spikes (kept); 11-2+6-10 = 5; 5-1+6 = 10 spikes;
+        // 10-2+6-10 = 4; 4-1+6 = 9.
+        assert_eq!(
+            trace,
+            [(6, false), (11, true), (5, false), (10, true), (4, false), (9, false)]
+        );
+    }
+
+    #[test]
     fn leaks_shift_arithmetically_with_the_dead_zone() {
         let m = NeuronModel {
             v_shift: Some(2),
@@ -483,7 +525,7 @@ mod tests {
 
     #[test]
     fn register_word_round_trips() {
-        for reset in [Reset::Once, Reset::Subtract, Reset::Zero] {
+        for reset in [Reset::Once, Reset::Subtract, Reset::Zero, Reset::SubtractNext] {
             for v_shift in [None, Some(0), Some(5), Some(63)] {
                 for i_shift in [None, Some(0), Some(1), Some(40)] {
                     let m = NeuronModel {

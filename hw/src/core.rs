@@ -695,6 +695,7 @@ impl<
         }
         if self.neuron.f_we.val() {
             self.f_ram.write_enable.next = true;
+            self.f_ram.write_data.next = self.neuron.f_next.val();
         }
         self.spikes.push.next = self.neuron.spike.val();
         self.spikes.push_data.next = self.int3_addr.q.val();

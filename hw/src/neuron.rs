@@ -7,7 +7,9 @@
 //! of the integrate sweep, `docs/hw.md`, "Core"):
 //!
 //! - stage A (the cycle the state memories deliver `V`, `I`, fired): the
-//!   leaks `leak(V, v_shift)` and `leak(I, i_shift)`, where
+//!   leaks `leak(V, v_shift)` and `leak(I, i_shift)`, and, for reset
+//!   subtract_next after a spike in the previous step, `V - theta` (the
+//!   spike left `V >= theta`: no overflow), where
 //!   `leak(x, k) = x >> k` is an arithmetic shift (a logical barrel shift of
 //!   `x` with its sign bits flipped, flipped back: sign fill), or 0 when the
 //!   leak is off;
@@ -16,14 +18,14 @@
 //! - stage C (two cycles after A): spike if `V' >= theta` (signed compare);
 //!   `V` written back as `V'`, `V' - theta` (reset subtract) or 0 (reset
 //!   zero) on a spike; `I'` written back (only when `I` leaks: otherwise it
-//!   is unchanged and not written); the fired flag written only for
-//!   reset once. A neuron whose fired flag is set (reset once only) writes
-//!   nothing and cannot spike.
+//!   is unchanged and not written); the fired flag written with the spike
+//!   for reset once (set on a spike) and subtract_next (every update: "spiked
+//!   in this step"). A neuron whose fired flag is set writes nothing
+//!   and cannot spike, except under subtract_next.
 //!
 //! The mode word is the `REG_NEURON_MODE` register, decoded here through the
-//! field offsets of `onespike_compiler::layout::neuron_mode_layout`. A reset
-//! code that does not exist (3) makes the whole word the TTFS neuron, as
-//! `onespike_compiler::regs::decode_writes` reads it.
+//! field offsets of `onespike_compiler::layout::neuron_mode_layout`; every
+//! one of the four reset codes exists.
 
 use crate::{k, ones};
 use onespike_compiler::layout::neuron_mode_layout;
@@ -61,8 +63,10 @@ pub struct NeuronUnit<const IB: usize, const VB: usize> {
     pub v_next: Signal<Out, Bits<VB>>,
     pub i_we: Signal<Out, Bit>,
     pub i_next: Signal<Out, Bits<IB>>,
-    /// Write `fired = 1` (reset once and a spike).
+    /// Write the fired flag (reset once and a spike; subtract_next always)
+    /// with the value `f_next` (the spike).
     pub f_we: Signal<Out, Bit>,
+    pub f_next: Signal<Out, Bit>,
     pub spike: Signal<Out, Bit>,
     // Stage registers: A -> B, B -> C.
     a_valid: DFF<Bit>,
@@ -77,14 +81,16 @@ pub struct NeuronUnit<const IB: usize, const VB: usize> {
     b_i: DFF<Bits<IB>>,
     // Mode fields.
     m_reset: Signal<Local, Bits<RESET_BITS>>,
-    m_ok: Signal<Local, Bit>,
     m_v_leak: Signal<Local, Bit>,
     m_v_shift: Signal<Local, Bits<SHIFT_BITS>>,
     m_i_leak: Signal<Local, Bit>,
     m_i_shift: Signal<Local, Bits<SHIFT_BITS>>,
     m_subtract: Signal<Local, Bit>,
     m_zero: Signal<Local, Bit>,
+    m_once: Signal<Local, Bit>,
+    m_next: Signal<Local, Bit>,
     // Stage A temporaries.
+    pending: Signal<Local, Bit>,
     v_fill: Signal<Local, Bits<VB>>,
     v_shr: Signal<Local, Bits<VB>>,
     v_leaked: Signal<Local, Bits<VB>>,
@@ -110,7 +116,8 @@ pub struct NeuronUnit<const IB: usize, const VB: usize> {
     i_shift_lsb: Constant<Bits<8>>,
     code_subtract: Constant<Bits<RESET_BITS>>,
     code_zero: Constant<Bits<RESET_BITS>>,
-    code_invalid: Constant<Bits<RESET_BITS>>,
+    code_once: Constant<Bits<RESET_BITS>>,
+    code_next: Constant<Bits<RESET_BITS>>,
     i_sign: Constant<Bits<IB>>,
     i_ones: Constant<Bits<IB>>,
     i_zero: Constant<Bits<IB>>,
@@ -149,6 +156,7 @@ impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {
             i_we: Default::default(),
             i_next: Default::default(),
             f_we: Default::default(),
+            f_next: Default::default(),
             spike: Default::default(),
             a_valid: Default::default(),
             a_fired: Default::default(),
@@ -161,13 +169,15 @@ impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {
             b_v: Default::default(),
             b_i: Default::default(),
             m_reset: Default::default(),
-            m_ok: Default::default(),
             m_v_leak: Default::default(),
             m_v_shift: Default::default(),
             m_i_leak: Default::default(),
             m_i_shift: Default::default(),
             m_subtract: Default::default(),
             m_zero: Default::default(),
+            m_once: Default::default(),
+            m_next: Default::default(),
+            pending: Default::default(),
             v_fill: Default::default(),
             v_shr: Default::default(),
             v_leaked: Default::default(),
@@ -191,7 +201,8 @@ impl<const IB: usize, const VB: usize> Default for NeuronUnit<IB, VB> {
             i_shift_lsb: lsb("i_shift"),
             code_subtract: k(Reset::Subtract.code()),
             code_zero: k(Reset::Zero.code()),
-            code_invalid: k(3),
+            code_once: k(Reset::Once.code()),
+            code_next: k(Reset::SubtractNext.code()),
             i_sign: k(1 << (IB - 1)),
             i_ones: k(ones(IB)),
             i_zero: k(0),
@@ -215,21 +226,20 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
             .mode
             .val()
             .get_bits::<RESET_BITS>(self.reset_lsb.val().index());
-        self.m_ok.next = self.m_reset.val() != self.code_invalid.val();
-        self.m_v_leak.next =
-            self.mode.val().get_bit(self.v_leak_lsb.val().index()) & self.m_ok.val();
+        self.m_v_leak.next = self.mode.val().get_bit(self.v_leak_lsb.val().index());
         self.m_v_shift.next = self
             .mode
             .val()
             .get_bits::<SHIFT_BITS>(self.v_shift_lsb.val().index());
-        self.m_i_leak.next =
-            self.mode.val().get_bit(self.i_leak_lsb.val().index()) & self.m_ok.val();
+        self.m_i_leak.next = self.mode.val().get_bit(self.i_leak_lsb.val().index());
         self.m_i_shift.next = self
             .mode
             .val()
             .get_bits::<SHIFT_BITS>(self.i_shift_lsb.val().index());
         self.m_subtract.next = self.m_reset.val() == self.code_subtract.val();
         self.m_zero.next = self.m_reset.val() == self.code_zero.val();
+        self.m_once.next = self.m_reset.val() == self.code_once.val();
+        self.m_next.next = self.m_reset.val() == self.code_next.val();
 
         // ---- Stage A: the leaks V >> v_shift and I >> i_shift -----------------
         // Arithmetic shift: flip a negative value, shift in zeros, flip back.
@@ -255,7 +265,12 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
         }
         self.a_valid.d.next = self.valid.val();
         self.a_fired.d.next = self.fired.val();
+        // subtract_next: the previous step's spike subtracts theta now.
+        self.pending.next = self.fired.val() & self.m_next.val();
         self.a_v.d.next = self.v.val();
+        if self.pending.val() {
+            self.a_v.d.next = self.v.val() - self.theta.val();
+        }
         self.a_i.d.next = self.i.val();
 
         // ---- Stage B: V' = sat(V - leak(V) + I), I' = I - leak(I) ------------
@@ -293,7 +308,7 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
         // Signed compare as unsigned with the sign bits flipped.
         self.v_key.next = self.b_v.q.val() ^ self.v_sign.val();
         self.theta_key.next = self.theta.val() ^ self.v_sign.val();
-        self.live.next = self.b_valid.q.val() & !self.b_fired.q.val();
+        self.live.next = self.b_valid.q.val() & !(self.b_fired.q.val() & !self.m_next.val());
         self.fire.next = self.live.val() & (self.v_key.val() >= self.theta_key.val());
         self.v_next.next = self.b_v.q.val();
         if self.fire.val() & self.m_subtract.val() {
@@ -308,7 +323,9 @@ impl<const IB: usize, const VB: usize> Logic for NeuronUnit<IB, VB> {
         // `I` changes in the sweep only when it leaks.
         self.i_we.next = self.live.val() & self.m_i_leak.val();
         self.i_next.next = self.b_i.q.val();
-        self.f_we.next = self.fire.val() & !self.m_subtract.val() & !self.m_zero.val();
+        self.f_we.next =
+            (self.fire.val() & self.m_once.val()) | (self.live.val() & self.m_next.val());
+        self.f_next.next = self.fire.val();
         self.spike.next = self.fire.val();
     }
 }

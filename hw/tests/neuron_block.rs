@@ -1,14 +1,15 @@
 //! The neuron block (`onespike_hw::neuron::NeuronUnit`) against
 //! `onespike_compiler::neuron::NeuronModel::step`, exhaustively at narrow
-//! widths: every `V`, every `I`, every valid threshold, every reset code
-//! (the undefined code 3 included), every leak shift below the state's
-//! width plus one far beyond it, leaks off, and both values of the fired
-//! flag. The block is fed one case per cycle in a hand-clocked
+//! widths: every `V`, every `I`, every valid threshold, every reset code,
+//! every leak shift below the state's width plus one far beyond it, leaks
+//! off, and both values of the fired flag (for reset subtract_next, whose
+//! flag means "spiked in the previous step", only with `V >= theta`: the
+//! states a run can reach). The block is fed one case per cycle in a hand-clocked
 //! `simulate()` loop and its stage-C outputs are checked two cycles later
 //! (the stages of consecutive cases overlap, as in the integrate sweep).
 
 use onespike_compiler::layout::neuron_mode_layout;
-use onespike_compiler::neuron::{Bounds, NeuronModel, NeuronState, Update};
+use onespike_compiler::neuron::{Bounds, NeuronModel, NeuronState, Reset, Update};
 use onespike_hw::neuron::NeuronUnit;
 use rust_hdl::prelude::*;
 
@@ -30,11 +31,12 @@ struct Expect {
     i_we: bool,
     i_next: i64,
     f_we: bool,
+    f_next: bool,
     spike: bool,
 }
 
 fn expect(c: &Case, b: &Bounds) -> Expect {
-    let model = NeuronModel::unpack(c.word).unwrap_or(NeuronModel::TTFS);
+    let model = NeuronModel::unpack(c.word).expect("every reset code exists");
     let mut s = NeuronState {
         v: c.v,
         i: c.i,
@@ -47,6 +49,7 @@ fn expect(c: &Case, b: &Bounds) -> Expect {
             i_we: false,
             i_next: 0,
             f_we: false,
+            f_next: false,
             spike: false,
         },
         // I is written back only when it leaks (and is unchanged otherwise).
@@ -58,7 +61,12 @@ fn expect(c: &Case, b: &Bounds) -> Expect {
             v_next: s.v,
             i_we: model.i_shift.is_some(),
             i_next: if model.i_shift.is_some() { s.i } else { 0 },
-            f_we: s.fired,
+            f_we: match model.reset {
+                Reset::Once => spike,
+                Reset::SubtractNext => true,
+                _ => false,
+            },
+            f_next: spike,
             spike,
         },
     }
@@ -72,7 +80,7 @@ fn mask(x: i64, bits: usize) -> u64 {
     (x as u64) & ((1u64 << bits) - 1)
 }
 
-/// Mode words: every reset code (3 is undefined), each leak off or at
+/// Mode words: every reset code, each leak off or at
 /// every shift below `bits` plus 63.
 fn words(v_bits: usize, i_bits: usize) -> Vec<u64> {
     let l = neuron_mode_layout();
@@ -102,24 +110,37 @@ fn words(v_bits: usize, i_bits: usize) -> Vec<u64> {
 /// Feeds every case through the block, one per cycle, in groups of equal
 /// threshold and mode (registers of the core, constant during a run: a
 /// group ends with two idle cycles that empty the pipeline); returns the
-/// cases checked and how many of them spiked.
+/// cases checked, how many of them spiked, and how many unreachable
+/// states were left out.
 fn run<const IB: usize, const VB: usize>(
     v_bits: usize,
     i_bits: usize,
     fired: &[bool],
-) -> (u64, u64) {
+) -> (u64, u64, u64) {
     assert_eq!((VB, IB), (v_bits, i_bits));
     let b = Bounds::of_widths(IB as u32, VB as u32);
     let mut u = NeuronUnit::<IB, VB>::default();
     u.connect_all();
     u.flush.next = false;
-    let (mut checked, mut spikes) = (0u64, 0u64);
+    let (mut checked, mut spikes, mut unreachable) = (0u64, 0u64, 0u64);
     for word in words(VB, IB) {
+        let next = NeuronModel::unpack(word).unwrap().reset == Reset::SubtractNext;
         for theta in 1..=b.v_max {
             u.theta.next = mask(theta, VB).into();
             u.mode.next = word.into();
+            let reachable = move |v: i64, f: bool| !(next && f && v < theta);
+            unreachable += (b.v_min..=b.v_max)
+                .flat_map(|v| fired.iter().map(move |&f| (v, f)))
+                .filter(|&(v, f)| !reachable(v, f))
+                .count() as u64
+                * (b.i_max - b.i_min + 1) as u64;
             let group = (b.v_min..=b.v_max).flat_map(|v| {
-                (b.i_min..=b.i_max).flat_map(move |i| fired.iter().map(move |&fired| (v, i, fired)))
+                (b.i_min..=b.i_max).flat_map(move |i| {
+                    fired
+                        .iter()
+                        .filter(move |&&f| reachable(v, f))
+                        .map(move |&fired| (v, i, fired))
+                })
             });
             // Cases in stages B and C.
             let mut pipe: [Option<Case>; 2] = [None, None];
@@ -155,6 +176,7 @@ fn run<const IB: usize, const VB: usize>(
                             0
                         },
                         f_we: u.f_we.val(),
+                        f_next: if e.f_we { u.f_next.val() } else { e.f_next },
                         spike: u.spike.val(),
                     };
                     assert!(u.c_valid.val());
@@ -170,14 +192,15 @@ fn run<const IB: usize, const VB: usize>(
             }
         }
     }
-    (checked, spikes)
+    (checked, spikes, unreachable)
 }
 
 #[test]
 fn every_state_threshold_and_mode_at_5_bit_v_and_3_bit_i() {
-    let (n, spikes) = run::<3, 5>(5, 3, &[false, true]);
+    let (n, spikes, left_out) = run::<3, 5>(5, 3, &[false, true]);
     // 4 resets x 7 V shifts x 5 I shifts x 15 thresholds x 32 V x 8 I x 2.
-    assert_eq!(n, 4 * 7 * 5 * 15 * 32 * 8 * 2);
+    assert_eq!(n + left_out, 4 * 7 * 5 * 15 * 32 * 8 * 2);
+    assert!(left_out > 0 && left_out < n / 8);
     assert!(
         spikes > n / 20,
         "too few spikes to mean much: {spikes} of {n}"
@@ -186,8 +209,8 @@ fn every_state_threshold_and_mode_at_5_bit_v_and_3_bit_i() {
 
 #[test]
 fn every_state_threshold_and_mode_at_6_bit_v_and_4_bit_i_not_fired() {
-    let (n, spikes) = run::<4, 6>(6, 4, &[false]);
-    assert_eq!(n, 4 * 8 * 6 * 31 * 64 * 16);
+    let (n, spikes, left_out) = run::<4, 6>(6, 4, &[false]);
+    assert_eq!((n, left_out), (4 * 8 * 6 * 31 * 64 * 16, 0));
     assert!(spikes > n / 20, "{spikes} of {n}");
 }
 

@@ -33,9 +33,7 @@ pub enum ResetRule {
     /// Subtract the threshold at the spike (SPEC §2b `subtract`).
     Subtract,
     /// snnTorch's rule: subtract the threshold at the step after the spike,
-    /// undecayed. Exact for neurons with an instant synapse (`LIF`, `IF`),
-    /// carried by a self-synapse of `-(1 - beta) theta`; for `CubaLIF` the
-    /// plain `subtract`.
+    /// undecayed (reset `subtract_next`).
     Snntorch,
 }
 
@@ -103,8 +101,6 @@ pub struct LayerImport {
     /// Nonzero feed-forward and recurrent synapses (relays included).
     pub synapses: usize,
     pub recurrent: bool,
-    /// A self-synapse per neuron carries snnTorch's delayed reset.
-    pub reset_synapse: bool,
     /// Membrane decay in the file (`1 - dt / tau`) and as imported.
     pub v_decay_file: f64,
     pub v_decay: f64,
@@ -905,7 +901,7 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
     for (name, p) in &nodes {
         if !(NEURONS.contains(&p.kind.as_str()) || AFFINE.contains(&p.kind.as_str()) || ["Input", "I", "Delay"].contains(&p.kind.as_str())) {
             let why = match p.kind.as_str() {
-                "Threshold" => "a stateless threshold has no equivalent (the hardware's neurons integrate)".to_string(),
+                "Threshold" => "`Threshold` (a stateless threshold) has no equivalent: the hardware's neurons integrate".to_string(),
                 k => format!("`{k}` is not a NIR primitive this importer knows"),
             };
             return Err(field_err(path, name, "type", why));
@@ -1137,8 +1133,9 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
                 "once" => Some(Reset::Once),
                 "subtract" => Some(Reset::Subtract),
                 "zero" => Some(Reset::Zero),
+                "subtract_next" => Some(Reset::SubtractNext),
                 other => {
-                    return Err(field_err(path, name, "metadata/onespike_reset", format!("`{other}`: expected once, subtract or zero")))
+                    return Err(field_err(path, name, "metadata/onespike_reset", format!("`{other}`: expected once, subtract, zero or subtract_next")))
                 }
             },
             _ => None,
@@ -1157,7 +1154,8 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
                 }
                 Reset::Zero
             }
-            (Some(_), ResetRule::Subtract | ResetRule::Snntorch) => Reset::Subtract,
+            (Some(_), ResetRule::Subtract) => Reset::Subtract,
+            (Some(_), ResetRule::Snntorch) => Reset::SubtractNext,
         };
         let theta = match &p.threshold {
             Some(t) => {
@@ -1187,25 +1185,6 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             }
             None => 0.0, // set below, once the weights are known
         };
-        let file_recurrent = rec.is_some();
-        let mut reset_synapse = false;
-        if opts.reset == ResetRule::Snntorch && p.threshold.is_some() && own_reset.is_none() {
-            if i_shift == Some(0) {
-                // snnTorch subtracts theta at the next step, undecayed; the
-                // hardware subtracts at the spike and then decays: the
-                // difference, -(1 - beta) theta, arrives through a
-                // self-synapse one step later.
-                if v_shift.is_some() {
-                    reset_synapse = true;
-                    let r = rec.get_or_insert_with(|| vec![0.0; n * n]);
-                    for j in 0..n {
-                        r[j * n + j] += -(1.0 - v_dec) * theta;
-                    }
-                }
-            } else {
-                notes.push(format!("{name}: snnTorch's delayed reset is exact only without a synaptic current; this CubaLIF layer subtracts at the spike"));
-            }
-        }
         models.push(NeuronModel { v_shift, i_shift, reset });
         thresholds.push(theta);
         layer_reports.push(LayerImport {
@@ -1217,8 +1196,7 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             neurons: n as u32,
             relays: 0,
             synapses: 0,
-            recurrent: file_recurrent,
-            reset_synapse,
+            recurrent: rec.is_some(),
             v_decay_file: p.v_decay,
             v_decay: v_dec,
             i_decay_file: p.i_decay,
@@ -1266,6 +1244,17 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
         ff.iter().chain(rec.iter().flatten()).fold(0.0f64, |m, w| m.max(w.abs()))
     };
     const MARGIN: f64 = 1.02;
+    // What a relay of layer l must receive per step to spike at every step:
+    // theta (reset subtract or zero), or (2 - beta) theta under
+    // subtract_next, whose fixed point V* = (w - theta) / (1 - beta) must
+    // stay above theta; 2 % more covers the rounding of the weights.
+    let relay_drive = |l: usize| -> f64 {
+        let factor = match models[l].reset {
+            Reset::SubtractNext => 2.0 - NeuronModel::decay_of_shift(models[l].v_shift),
+            _ => 1.0,
+        };
+        thresholds[l] * factor * MARGIN
+    };
     let has_bias: Vec<bool> = layers_w.iter().map(|(_, _, b)| b.iter().any(|&x| x != 0.0)).collect();
     // feeds[l]: sources (channels for l = 0, relays of l-1 otherwise) that
     // layer l's bias and relays need.
@@ -1280,7 +1269,7 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             return Err(field_err(path, &order[l], "bias", "a bias on a fire-once (TTFS) layer is not supported"));
         }
         let mb = layers_w[l].2.iter().fold(0.0f64, |m, b| m.max(b.abs()));
-        let need = mb.max(if need_relay { thresholds[l] * MARGIN } else { 0.0 });
+        let need = mb.max(if need_relay { relay_drive(l) } else { 0.0 });
         let mw = max_w(l);
         let r = if mw > 0.0 { (need / mw).ceil().max(1.0) as usize } else { 1 };
         if r > 256 {
@@ -1314,7 +1303,7 @@ pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOpt
             }
             for q in 0..relays[l] {
                 for s in 0..r {
-                    w[(n + q) * inputs + prev_real + s] = (thresholds[l] * MARGIN / r as f64) as f32;
+                    w[(n + q) * inputs + prev_real + s] = (relay_drive(l) / r as f64) as f32;
                 }
             }
         }

@@ -123,10 +123,11 @@ fn random_input(rng: &mut ChaCha8Rng, net: &QuantNetwork, k: usize) -> Vec<Optio
 /// A random neuron mode: a third fire-once (leaky or not), the rest
 /// multi-spike with every reset, leak and current kind.
 fn random_neuron(rng: &mut ChaCha8Rng, p: &HwParams) -> NeuronModel {
-    let reset = match rng.gen_range(0..6) {
+    let reset = match rng.gen_range(0..8) {
         0 | 1 => Reset::Once,
-        2..=3 => Reset::Subtract,
-        _ => Reset::Zero,
+        2 | 3 => Reset::Subtract,
+        4 | 5 => Reset::Zero,
+        _ => Reset::SubtractNext,
     };
     let v_shift = match rng.gen_range(0..6) {
         0 => None,

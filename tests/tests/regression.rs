@@ -165,6 +165,33 @@ fn mode_generators() -> Vec<(&'static str, Case)> {
         ),
     ));
 
+    // snnTorch's reset, subtract_next: theta leaves one step later and
+    // undecayed. w = 7 every step, theta = 10, v_shift 1 (decay 1/2):
+    // V = 7, 7-3+7 = 11 spike (kept), (11-10)-5+7 = 3, 3-1+7 = 9,
+    // 9-4+7 = 12 spike, (12-10)-6+7 = 3, 9, 12 spike, 3: spikes at 2, 5, 8
+    // (reset subtract would give 2, 4, 6, 8).
+    let net = mode_network(
+        1,
+        10,
+        10,
+        vec![vec![7]],
+        NeuronModel {
+            v_shift: Some(1),
+            i_shift: Some(0),
+            reset: Reset::SubtractNext,
+        },
+    );
+    let case = rec(
+        "reset = subtract_next (snnTorch's): theta subtracted undecayed in the step after the spike",
+        tiny(),
+        false,
+        net,
+        vec![events(&[(0, &every)])],
+    );
+    let steps: Vec<u32> = case.expected[0].spikes.output().iter().map(|s| s.step).collect();
+    assert_eq!(steps, [2, 5, 8], "the worked-out subtract_next spikes");
+    out.push(("mode_reset_subtract_next_is_snntorchs", case));
+
     // Reset to zero drops the excess: V = 7, 14 -> spike -> 0, 7, 14 -> spike:
     // spikes at steps 2, 4, 6, 8.
     let net = mode_network(
@@ -699,6 +726,7 @@ fn random_multispike_cases_agree_on_every_backend() {
     struct Cover {
         subtract: usize,
         zero: usize,
+        subtract_next: usize,
         once_among_multi: usize,
         no_v_leak: usize,
         narrow_v_leak: usize,
@@ -714,7 +742,7 @@ fn random_multispike_cases_agree_on_every_backend() {
         stalled: usize,
         host_gaps: usize,
         output_stalls: usize,
-        saturated: [usize; 3],
+        saturated: [usize; 4],
         rtl_cases: usize,
     }
     let mut c = Cover::default();
@@ -733,6 +761,7 @@ fn random_multispike_cases_agree_on_every_backend() {
             match m.reset {
                 Reset::Subtract => c.subtract += 1,
                 Reset::Zero => c.zero += 1,
+                Reset::SubtractNext => c.subtract_next += 1,
                 Reset::Once => c.once_among_multi += any_multi as usize,
             }
             match m.v_shift {
@@ -766,6 +795,7 @@ fn random_multispike_cases_agree_on_every_backend() {
                         Reset::Once => 0,
                         Reset::Subtract => 1,
                         Reset::Zero => 2,
+                        Reset::SubtractNext => 3,
                     };
                     c.saturated[k] += 1;
                 }
@@ -785,8 +815,9 @@ fn random_multispike_cases_agree_on_every_backend() {
     );
     let n = MULTISPIKE_CASES as usize;
     for (what, got, need) in [
-        ("reset = subtract layers", c.subtract, n / 4),
-        ("reset = zero layers", c.zero, n / 4),
+        ("reset = subtract layers", c.subtract, n / 5),
+        ("reset = zero layers", c.zero, n / 5),
+        ("reset = subtract_next layers", c.subtract_next, n / 5),
         (
             "fire-once layers in multi-spike networks",
             c.once_among_multi,
@@ -813,6 +844,7 @@ fn random_multispike_cases_agree_on_every_backend() {
         ("V saturation in fire-once layers", c.saturated[0], n / 50),
         ("V saturation with reset = subtract", c.saturated[1], n / 50),
         ("V saturation with reset = zero", c.saturated[2], n / 50),
+        ("V saturation with reset = subtract_next", c.saturated[3], n / 50),
     ] {
         assert!(
             got >= need,

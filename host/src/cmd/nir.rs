@@ -21,8 +21,8 @@ pub struct NirFlags {
     pub dt: Option<f64>,
     /// How a NIR model's reset is read: file (v = v_reset, NIR's
     /// definition; only 0 is supported), subtract (v -= threshold at the
-    /// spike) or snntorch (subtract at the next step, undecayed: what
-    /// snnTorch does although its files say v_reset = 0).
+    /// spike) or snntorch (reset subtract_next: subtract at the next step,
+    /// undecayed, what snnTorch does although its files say v_reset = 0).
     #[arg(long, value_parser = parse_reset, default_value = "file")]
     pub reset: ResetRule,
     /// Pixels at or below this value do not spike (default 0; 127 for rows).
@@ -164,12 +164,7 @@ pub fn print_report(path: &Path, r: &ImportReport) {
             dec(l.v_decay_file, l.v_decay),
             idec,
             l.reset,
-            match (l.recurrent, l.reset_synapse) {
-                (true, true) => "  recurrent (+ self-synapse for the delayed reset)",
-                (true, false) => "  recurrent",
-                (false, true) => "  self-synapse for the delayed reset",
-                _ => "",
-            }
+            if l.recurrent { "  recurrent" } else { "" }
         );
     }
     for n in &r.notes {
