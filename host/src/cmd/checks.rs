@@ -5,7 +5,7 @@
 use anyhow::bail;
 use onespike_compiler::fit::{self, NetShape};
 use onespike_compiler::HwParams;
-use onespike_host::data::{Dataset, Split};
+use onespike_dataset::{Dataset, Split};
 
 /// Bytes the trainer holds per weight: the weights, Adam's two moments,
 /// the mask, the gradient buffers of its chunks, the weight average, and

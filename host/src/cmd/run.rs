@@ -187,7 +187,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     }
     check_out(&args.out, args.force)?;
     let params = HwParams::from_preset_or_file(&args.config)?;
-    let data = onespike_host::data::load(&args.data)?;
+    let data = onespike_dataset::load(&args.data)?;
     if data.train.is_empty() || data.test.is_empty() {
         bail!(
             "--data {}: needs training and test images (it has {} and {})",

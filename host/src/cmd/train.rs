@@ -1,16 +1,16 @@
 //! `onespike train`: train a sparse TTFS network (float weights) on a
 //! dataset, and the train stage of `onespike run`. Argument parsing,
-//! progress bars and files only; the trainer is `onespike_host::train`.
+//! progress bars and files only; the trainer is `onespike_train`.
 
 use super::outputs::{Plan, Staged};
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use onespike_compiler::fit::NetShape;
 use onespike_compiler::{FloatNetwork, HwParams};
-use onespike_host::data::Dataset;
-use onespike_host::train::report::{self, EpochRecord, FinalReport};
-use onespike_host::train::ttfs::TimeMode;
-use onespike_host::train::{parse_arch, Progress, SsrKind, TrainConfig, Trainer};
+use onespike_dataset::Dataset;
+use onespike_train::report::{self, EpochRecord, FinalReport};
+use onespike_train::ttfs::TimeMode;
+use onespike_train::{parse_arch, Progress, SsrKind, TrainConfig, Trainer};
 use std::path::{Path, PathBuf};
 
 /// Train a sparse TTFS network (float weights) on a dataset.
@@ -56,7 +56,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0)]
     pub ssr_weight: f32,
     /// Which SSR: m (membrane-potential-aware), f (firing-condition-aware), both.
-    #[arg(long, value_enum, default_value = "m")]
+    #[arg(long, default_value = "m")]
     pub ssr: SsrKind,
     /// Final weight of the spike-count term (rises linearly over training).
     #[arg(long, default_value_t = 0.0)]
@@ -355,7 +355,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         plan.output_opt("--checkpoint", args.checkpoint.as_deref());
     }
     plan.check()?;
-    let data = onespike_host::data::load(&args.data)?;
+    let data = onespike_dataset::load(&args.data)?;
     // Both splits: the test split is only read after the last epoch.
     let arch = shape_arch(&trainer.config.sizes);
     super::checks::check_data(
