@@ -14,6 +14,7 @@ use crate::plan::EpochPlan;
 use crate::prune;
 use crate::report::EpochRecord;
 use crate::ttfs::{self, LayerView, NetView, SpikeList, TimeMode};
+use onespike_compiler::quantize::LayerScale;
 use onespike_compiler::{FloatNetwork, HwParams, InputEncoding};
 use onespike_dataset::Split;
 use rand::{Rng, SeedableRng};
@@ -139,7 +140,7 @@ impl Trainer {
         }
         if c.val_images + 1 > train.len() {
             return Err(bad(
-                "val_images",
+                "val-images",
                 c.val_images,
                 format!(
                     "must leave training images; the training split has {}",
@@ -149,7 +150,7 @@ impl Trainer {
         }
         let n_train = (train.len() - c.val_images).min(c.limit_train.unwrap_or(usize::MAX));
         if n_train == 0 {
-            return Err(bad("limit_train", 0, "must be at least 1"));
+            return Err(bad("limit-train", 0, "must be at least 1"));
         }
         let n = image_size;
         let val = Split {
@@ -219,32 +220,29 @@ impl Trainer {
 
     /// Weights and thresholds as the hardware sees them after `quantize`,
     /// back in float units: the forward pass of quantization-aware epochs.
-    fn fake_quantized(&self, weight_bits: u32) -> (Vec<Vec<f32>>, Vec<f32>) {
-        let wmax = ((1i64 << (weight_bits - 1)) - 1) as f64;
+    /// The hardware's rule is `compiler::quantize::LayerScale`, the one
+    /// `quantize` applies, over the present synapses of each layer.
+    fn fake_quantized(&self, weight_bits: u32) -> Result<(Vec<Vec<f32>>, Vec<f32>), TrainError> {
         let mut ws = Vec::new();
         let mut thetas = Vec::new();
         for (w, m) in self.weights.iter().zip(&self.masks) {
-            let max_abs = w
-                .iter()
-                .zip(m)
-                .filter(|p| *p.1)
-                .fold(0f32, |a, (x, _)| a.max(x.abs())) as f64;
-            let scale = if max_abs > 0.0 { wmax / max_abs } else { 1.0 };
+            let present = w.iter().zip(m).filter(|p| *p.1).map(|(&x, _)| x);
+            let rule = LayerScale::new(present, weight_bits)?;
             ws.push(
                 w.iter()
                     .zip(m)
                     .map(|(&x, &keep)| {
                         if keep {
-                            ((x as f64 * scale).round().clamp(-wmax - 1.0, wmax) / scale) as f32
+                            (rule.weight(x) as f64 / rule.scale) as f32
                         } else {
                             0.0
                         }
                     })
                     .collect(),
             );
-            thetas.push(((self.config.threshold as f64 * scale).round().max(1.0) / scale) as f32);
+            thetas.push((rule.threshold(self.config.threshold) / rule.scale) as f32);
         }
-        (ws, thetas)
+        Ok((ws, thetas))
     }
 
     /// Trains until `until_epoch` epochs are done (at most `config.epochs`),
@@ -306,7 +304,7 @@ impl Trainer {
         for batch in order.chunks(c.batch_size) {
             let quantized;
             let view = if qat {
-                quantized = self.fake_quantized(params.weight_bits);
+                quantized = self.fake_quantized(params.weight_bits)?;
                 self.view(&quantized.0, Some(&quantized.1), mode)
             } else {
                 self.view(&self.weights, None, mode)
@@ -442,5 +440,44 @@ impl Trainer {
             }
             grad_mag[l].iter_mut().for_each(|g| *g = 0.0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onespike_compiler::quantize::quantize;
+
+    /// The quantization-aware forward pass sees exactly the integers
+    /// `onespike compile` will produce, divided by the layer's scale.
+    #[test]
+    fn fake_quantization_is_the_compilers_quantization() {
+        let mut c = TrainConfig::new(vec![12, 5, 3]);
+        c.threshold = 0.7;
+        let mut t = Trainer::new(c).unwrap();
+        // Prune some synapses (zero weight, like rewiring leaves them).
+        for (l, m) in t.masks.iter_mut().enumerate() {
+            for (i, keep) in m.iter_mut().enumerate() {
+                if (i + l) % 3 == 0 {
+                    *keep = false;
+                    t.weights[l][i] = 0.0;
+                }
+            }
+        }
+        t.weights[0][1] = -3.0;
+        for bits in [3, 8, 12] {
+            let (ws, thetas) = t.fake_quantized(bits).unwrap();
+            let (q, _) = quantize(&t.network(), bits).unwrap();
+            for (l, layer) in q.layers.iter().enumerate() {
+                let back: Vec<f32> = layer
+                    .weights
+                    .iter()
+                    .map(|&w| (w as f64 / layer.scale) as f32)
+                    .collect();
+                assert_eq!(ws[l], back, "layer {l}, {bits} bits");
+                assert_eq!(thetas[l], (layer.threshold as f64 / layer.scale) as f32);
+            }
+        }
+        assert!(t.fake_quantized(1).is_err());
     }
 }
