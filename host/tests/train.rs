@@ -17,11 +17,11 @@ fn cli_refuses_bad_input_and_writes_nothing() {
         (vec!["train", "--arch", "100-10", "-o", m], "784"),
         (
             vec!["train", "--arch", "784-10", "--time-steps", "1000", "-o", m],
-            "time_steps",
+            "--time-steps 1000: must be in 2..=",
         ),
         (
             vec!["train", "--arch", "784-10", "--sparsity", "1.5", "-o", m],
-            "sparsity",
+            "--sparsity 1.5: must be in [0, 1)",
         ),
         (
             vec!["train", "--arch", "784-10", "--config", "nope", "-o", m],
@@ -29,7 +29,19 @@ fn cli_refuses_bad_input_and_writes_nothing() {
         ),
         (
             vec!["train", "--arch", "784-10", "--input-dropout", "1", "-o", m],
-            "input_dropout",
+            "--input-dropout 1: must be in [0, 1)",
+        ),
+        (
+            vec!["train", "--epochs", "2", "--qat-epochs", "2", "-o", m],
+            "--qat-epochs 2: must be less than --epochs 2",
+        ),
+        (
+            vec!["train", "--recipe", "no/such/recipe.toml", "-o", m],
+            "no/such/recipe.toml",
+        ),
+        (
+            vec!["train", "--resume", "no/such/ck.json", "--lr", "1", "-o", m],
+            "--lr with --resume",
         ),
     ] {
         let out = onespike(&args);
@@ -103,5 +115,100 @@ fn cli_trains_writes_its_outputs_and_resumes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(onespike_compiler::FloatNetwork::load(&model2).unwrap(), net);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn cli_recipes_are_checked_with_the_file_the_key_and_the_limit() {
+    let d = scratch("recipe-bad");
+    let model = d.join("model.json");
+    let m = model.to_str().unwrap();
+    for (i, (text, needles)) in [
+        (
+            "lr_decay = 0.9\n",
+            vec!["unknown option `lr_decay`", "lr-decay"],
+        ),
+        (
+            "lr-decay = 1.5\n",
+            vec!["lr-decay = 1.5", "must be in (0, 1]"],
+        ),
+        (
+            "epochs = \"ten\"\n",
+            vec!["option `epochs`", "must be an integer"],
+        ),
+        (
+            "arch = \"784-10\"\ntime-steps = 1000\n",
+            vec!["time-steps = 1000", "must be in 2..="],
+        ),
+        ("[section]\nx = 1\n", vec!["unknown option `section`"]),
+        ("epochs = \n", vec!["is not TOML"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let recipe = d.join(format!("r{i}.toml"));
+        std::fs::write(&recipe, text).unwrap();
+        let out = onespike(&["train", "--recipe", recipe.to_str().unwrap(), "-o", m]);
+        assert!(!out.status.success(), "{text} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(recipe.to_str().unwrap()), "{text}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{text}: `{n}` not in {err}");
+        }
+        assert!(!model.exists());
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn cli_recipe_with_overrides_trains_what_the_same_flags_train() {
+    let d = scratch("recipe-ok");
+    let recipe = d.join("small.toml");
+    std::fs::write(
+        &recipe,
+        "arch = \"784-16-10\"\nepochs = 2\nlr = 1e-3\nsparsity = 0.5\nmirror = true\nlimit-train = 200\nval-images = 100\nseed = 5\n",
+    )
+    .unwrap();
+    let (a, b) = (d.join("a.json"), d.join("b.json"));
+    let out = onespike(&[
+        "train",
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--mirror=false",
+        "-o",
+        a.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = onespike(&[
+        "train",
+        "--arch",
+        "784-16-10",
+        "--epochs",
+        "2",
+        "--lr",
+        "1e-3",
+        "--sparsity",
+        "0.5",
+        "--limit-train",
+        "200",
+        "--val-images",
+        "100",
+        "--seed",
+        "3",
+        "-o",
+        b.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     std::fs::remove_dir_all(&d).unwrap();
 }

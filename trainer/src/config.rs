@@ -197,11 +197,13 @@ impl TrainConfig {
         }
     }
 
-    /// Checks every option; errors name the option.
+    /// Checks every option; errors name the option as flags and recipe
+    /// files do (`lr-decay`; internal fields such as `grad_chunks` by their
+    /// own name).
     pub fn validate(&self) -> Result<HwParams, TrainError> {
         if self.sizes.len() < 2 || self.sizes.contains(&0) {
             return Err(bad(
-                "sizes",
+                "arch",
                 format!("{:?}", self.sizes),
                 "needs at least two non-zero sizes",
             ));
@@ -210,72 +212,68 @@ impl TrainConfig {
             return Err(bad("epochs", self.epochs, "must be at least 1"));
         }
         if self.batch_size == 0 {
-            return Err(bad("batch_size", self.batch_size, "must be at least 1"));
+            return Err(bad("batch-size", self.batch_size, "must be at least 1"));
         }
         if self.grad_chunks == 0 {
             return Err(bad("grad_chunks", self.grad_chunks, "must be at least 1"));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(bad(
-                "learning_rate",
-                self.learning_rate,
-                "must be a finite number > 0",
-            ));
+            return Err(bad("lr", self.learning_rate, "must be a finite number > 0"));
         }
         if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
-            return Err(bad("lr_decay", self.lr_decay, "must be in (0, 1]"));
+            return Err(bad("lr-decay", self.lr_decay, "must be in (0, 1]"));
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
             return Err(bad(
-                "weight_decay",
+                "weight-decay",
                 self.weight_decay,
                 "must be a finite number >= 0",
             ));
         }
         if !(0.0..1.0).contains(&self.ema_decay) {
             return Err(bad(
-                "ema_decay",
+                "ema-decay",
                 self.ema_decay,
                 "must be in [0, 1) (0 = no weight averaging)",
             ));
         }
         if !(0.0..=180.0).contains(&self.rotate_degrees) {
             return Err(bad(
-                "rotate_degrees",
+                "rotate-degrees",
                 self.rotate_degrees,
                 "must be in [0, 180]",
             ));
         }
         if !(0.0..50.0).contains(&self.scale_percent) {
             return Err(bad(
-                "scale_percent",
+                "scale-percent",
                 self.scale_percent,
                 "must be in [0, 50)",
             ));
         }
         if !(0.0..1.0).contains(&self.label_smoothing) {
             return Err(bad(
-                "label_smoothing",
+                "label-smoothing",
                 self.label_smoothing,
                 "must be in [0, 1)",
             ));
         }
         if !(0.0..1.0).contains(&self.input_dropout) {
             return Err(bad(
-                "input_dropout",
+                "input-dropout",
                 self.input_dropout,
                 "must be in [0, 1)",
             ));
         }
         if self.shift_pixels > 8 {
-            return Err(bad("shift_pixels", self.shift_pixels, "must be in 0..=8"));
+            return Err(bad("shift-pixels", self.shift_pixels, "must be in 0..=8"));
         }
         if !(0.0..1.0).contains(&self.sparsity) {
             return Err(bad("sparsity", self.sparsity, "must be in [0, 1)"));
         }
         if !(0.0..=0.5).contains(&self.regrow_fraction) {
             return Err(bad(
-                "regrow_fraction",
+                "regrow-fraction",
                 self.regrow_fraction,
                 "must be in [0, 0.5]",
             ));
@@ -288,36 +286,36 @@ impl TrainConfig {
             ));
         }
         if self.tau_steps.is_nan() || self.tau_steps <= 0.0 {
-            return Err(bad("tau_steps", self.tau_steps, "must be > 0"));
+            return Err(bad("tau-steps", self.tau_steps, "must be > 0"));
         }
         for (name, v) in [
-            ("ssr_weight", self.ssr_weight),
-            ("count_weight", self.count_weight),
-            ("fire_weight", self.fire_weight),
-            ("target_weight", self.target_weight),
+            ("ssr-weight", self.ssr_weight),
+            ("count-weight", self.count_weight),
+            ("fire-weight", self.fire_weight),
+            ("target-weight", self.target_weight),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(bad(name, v, "must be a finite number >= 0"));
             }
         }
         for (name, v) in [
-            ("init_mean", self.init_mean),
-            ("init_width", self.init_width),
-            ("target_steps", self.target_steps),
+            ("init-mean", self.init_mean),
+            ("init-width", self.init_width),
+            ("target-steps", self.target_steps),
         ] {
             if !v.is_finite() {
                 return Err(bad(name, v, "must be a finite number"));
             }
         }
         if self.input_steps < 1 {
-            return Err(bad("input_steps", self.input_steps, "must be at least 1"));
+            return Err(bad("input-steps", self.input_steps, "must be at least 1"));
         }
         if self.input_steps > self.time_steps {
             return Err(bad(
-                "input_steps",
+                "input-steps",
                 self.input_steps,
                 format!(
-                    "is more than time_steps = {}: late inputs would never arrive",
+                    "is more than time-steps = {}: late inputs would never arrive",
                     self.time_steps
                 ),
             ));
@@ -326,7 +324,7 @@ impl TrainConfig {
         let max_steps = 1u64 << params.step_bits.min(40);
         if self.time_steps as u64 > max_steps || self.time_steps < 2 {
             return Err(bad(
-                "time_steps",
+                "time-steps",
                 self.time_steps,
                 format!(
                     "must be in 2..={max_steps} (the `{}` hardware counts {} step bits)",

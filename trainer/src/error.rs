@@ -9,9 +9,10 @@ use onespike_compiler::{IrError, ParamError};
 pub enum TrainError {
     #[error("architecture `{arch}`: {message}")]
     Arch { arch: String, message: String },
-    #[error("training option `{field}` = {value}: {message}")]
+    #[error("training option `{option}` = {value}: {message}")]
     Config {
-        field: &'static str,
+        /// The option's name as flags and recipe files give it (`lr-decay`).
+        option: &'static str,
         value: String,
         message: String,
     },
@@ -28,12 +29,12 @@ pub enum TrainError {
 }
 
 pub(crate) fn bad(
-    field: &'static str,
+    option: &'static str,
     value: impl ToString,
     message: impl Into<String>,
 ) -> TrainError {
     TrainError::Config {
-        field,
+        option,
         value: value.to_string(),
         message: message.into(),
     }

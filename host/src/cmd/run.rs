@@ -200,7 +200,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     // and the test split must suit it as the training split does.
     let c = super::train::run_config(&data, args.seed);
     super::checks::check_data(&data, "--data", c.sizes[0], "the network `run` trains")?;
-    super::checks::check_trainable(&c.sizes, c.sparsity, c.time_steps)?;
+    super::checks::check_trainable("--arch", &c.sizes, c.sparsity, c.time_steps)?;
     let shape = NetShape::planned(&c.sizes, 1.0 - c.sparsity, c.time_steps);
     super::checks::check_fits(
         &shape,
