@@ -1,4 +1,4 @@
-//! The two hand-built multi-spike networks of `train::templates` (a
+//! The two hand-built multi-spike networks of `onespike_train::templates` (a
 //! Desire-BP-shaped rate-coded LIF network with the spike-count decision,
 //! and its recurrent, laterally inhibiting twin) compile for the `default`
 //! preset, classify the embedded MNIST subset far above chance on the

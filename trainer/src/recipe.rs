@@ -398,6 +398,8 @@ pub enum Origin {
     File(PathBuf),
     /// The command line.
     Flag,
+    /// The configuration of a checkpoint being resumed.
+    Checkpoint(PathBuf),
 }
 
 /// Why a recipe or a flag was refused. Every message names the file or the
@@ -448,6 +450,20 @@ impl Recipe {
             qat_epochs: None,
             origins: BTreeMap::new(),
         }
+    }
+
+    /// The options of an existing configuration (a checkpoint's), every
+    /// one but `data` marked as coming from `origin`.
+    pub fn from_config(config: TrainConfig, origin: Origin) -> Recipe {
+        let mut r = Recipe {
+            qat_epochs: Some(config.qat_epochs),
+            config,
+            ..Recipe::new()
+        };
+        for o in OPTIONS.iter().filter(|o| o.name != "data") {
+            r.origins.insert(o.name, origin.clone());
+        }
+        r
     }
 
     /// The defaults, then the options of the recipe file `path`.
@@ -599,6 +615,7 @@ fn with_value(name: &str, value: &str, origin: &Origin) -> String {
         Origin::Default => format!("{name} = {value} (default)"),
         Origin::File(p) => format!("recipe {}: {name} = {value}", p.display()),
         Origin::Flag => format!("--{name} {value}"),
+        Origin::Checkpoint(p) => format!("checkpoint {}: {name} = {value}", p.display()),
     }
 }
 
@@ -607,6 +624,7 @@ fn describe(name: &str, origin: &Origin) -> String {
         Origin::Default => format!("{name} (default)"),
         Origin::File(p) => format!("recipe {}: {name}", p.display()),
         Origin::Flag => format!("--{name}"),
+        Origin::Checkpoint(p) => format!("checkpoint {}: {name}", p.display()),
     }
 }
 
@@ -729,6 +747,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(m.starts_with("--time-steps many: "), "{m}");
+    }
+
+    #[test]
+    fn a_checkpoints_configuration_is_named_as_the_checkpoint() {
+        let mut c = TrainConfig::new(vec![784, 10]);
+        c.epochs = 3;
+        c.qat_epochs = 2;
+        let r = Recipe::from_config(c.clone(), Origin::Checkpoint("ck.json".into()));
+        assert_eq!(r.finish().unwrap(), c);
+        assert_eq!(
+            r.describe_value("arch", "784-10"),
+            "checkpoint ck.json: arch = 784-10"
+        );
+        assert_eq!(r.describe("data"), "data (default)");
     }
 
     #[test]

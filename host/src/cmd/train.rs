@@ -227,7 +227,9 @@ pub fn main(args: Args) -> anyhow::Result<()> {
                 t.epochs_done,
                 t.config.epochs
             );
-            let mut recipe = Recipe::new();
+            // The checks below name the checkpoint's options as its own.
+            let mut recipe =
+                Recipe::from_config(t.config.clone(), Origin::Checkpoint(path.clone()));
             if let Some((_, data)) = args.options.0.iter().find(|(n, _)| *n == "data") {
                 recipe.set("data", data, Origin::Flag)?;
             }
