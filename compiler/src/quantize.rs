@@ -35,12 +35,55 @@ pub struct LayerQuantReport {
     pub synapses_kept: usize,
 }
 
-/// Quantizes `net` to signed `weight_bits`-bit weights.
-pub fn quantize(
-    net: &FloatNetwork,
-    weight_bits: u32,
-) -> Result<(QuantNetwork, QuantReport), IrError> {
-    net.validate("network to quantize")?;
+/// The quantization rule of one layer at a weight width: one scale maps
+/// the layer's largest weight magnitude to the largest weight integer,
+/// weights round to the nearest integer (saturating at the signed range)
+/// and the threshold to the nearest integer, at least 1. [`quantize`]
+/// applies it to a whole network; the trainer's quantization-aware epochs
+/// apply it to the weights they train, so both see the same integers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerScale {
+    /// Integer units per float unit (`w_int = round(w * scale)`).
+    pub scale: f64,
+    /// The largest weight integer, `2^(weight_bits - 1) - 1`.
+    pub weight_max: f64,
+}
+
+impl LayerScale {
+    /// The rule of a layer whose weights (every weight that adds into the
+    /// layer's current: feed-forward and recurrent) are `weights`, at signed
+    /// `weight_bits`-bit weights (2..=16). A layer with no non-zero weight
+    /// keeps scale 1 (its neurons never fire).
+    pub fn new(
+        weights: impl IntoIterator<Item = f32>,
+        weight_bits: u32,
+    ) -> Result<LayerScale, IrError> {
+        check_weight_bits(weight_bits)?;
+        let weight_max = ((1i64 << (weight_bits - 1)) - 1) as f64;
+        let max_abs = weights.into_iter().fold(0f32, |m, w| m.max(w.abs())) as f64;
+        let scale = if max_abs > 0.0 {
+            weight_max / max_abs
+        } else {
+            1.0
+        };
+        Ok(LayerScale { scale, weight_max })
+    }
+
+    /// `round(w * scale)`, saturated to `-weight_max - 1..=weight_max`.
+    pub fn weight(&self, w: f32) -> i32 {
+        (w as f64 * self.scale)
+            .round()
+            .clamp(-self.weight_max - 1.0, self.weight_max) as i32
+    }
+
+    /// `round(theta * scale)`, at least 1 (the caller checks that it fits
+    /// its integer).
+    pub fn threshold(&self, theta: f32) -> f64 {
+        (theta as f64 * self.scale).round().max(1.0)
+    }
+}
+
+fn check_weight_bits(weight_bits: u32) -> Result<(), IrError> {
     if !(2..=16).contains(&weight_bits) {
         return Err(IrError::field(
             "quantization",
@@ -48,26 +91,38 @@ pub fn quantize(
             format!("is {weight_bits}, must be in 2..=16"),
         ));
     }
-    let wmax = ((1i64 << (weight_bits - 1)) - 1) as f64;
+    Ok(())
+}
+
+/// Quantizes `net` to signed `weight_bits`-bit weights, layer by layer
+/// with [`LayerScale`].
+pub fn quantize(
+    net: &FloatNetwork,
+    weight_bits: u32,
+) -> Result<(QuantNetwork, QuantReport), IrError> {
+    net.validate("network to quantize")?;
+    check_weight_bits(weight_bits)?;
     let mut layers = Vec::new();
     let mut reports = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
         // One scale for the feed-forward and the recurrent weights: both add
         // into the same current.
-        let max_abs = layer
-            .weights
-            .iter()
-            .chain(layer.recurrent.iter().flatten())
-            .fold(0f32, |m, w| m.max(w.abs())) as f64;
-        // A layer with no weights at all keeps scale 1 (its neurons never fire).
-        let scale = if max_abs > 0.0 { wmax / max_abs } else { 1.0 };
+        let rule = LayerScale::new(
+            layer
+                .weights
+                .iter()
+                .chain(layer.recurrent.iter().flatten())
+                .copied(),
+            weight_bits,
+        )?;
+        let scale = rule.scale;
         let mut err_sq = 0.0;
         let mut err_max: f64 = 0.0;
         let (mut kept, mut lost) = (0, 0);
         let mut quant = |ws: &[f32]| -> Vec<i32> {
             ws.iter()
                 .map(|&w| {
-                    let q = (w as f64 * scale).round().clamp(-wmax - 1.0, wmax) as i32;
+                    let q = rule.weight(w);
                     if w != 0.0 {
                         let e = q as f64 / scale - w as f64;
                         err_sq += e * e;
@@ -84,7 +139,7 @@ pub fn quantize(
         };
         let weights = quant(&layer.weights);
         let recurrent = layer.recurrent.as_deref().map(&mut quant);
-        let threshold = (layer.threshold as f64 * scale).round().max(1.0);
+        let threshold = rule.threshold(layer.threshold);
         if threshold > i64::MAX as f64 / 2.0 {
             return Err(IrError::field(
                 "quantization",
@@ -176,6 +231,34 @@ mod tests {
         assert_eq!(rep.layers[0].synapses_rounded_away, 1);
         assert_eq!(rep.layers[0].synapses_kept, 2);
         assert!(rep.layers[0].weight_max_error <= 0.5 / rep.layers[0].scale + 1e-12);
+    }
+
+    #[test]
+    fn layer_scale_is_the_rule_quantize_applies() {
+        let mut n = FloatNetwork::zeros(&[3, 2], InputEncoding::new(4), 8, 0.3);
+        n.layers[0].weights = vec![0.7, -0.35, 0.0021, -0.7, 0.1234, 0.69];
+        for bits in [2, 4, 8, 16] {
+            let (q, _) = quantize(&n, bits).unwrap();
+            let rule = LayerScale::new(n.layers[0].weights.iter().copied(), bits).unwrap();
+            assert_eq!(q.layers[0].scale, rule.scale);
+            let want: Vec<i32> = n.layers[0]
+                .weights
+                .iter()
+                .map(|&w| rule.weight(w))
+                .collect();
+            assert_eq!(q.layers[0].weights, want, "{bits} bits");
+            assert_eq!(q.layers[0].threshold as f64, rule.threshold(0.3));
+        }
+        // Saturation at the signed range, and the width refused outside 2..=16.
+        let rule = LayerScale::new([1.0f32], 4).unwrap();
+        assert_eq!(
+            (rule.weight(1.0), rule.weight(-1.0), rule.weight(-2.0)),
+            (7, -7, -8)
+        );
+        assert!(LayerScale::new([1.0f32], 1).is_err());
+        assert!(LayerScale::new([1.0f32], 17).is_err());
+        // No weight at all: scale 1.
+        assert_eq!(LayerScale::new([0.0f32; 3], 8).unwrap().scale, 1.0);
     }
 
     #[test]

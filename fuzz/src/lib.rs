@@ -10,19 +10,20 @@
 //! simulate, price). Refusals are fine; a panic, an abort or a hang is a
 //! bug. Work after loading is bounded so that one input stays quick.
 
-// The two loaders that live in heavy crates (the host's IDX reader and
-// the testbench's case files) are compiled in from their sources, so the
-// sanitized build needs neither rust-hdl nor the testbench.
+// Two loaders are compiled in from their sources: the IDX reader of
+// `onespike-dataset` (so the sanitized build needs only flate2 for it, not
+// rayon and the reference model) and the testbench's case files (so it
+// needs neither rust-hdl nor the testbench).
 #[path = "../../tests/src/case.rs"]
 #[allow(dead_code)]
 mod case;
 #[cfg(not(test))]
-#[path = "../../host/src/data.rs"]
+#[path = "../../dataset/src/idx.rs"]
 #[allow(dead_code)]
 mod data;
 // In the stable replay test (a test of the host crate) the real module.
 #[cfg(test)]
-use onespike_host::data;
+use onespike_dataset::idx as data;
 
 use onespike_compiler::reference::{RunOptions, Widths};
 use onespike_compiler::{FloatNetwork, HwParams, Program, QuantNetwork};

@@ -1,4 +1,4 @@
-//! Writes two hand-built multi-spike networks (`onespike_host::train::templates`)
+//! Writes two hand-built multi-spike networks (`onespike_train::templates`)
 //! for the neuron modes: a Desire-BP-shaped rate-coded LIF network and the
 //! same with a recurrent, laterally inhibiting hidden layer. Compile and
 //! simulate them with the ordinary commands it prints.
@@ -9,7 +9,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use onespike_host::train::templates::{lif_templates, wta_recurrent};
+use onespike_train::templates::{lif_templates, wta_recurrent};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -33,7 +33,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
-    let data = onespike_host::data::load(&a.data)?;
+    let data = onespike_dataset::load(&a.data)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let nets = [
         (

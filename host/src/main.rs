@@ -1,6 +1,11 @@
 //! The `onespike` command line: one subcommand per stage of the flow
 //! (train, compile, sim, verilog, synth, report) and `run`, which chains
-//! them into one output folder. Glue only; the work is in the libraries.
+//! them into one output folder. Glue only; the work is in the libraries
+//! (`onespike-dataset`, `onespike-train`, `onespike-compiler`,
+//! `onespike-sim`, `onespike-hw`).
+//!
+//! The crate `onespike-host` has no library target: nothing may depend on
+//! it. It is the only crate that uses `anyhow` and clap.
 
 mod cmd;
 

@@ -355,7 +355,7 @@ fn qat_epochs_not_below_epochs_is_refused_not_clamped() {
     train_refused(
         "qat",
         &["--qat-epochs", "3"],
-        &["--qat-epochs 3", "--epochs 1"],
+        &["--qat-epochs 3: must be less than --epochs 1"],
     );
 }
 
@@ -370,7 +370,7 @@ fn a_non_finite_initialization_is_refused_before_training() {
     train_refused(
         "init-nan",
         &["--init-mean", "NaN"],
-        &["init_mean", "finite"],
+        &["--init-mean NaN", "finite"],
     );
 }
 

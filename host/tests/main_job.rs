@@ -39,7 +39,7 @@ fn run_writes_every_artifact_and_the_simulator_agrees_with_the_reference() {
 
     let prog = Program::load(&out.join("program.json")).unwrap();
     let net = QuantNetwork::load(&out.join("quantized.json")).unwrap();
-    let data = onespike_host::data::load("default").unwrap();
+    let data = onespike_dataset::load("default").unwrap();
     let reference = ReferenceModel::new(&net);
     let opt = RunOptions {
         widths: Widths::from(&prog.params),
@@ -63,7 +63,7 @@ fn run_writes_every_artifact_and_the_simulator_agrees_with_the_reference() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("sim-report.json")).unwrap())
             .unwrap();
-    let e = onespike_host::eval::reference_eval(&net, &data.test, opt).unwrap();
+    let e = onespike_dataset::reference_eval(&net, &data.test, opt).unwrap();
     assert_eq!(
         report["correct"].as_u64().unwrap() as usize,
         e.correct,

@@ -1,4 +1,4 @@
-//! The two hand-built multi-spike networks of `train::templates` (a
+//! The two hand-built multi-spike networks of `onespike_train::templates` (a
 //! Desire-BP-shaped rate-coded LIF network with the spike-count decision,
 //! and its recurrent, laterally inhibiting twin) compile for the `default`
 //! preset, classify the embedded MNIST subset far above chance on the
@@ -7,11 +7,11 @@
 
 use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
 use onespike_compiler::{map_balanced, quantize::quantize, HwParams, Program, QuantNetwork};
-use onespike_host::data::embedded_default;
-use onespike_host::train::templates::{lif_templates, wta_recurrent};
+use onespike_dataset::embedded_default;
 use onespike_hw::driver::{Driver, RunConfig};
 use onespike_hw::hdl_model::HdlModel;
 use onespike_sim::{SimOptions, Simulator};
+use onespike_train::templates::{lif_templates, wta_recurrent};
 
 fn compiled(net: &onespike_compiler::FloatNetwork, p: &HwParams) -> (QuantNetwork, Program) {
     let (q, _) = quantize(net, p.weight_bits).unwrap();

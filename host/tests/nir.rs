@@ -43,7 +43,7 @@ fn imported(file: &str, coding: Coding, steps: u32) -> FloatNetwork {
 
 #[test]
 fn snntorch_files_import_compile_and_match_snntorch() {
-    let data = onespike_host::data::load_dir(Path::new(
+    let data = onespike_dataset::load_dir(Path::new(
         &fixtures().join("../mnist"),
     ))
     .expect("../shared/data/mnist");
@@ -93,7 +93,7 @@ fn snntorch_files_import_compile_and_match_snntorch() {
             widths: Widths::from(&p),
             early_exit: false,
         };
-        let e = onespike_host::eval::reference_eval(&q, &data.test, opt).unwrap();
+        let e = onespike_dataset::eval::reference_eval(&q, &data.test, opt).unwrap();
         let theirs = exp["test_accuracy_10000"].as_f64().unwrap();
         assert!(
             (e.accuracy - theirs).abs() <= 0.005,

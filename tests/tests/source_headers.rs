@@ -21,7 +21,17 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_rust_file_opens_with_a_module_comment() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
-    for krate in ["compiler", "sim", "hw", "host", "tests", "verilator"] {
+    // Every workspace member (read from the root manifest, so a new crate
+    // is checked without editing this list), and the fuzz harness.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members = manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("members"))
+        .expect("the root manifest lists its members");
+    let mut crates: Vec<&str> = members.split('"').skip(1).step_by(2).collect();
+    assert!(crates.contains(&"trainer"), "{members}");
+    crates.push("fuzz");
+    for krate in crates {
         let dir = root.join(krate);
         if dir.is_dir() {
             rust_files(&dir, &mut files);

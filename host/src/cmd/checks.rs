@@ -5,7 +5,7 @@
 use anyhow::bail;
 use onespike_compiler::fit::{self, NetShape};
 use onespike_compiler::{Coding, HwParams, InputEncoding};
-use onespike_host::data::{Dataset, Split};
+use onespike_dataset::{Dataset, Split};
 
 /// Bytes the trainer holds per weight: the weights, Adam's two moments,
 /// the mask, the gradient buffers of its chunks, the weight average, and
@@ -25,18 +25,24 @@ fn gib(bytes: u64) -> String {
 }
 
 /// Refuses, before any allocation, a network to train that no
-/// configuration can hold, or whose training state does not fit in memory.
-pub fn check_trainable(sizes: &[u32], sparsity: f64, time_steps: u32) -> anyhow::Result<()> {
+/// configuration can hold, or whose training state does not fit in memory
+/// (`arch` names where the sizes come from, e.g. `--arch`).
+pub fn check_trainable(
+    arch: &str,
+    sizes: &[u32],
+    sparsity: f64,
+    time_steps: u32,
+) -> anyhow::Result<()> {
     let shape = NetShape::planned(sizes, 1.0 - sparsity, time_steps);
     if let Err(why) = fit::check_buildable(&shape) {
-        bail!("--arch {}: {why}", shape.arch());
+        bail!("{arch} {}: {why}", shape.arch());
     }
     let weights: u64 = sizes.windows(2).map(|w| w[0] as u64 * w[1] as u64).sum();
     let need = weights.saturating_mul(TRAIN_BYTES_PER_WEIGHT);
     if let Some(have) = available_memory() {
         if need > have {
             bail!(
-                "--arch {}: {weights} weights need about {} to train ({TRAIN_BYTES_PER_WEIGHT} bytes each), {} of memory is available: make the layers smaller",
+                "{arch} {}: {weights} weights need about {} to train ({TRAIN_BYTES_PER_WEIGHT} bytes each), {} of memory is available: make the layers smaller",
                 shape.arch(),
                 gib(need),
                 gib(have)

@@ -82,7 +82,7 @@ pub fn retime_for(
 pub fn choose_time_steps(
     net: &FloatNetwork,
     params: &HwParams,
-    train: &onespike_host::data::Split,
+    train: &onespike_dataset::Split,
     tolerance_points: f64,
 ) -> anyhow::Result<FloatNetwork> {
     if !(0.0..100.0).contains(&tolerance_points) {
@@ -114,7 +114,7 @@ pub fn choose_time_steps(
     for &t in &candidates {
         let retimed = retime_for(net, params, t)?;
         let (q, _) = quantize(&retimed, params.weight_bits).context("quantizing")?;
-        let e = onespike_host::eval::reference_eval(&q, &held_out, opt)?;
+        let e = onespike_dataset::reference_eval(&q, &held_out, opt)?;
         println!(
             "  {t:>5} steps: accuracy {:.2}%, {:.1} steps run/image",
             100.0 * e.accuracy,
@@ -157,7 +157,7 @@ const ACTIVITY_SAMPLES: usize = 256;
 pub fn compile_with_activity(
     net: &FloatNetwork,
     params: &HwParams,
-    samples: Option<&onespike_host::data::Split>,
+    samples: Option<&onespike_dataset::Split>,
 ) -> anyhow::Result<Compiled> {
     let (q, rep) = quantize(net, params.weight_bits).context("quantizing")?;
     // Refuse a network that cannot fit before measuring its activity.
@@ -272,7 +272,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     let data = args
         .data
         .as_deref()
-        .map(onespike_host::data::load)
+        .map(onespike_dataset::load)
         .transpose()?;
     if let Some(d) = &data {
         super::checks::check_data_encoded(
@@ -306,7 +306,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
 /// continuous-time forward for TTFS networks, the discrete float model of
 /// the neuron modes otherwise), the "before quantization" figure, under
 /// the network's own decision rule. Returns the accuracy.
-pub fn report_float_accuracy(net: &FloatNetwork, split: &onespike_host::data::Split) -> f64 {
+pub fn report_float_accuracy(net: &FloatNetwork, split: &onespike_dataset::Split) -> f64 {
     use rayon::prelude::*;
     let correct: usize = (0..split.len())
         .into_par_iter()
@@ -330,14 +330,14 @@ pub fn report_float_accuracy(net: &FloatNetwork, split: &onespike_host::data::Sp
 /// Prints reference-model accuracy of `q` on `split`.
 pub fn report_accuracy(
     q: &QuantNetwork,
-    split: &onespike_host::data::Split,
+    split: &onespike_dataset::Split,
     params: &HwParams,
-) -> anyhow::Result<onespike_host::eval::RefEval> {
+) -> anyhow::Result<onespike_dataset::RefEval> {
     let opt = RunOptions {
         widths: Widths::from(params),
         early_exit: false,
     };
-    let e = onespike_host::eval::reference_eval(q, split, opt)?;
+    let e = onespike_dataset::reference_eval(q, split, opt)?;
     println!(
         "reference model on {} images: accuracy {:.2}%, {:.3} spikes/neuron, {:.0} synaptic events/image",
         e.images,

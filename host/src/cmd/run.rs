@@ -187,7 +187,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     }
     check_out(&args.out, args.force)?;
     let params = HwParams::from_preset_or_file(&args.config)?;
-    let data = onespike_host::data::load(&args.data)?;
+    let data = onespike_dataset::load(&args.data)?;
     if data.train.is_empty() || data.test.is_empty() {
         bail!(
             "--data {}: needs training and test images (it has {} and {})",
@@ -200,7 +200,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     // and the test split must suit it as the training split does.
     let c = super::train::run_config(&data, args.seed);
     super::checks::check_data(&data, "--data", c.sizes[0], "the network `run` trains")?;
-    super::checks::check_trainable(&c.sizes, c.sparsity, c.time_steps)?;
+    super::checks::check_trainable("--arch", &c.sizes, c.sparsity, c.time_steps)?;
     let shape = NetShape::planned(&c.sizes, 1.0 - c.sparsity, c.time_steps);
     super::checks::check_fits(
         &shape,

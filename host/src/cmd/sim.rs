@@ -7,7 +7,7 @@ use super::outputs::{Plan, Staged};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use onespike_compiler::{HwParams, Program};
-use onespike_host::data::{Dataset, Split};
+use onespike_dataset::{Dataset, Split};
 use onespike_sim::report::{Accumulator, ExampleInference, ReportMeta, SimReport};
 use onespike_sim::{EnergyModel, SimOptions, Simulator, TechTable};
 use rayon::prelude::*;
@@ -75,7 +75,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         None => TechTable::default_table(),
         Some(path) => TechTable::load(path)?,
     };
-    let data = onespike_host::data::load(&args.data)?;
+    let data = onespike_dataset::load(&args.data)?;
     let split = match args.limit {
         Some(n) => data.test.take(n),
         None => data.test.clone(),

@@ -1,16 +1,16 @@
 //! `onespike train`: train a sparse TTFS network (float weights) on a
 //! dataset, and the train stage of `onespike run`. Argument parsing,
-//! progress bars and files only; the trainer is `onespike_host::train`.
+//! progress bars and files only; the trainer is `onespike_train`.
 
 use super::outputs::{Plan, Staged};
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use onespike_compiler::fit::NetShape;
 use onespike_compiler::{FloatNetwork, HwParams};
-use onespike_host::data::Dataset;
-use onespike_host::train::report::{self, EpochRecord, FinalReport};
-use onespike_host::train::ttfs::TimeMode;
-use onespike_host::train::{parse_arch, Progress, SsrKind, TrainConfig, Trainer};
+use onespike_dataset::Dataset;
+use onespike_train::recipe::Kind;
+use onespike_train::report::{self, EpochRecord, FinalReport};
+use onespike_train::{Origin, Progress, Recipe, TrainConfig, Trainer, OPTIONS};
 use std::path::{Path, PathBuf};
 
 /// Train a sparse TTFS network (float weights) on a dataset.
@@ -21,6 +21,11 @@ use std::path::{Path, PathBuf};
 /// quantization-aware. Every epoch measures validation accuracy in float
 /// and through the integer reference model of the hardware (`--config`).
 ///
+/// Options come from the defaults, then a recipe file (`--recipe`, TOML:
+/// `lr-decay = 0.95`, one key per option below, named as the flag without
+/// `--`), then the flags, each overriding the one before; the published runs
+/// are in `recipes/`.
+///
 /// Writes: the float network (`-o`, JSON, what `onespike compile` reads),
 /// the training log (`--log`, CSV or JSON by extension; default
 /// `<output>.log.csv` plus `<output>.log.json` with the final test figures),
@@ -28,106 +33,11 @@ use std::path::{Path, PathBuf};
 /// the full training state after every epoch, which `--resume` continues.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Dataset: `default` (embedded MNIST subset) or a directory of IDX files.
-    #[arg(long, default_value = "default")]
-    pub data: String,
-    /// Layer sizes, input first, e.g. 784-400-10. The input size must match the images.
-    #[arg(long, default_value = "784-400-10")]
-    pub arch: String,
-    /// Training epochs (the last --qat-epochs of them quantization-aware).
-    #[arg(long, default_value_t = 10)]
-    pub epochs: usize,
-    /// Images per mini-batch (one Adam step each).
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Adam learning rate (decays by --lr-decay per epoch).
-    #[arg(long, default_value_t = 1.5e-4)]
-    pub lr: f64,
-    /// Learning-rate multiplier per epoch.
-    #[arg(long, default_value_t = 0.85)]
-    pub lr_decay: f64,
-    /// Random seed: same seed and options give the same weights.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Target fraction of pruned synapses (0 = dense), reached by rewiring.
-    #[arg(long, default_value_t = 0.0)]
-    pub sparsity: f64,
-    /// Weight of the sparse-firing regularizer (SSR).
-    #[arg(long, default_value_t = 0.0)]
-    pub ssr_weight: f32,
-    /// Which SSR: m (membrane-potential-aware), f (firing-condition-aware), both.
-    #[arg(long, value_enum, default_value = "m")]
-    pub ssr: SsrKind,
-    /// Final weight of the spike-count term (rises linearly over training).
-    #[arg(long, default_value_t = 0.0)]
-    pub count_weight: f32,
-    /// Steps of one inference (T); at most what the hardware's step counter allows.
-    #[arg(long, default_value_t = 64)]
-    pub time_steps: u32,
-    /// Input time levels of the pixel encoding.
-    #[arg(long, default_value_t = 8)]
-    pub input_steps: u32,
-    /// Last epochs trained quantization-aware (hardware steps, quantized
-    /// weights); fewer than --epochs. Default: 1 (none with --epochs 1).
+    /// Recipe file (TOML) of training options; flags override its values.
     #[arg(long)]
-    pub qat_epochs: Option<usize>,
-    /// Train the non-QAT epochs in continuous time instead of hardware steps.
-    #[arg(long)]
-    pub continuous: bool,
-    /// Softmax temperature over output spike times, in steps.
-    #[arg(long, default_value_t = 1.0)]
-    pub tau_steps: f32,
-    /// Target spike time of the label neuron, in steps.
-    #[arg(long, default_value_t = 24.0)]
-    pub target_steps: f32,
-    /// Weight of the target-time term.
-    #[arg(long, default_value_t = 0.1)]
-    pub target_weight: f32,
-    /// Weight of the able-to-fire term (label neuron, silent hidden neurons).
-    #[arg(long, default_value_t = 1.0)]
-    pub fire_weight: f32,
-    /// Initial weight mean, as init_mean * threshold / fan_in.
-    #[arg(long, default_value_t = 2.0)]
-    pub init_mean: f32,
-    /// Initial weight half-width (uniform), as init_width * threshold / sqrt(fan_in).
-    #[arg(long, default_value_t = 0.5)]
-    pub init_width: f32,
-    /// Fraction of surviving synapses re-chosen by gradient at each rewiring.
-    #[arg(long, default_value_t = 0.05)]
-    pub regrow_fraction: f64,
-    /// Data augmentation: shift each training image by a random (dx, dy) in -N..=N pixels every epoch.
-    #[arg(long, default_value_t = 0)]
-    pub shift_pixels: u32,
-    /// Data augmentation: mirror each training image left-right with probability 1/2 every epoch.
-    #[arg(long)]
-    pub mirror: bool,
-    /// Decoupled (AdamW) weight decay per step, relative to the learning rate.
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f64,
-    /// Weight averaging: evaluate and save an exponential moving average of the
-    /// weights with this decay per step (e.g. 0.999; 0 = off).
-    #[arg(long, default_value_t = 0.0)]
-    pub ema_decay: f64,
-    /// Data augmentation: rotate each training image by a random angle in -D..=D degrees every epoch.
-    #[arg(long, default_value_t = 0.0)]
-    pub rotate_degrees: f32,
-    /// Data augmentation: scale each training image by a random factor in 1 +- P/100 every epoch.
-    #[arg(long, default_value_t = 0.0)]
-    pub scale_percent: f32,
-    /// Label smoothing of the cross-entropy: the target is 1 - E on the label plus E spread over all classes.
-    #[arg(long, default_value_t = 0.0)]
-    pub label_smoothing: f32,
-    /// Data augmentation: drop each input spike of a training image with probability P every epoch.
-    #[arg(long, default_value_t = 0.0)]
-    pub input_dropout: f32,
-    /// Training images held out for validation (from the end of the training split).
-    #[arg(long, default_value_t = 1000)]
-    pub val_images: usize,
-    /// Train on the first N training images only.
-    #[arg(long)]
-    pub limit_train: Option<usize>,
-    #[arg(long, default_value = "default", help = super::CONFIG_HELP)]
-    pub config: String,
+    pub recipe: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: OptionFlags,
     /// Float network to write (JSON).
     #[arg(short, long)]
     pub output: PathBuf,
@@ -140,9 +50,57 @@ pub struct Args {
     /// Save the training state here after every epoch.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
-    /// Continue from a checkpoint (give the same --data); its training options win over the flags.
+    /// Continue from a checkpoint with its own training options (only --data may be given, the same as before).
     #[arg(long)]
     pub resume: Option<PathBuf>,
+}
+
+/// The training options given on the command line, one flag per entry of
+/// `onespike_train::OPTIONS` (the same names recipe files use).
+pub struct OptionFlags(pub Vec<(&'static str, String)>);
+
+impl clap::FromArgMatches for OptionFlags {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(OptionFlags(
+            OPTIONS
+                .iter()
+                .filter_map(|o| m.get_one::<String>(o.name).map(|v| (o.name, v.clone())))
+                .collect(),
+        ))
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for OptionFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let defaults = Recipe::new();
+        OPTIONS.iter().fold(cmd, |cmd, o| {
+            let help = match o.value(&defaults) {
+                Some(d) if !o.help.contains("[default:") => format!("{} [default: {d}]", o.help),
+                _ => o.help.to_string(),
+            };
+            let arg = clap::Arg::new(o.name).long(o.name).help(help);
+            let arg = match o.kind {
+                // `--mirror` alone is `true`; `--mirror=false` turns a recipe's off.
+                Kind::Switch => arg
+                    .num_args(0..=1)
+                    .require_equals(true)
+                    .default_missing_value("true")
+                    .value_name("BOOL")
+                    .value_parser(["true", "false"]),
+                Kind::Integer => arg.value_name("N"),
+                Kind::Number => arg.value_name("X"),
+                Kind::Text => arg.value_name("TEXT"),
+            };
+            cmd.arg(arg)
+        })
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -246,20 +204,22 @@ fn shape_arch(sizes: &[u32]) -> String {
         .join("-")
 }
 
-/// `--qat-epochs` against `--epochs`: at least one epoch trains in float.
-fn qat_epochs(given: Option<usize>, epochs: usize) -> anyhow::Result<usize> {
-    match given {
-        None => Ok(1.min(epochs.saturating_sub(1))),
-        Some(q) if q >= epochs.max(1) => bail!(
-            "--qat-epochs {q}: must be less than --epochs {epochs} (the first epochs train in float, the last {q} quantization-aware)"
-        ),
-        Some(q) => Ok(q),
-    }
-}
-
 pub fn main(args: Args) -> anyhow::Result<()> {
-    let mut trainer = match &args.resume {
+    let (mut trainer, recipe) = match &args.resume {
         Some(path) => {
+            if let Some(r) = &args.recipe {
+                bail!(
+                    "--recipe {} with --resume {}: a resumed run keeps the checkpoint's training options",
+                    r.display(),
+                    path.display()
+                );
+            }
+            if let Some((name, _)) = args.options.0.iter().find(|(n, _)| *n != "data") {
+                bail!(
+                    "--{name} with --resume {}: a resumed run keeps the checkpoint's training options (only --data may be given)",
+                    path.display()
+                );
+            }
             let t = Trainer::load_checkpoint(path)?;
             println!(
                 "resuming {} after epoch {} of {} (the checkpoint's training options are used)",
@@ -267,49 +227,32 @@ pub fn main(args: Args) -> anyhow::Result<()> {
                 t.epochs_done,
                 t.config.epochs
             );
-            t
+            // The checks below name the checkpoint's options as its own.
+            let mut recipe =
+                Recipe::from_config(t.config.clone(), Origin::Checkpoint(path.clone()));
+            if let Some((_, data)) = args.options.0.iter().find(|(n, _)| *n == "data") {
+                recipe.set("data", data, Origin::Flag)?;
+            }
+            (t, recipe)
         }
         None => {
-            let mut c = TrainConfig::new(parse_arch(&args.arch)?);
-            c.epochs = args.epochs;
-            c.batch_size = args.batch_size;
-            c.learning_rate = args.lr;
-            c.lr_decay = args.lr_decay;
-            c.seed = args.seed;
-            c.sparsity = args.sparsity;
-            c.ssr_weight = args.ssr_weight;
-            c.ssr = args.ssr;
-            c.count_weight = args.count_weight;
-            c.time_steps = args.time_steps;
-            c.input_steps = args.input_steps;
-            c.qat_epochs = qat_epochs(args.qat_epochs, args.epochs)?;
-            c.mode = if args.continuous {
-                TimeMode::Continuous
-            } else {
-                TimeMode::Discrete
+            let mut recipe = match &args.recipe {
+                Some(path) => Recipe::load(path)?,
+                None => Recipe::new(),
             };
-            c.val_images = args.val_images;
-            c.tau_steps = args.tau_steps;
-            c.target_steps = args.target_steps;
-            c.target_weight = args.target_weight;
-            c.fire_weight = args.fire_weight;
-            c.init_mean = args.init_mean;
-            c.init_width = args.init_width;
-            c.regrow_fraction = args.regrow_fraction;
-            c.limit_train = args.limit_train;
-            c.shift_pixels = args.shift_pixels;
-            c.mirror = args.mirror;
-            c.weight_decay = args.weight_decay;
-            c.ema_decay = args.ema_decay;
-            c.rotate_degrees = args.rotate_degrees;
-            c.scale_percent = args.scale_percent;
-            c.label_smoothing = args.label_smoothing;
-            c.input_dropout = args.input_dropout;
-            c.hw_config = args.config.clone();
+            for (name, value) in &args.options.0 {
+                recipe.set(name, value, Origin::Flag)?;
+            }
+            let c = recipe.finish()?;
             // Before any allocation: a network no configuration holds, or
             // one whose training state does not fit in memory.
-            super::checks::check_trainable(&c.sizes, c.sparsity, c.time_steps)?;
-            Trainer::new(c)?
+            super::checks::check_trainable(
+                &recipe.describe("arch"),
+                &c.sizes,
+                c.sparsity,
+                c.time_steps,
+            )?;
+            (Trainer::new(c)?, recipe)
         }
     };
     // Everything that can be refused is checked before any epoch runs:
@@ -325,6 +268,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     let (log_file, side) = log_files(&log);
     let mut plan = Plan::new();
     plan.input_opt("--resume", args.resume.as_deref())
+        .input_opt("--recipe", args.recipe.as_deref())
         .output("-o", &args.output)
         .output(
             if args.log.is_some() {
@@ -344,7 +288,10 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             &plot,
         );
     if Path::new(&trainer.config.hw_config).is_file() {
-        plan.input("--config", Path::new(&trainer.config.hw_config));
+        plan.input(
+            &recipe.describe("config"),
+            Path::new(&trainer.config.hw_config),
+        );
     }
     // Resuming and checkpointing into the same file is how a run continues.
     let same_as_resume = matches!(
@@ -355,20 +302,20 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         plan.output_opt("--checkpoint", args.checkpoint.as_deref());
     }
     plan.check()?;
-    let data = onespike_host::data::load(&args.data)?;
+    let data = onespike_dataset::load(&recipe.data)?;
     // Both splits: the test split is only read after the last epoch.
     let arch = shape_arch(&trainer.config.sizes);
     super::checks::check_data(
         &data,
-        "--data",
+        &recipe.describe("data"),
         trainer.config.sizes[0],
-        &format!("--arch {arch}"),
+        &format!("{} {arch}", recipe.describe("arch")),
     )?;
     let prepared = trainer.prepare(&data.train)?;
     if trainer.config.batch_size > prepared.train.spikes.len() {
         bail!(
-            "--batch-size {}: more than the {} training images (one batch would be the whole split): give at most {}",
-            trainer.config.batch_size,
+            "{}: more than the {} training images (one batch would be the whole split): give at most {}",
+            recipe.describe_value("batch-size", trainer.config.batch_size),
             prepared.train.spikes.len(),
             prepared.train.spikes.len()
         );
@@ -482,4 +429,39 @@ pub fn run_config(data: &Dataset, seed: u64) -> TrainConfig {
     // the experiment (see docs/training.md for those).
     c.limit_train = Some(6000);
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// `recipes/run.toml` is the run stage's configuration on its default
+    /// data, so `onespike train --recipe recipes/run.toml` trains the model
+    /// `onespike run` does.
+    #[test]
+    fn the_shipped_run_recipe_is_the_run_stage() {
+        let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../recipes/run.toml");
+        let r = Recipe::load(&recipe).unwrap();
+        let data = onespike_dataset::embedded_default();
+        assert_eq!(r.data, "default");
+        assert_eq!(r.finish().unwrap(), run_config(&data, 1));
+    }
+
+    /// Every shipped recipe loads and validates (data directories aside).
+    #[test]
+    fn every_shipped_recipe_is_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../recipes");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Recipe::load(&path)
+                    .and_then(|r| r.finish())
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "{n} recipes in {}", dir.display());
+    }
 }

@@ -14,7 +14,7 @@
 use onespike_compiler::quantize::{quantize, retime};
 use onespike_compiler::reference::{ReferenceModel, RunOptions, Widths};
 use onespike_compiler::{FloatNetwork, HwParams};
-use onespike_host::eval::reference_eval;
+use onespike_dataset::reference_eval;
 use std::path::Path;
 
 fn main() {
@@ -24,7 +24,7 @@ fn main() {
         std::process::exit(2);
     }
     let net = FloatNetwork::load(Path::new(&args[2])).expect("model");
-    let data = onespike_host::data::load(&args[3]).expect("data");
+    let data = onespike_dataset::load(&args[3]).expect("data");
     let params = HwParams::from_preset_or_file("default").expect("preset");
     let widths = Widths::from(&params);
     if args[1] == "retime" {

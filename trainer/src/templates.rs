@@ -21,9 +21,9 @@
 //! Weights are normalized so that a typical image of the template's class
 //! drives a hidden neuron at about its threshold per step.
 
-use crate::data::Split;
 use onespike_compiler::ir::{FloatLayer, FloatNetwork, LayerKind, FLOAT_FORMAT, FORMAT_VERSION};
 use onespike_compiler::{Decision, InputEncoding, NeuronModel};
+use onespike_dataset::Split;
 
 /// Classes of the data sets this is meant for (MNIST, Fashion-MNIST).
 const CLASSES: usize = 10;

@@ -1,7 +1,7 @@
 //! Accuracy and activity of a quantized network under the integer
 //! reference model, over a dataset split (parallel over images).
 
-use crate::data::Split;
+use crate::Split;
 use onespike_compiler::reference::{RefError, ReferenceModel, RunOptions};
 use onespike_compiler::QuantNetwork;
 use rayon::prelude::*;

@@ -1,0 +1,361 @@
+//! The configuration of a training run: [`TrainConfig`] (every option, as
+//! stored in checkpoints and logs), its defaults and its validation, and
+//! [`parse_arch`]. Where the options come from (recipe files and flags, one
+//! name each) is [`crate::recipe`].
+
+use crate::error::{bad, TrainError};
+use crate::ttfs::TimeMode;
+use onespike_compiler::{HwParams, InputEncoding};
+use serde::{Deserialize, Serialize};
+
+/// Parses an architecture such as `784-400-10` into layer sizes.
+pub fn parse_arch(arch: &str) -> Result<Vec<u32>, TrainError> {
+    let err = |message: String| TrainError::Arch {
+        arch: arch.into(),
+        message,
+    };
+    let sizes = arch
+        .split('-')
+        .map(|s| {
+            s.trim().parse::<u32>().map_err(|_| {
+                err(format!(
+                    "`{s}` is not a layer size (expected sizes joined by `-`, e.g. 784-400-10)"
+                ))
+            })
+        })
+        .collect::<Result<Vec<u32>, _>>()?;
+    if sizes.len() < 2 {
+        return Err(err(
+            "needs at least an input and an output size, e.g. 784-10".into(),
+        ));
+    }
+    if let Some(l) = sizes.iter().position(|&s| s == 0) {
+        return Err(err(format!("layer {l} has size 0")));
+    }
+    Ok(sizes)
+}
+
+/// Which sparse-firing regularizers `ssr_weight` applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SsrKind {
+    /// Membrane-potential-aware (M-SSR).
+    M,
+    /// Firing-condition-aware (F-SSR).
+    F,
+    /// Both, each with the full weight.
+    Both,
+}
+
+impl SsrKind {
+    /// The names options and files use, in order.
+    pub const NAMES: [&'static str; 3] = ["m", "f", "both"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SsrKind::M => "m",
+            SsrKind::F => "f",
+            SsrKind::Both => "both",
+        }
+    }
+}
+
+impl std::str::FromStr for SsrKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<SsrKind, String> {
+        match s {
+            "m" => Ok(SsrKind::M),
+            "f" => Ok(SsrKind::F),
+            "both" => Ok(SsrKind::Both),
+            _ => Err(format!("`{s}` is not one of m, f, both")),
+        }
+    }
+}
+
+/// Every option of a training run. Stored in checkpoints and the log, so a
+/// run can be resumed and reproduced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Layer sizes, input first.
+    pub sizes: Vec<u32>,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Learning rate multiplier per epoch.
+    pub lr_decay: f64,
+    pub seed: u64,
+    /// Steps of one inference (`T`).
+    pub time_steps: u32,
+    /// Input time levels (`T_in`) of the pixel encoding.
+    pub input_steps: u32,
+    /// Firing threshold of every layer (float units; the weights scale with it).
+    pub threshold: f32,
+    /// Initial weight mean, as `init_mean * threshold / fan_in`.
+    pub init_mean: f32,
+    /// Initial weight half-width (uniform), as `init_width * threshold / sqrt(fan_in)`.
+    pub init_width: f32,
+    /// Softmax temperature over output times, in steps.
+    pub tau_steps: f32,
+    /// Target time of the label neuron, in steps, and the weight of its term.
+    pub target_steps: f32,
+    pub target_weight: f32,
+    /// Weight of the able-to-fire term.
+    pub fire_weight: f32,
+    pub ssr: SsrKind,
+    pub ssr_weight: f32,
+    /// Final weight of the spike-count term (rises linearly to it).
+    pub count_weight: f32,
+    /// Target fraction of pruned synapses over the whole network (0 = dense).
+    pub sparsity: f64,
+    /// Fraction of surviving synapses re-chosen by gradient at each rewiring.
+    pub regrow_fraction: f64,
+    /// Last epochs trained quantization-aware (clamped to `epochs - 1`).
+    pub qat_epochs: usize,
+    /// Time mode of the non-QAT epochs.
+    pub mode: TimeMode,
+    /// Chunks per mini-batch (parallel units; fixed for determinism).
+    pub grad_chunks: usize,
+    /// Training images held out (from the end of the training split) for validation.
+    pub val_images: usize,
+    /// Use at most this many training images (the first ones).
+    pub limit_train: Option<usize>,
+    /// Hardware preset or TOML file for the hardware-aware evaluation.
+    pub hw_config: String,
+    /// Data augmentation: every training image is shifted by a random
+    /// `(dx, dy)` in `-shift_pixels..=shift_pixels` each epoch (0 = off).
+    #[serde(default)]
+    pub shift_pixels: u32,
+    /// Data augmentation: mirror every training image left-right with
+    /// probability 1/2 each epoch.
+    #[serde(default)]
+    pub mirror: bool,
+    /// Decoupled weight decay (AdamW): each step multiplies present weights
+    /// by `1 - learning_rate * weight_decay`.
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Weight averaging: the evaluated and saved network is an exponential
+    /// moving average of the trained weights, `a = d a + (1 - d) w` after
+    /// every step (`d` = this; 0 = off, the trained weights themselves).
+    #[serde(default)]
+    pub ema_decay: f64,
+    /// Data augmentation: rotate every training image by a random angle in
+    /// `-rotate_degrees..=rotate_degrees` each epoch (resampled; 0 = off).
+    #[serde(default)]
+    pub rotate_degrees: f32,
+    /// Data augmentation: scale every training image by a random factor in
+    /// `1 +- scale_percent / 100` each epoch (resampled; 0 = off).
+    #[serde(default)]
+    pub scale_percent: f32,
+    /// Label smoothing of the cross-entropy (0 = the one-hot label).
+    #[serde(default)]
+    pub label_smoothing: f32,
+    /// Data augmentation: drop each input spike of a training image with
+    /// this probability, afresh each epoch (0 = off).
+    #[serde(default)]
+    pub input_dropout: f32,
+}
+
+impl TrainConfig {
+    /// Defaults for a given architecture, tuned on MNIST (docs/training.md).
+    pub fn new(sizes: Vec<u32>) -> TrainConfig {
+        TrainConfig {
+            sizes,
+            epochs: 10,
+            batch_size: 32,
+            learning_rate: 1.5e-4,
+            lr_decay: 0.85,
+            seed: 1,
+            time_steps: 64,
+            input_steps: 8,
+            threshold: 1.0,
+            init_mean: 2.0,
+            init_width: 0.5,
+            tau_steps: 1.0,
+            target_steps: 24.0,
+            target_weight: 0.1,
+            fire_weight: 1.0,
+            ssr: SsrKind::M,
+            ssr_weight: 0.0,
+            count_weight: 0.0,
+            sparsity: 0.0,
+            regrow_fraction: 0.05,
+            qat_epochs: 1,
+            mode: TimeMode::Discrete,
+            grad_chunks: 4,
+            val_images: 1000,
+            limit_train: None,
+            hw_config: "default".into(),
+            shift_pixels: 0,
+            mirror: false,
+            weight_decay: 0.0,
+            ema_decay: 0.0,
+            rotate_degrees: 0.0,
+            scale_percent: 0.0,
+            label_smoothing: 0.0,
+            input_dropout: 0.0,
+        }
+    }
+
+    /// Checks every option; errors name the option as flags and recipe
+    /// files do (`lr-decay`; internal fields such as `grad_chunks` by their
+    /// own name).
+    pub fn validate(&self) -> Result<HwParams, TrainError> {
+        if self.sizes.len() < 2 || self.sizes.contains(&0) {
+            return Err(bad(
+                "arch",
+                format!("{:?}", self.sizes),
+                "needs at least two non-zero sizes",
+            ));
+        }
+        if self.epochs == 0 {
+            return Err(bad("epochs", self.epochs, "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(bad("batch-size", self.batch_size, "must be at least 1"));
+        }
+        if self.grad_chunks == 0 {
+            return Err(bad("grad_chunks", self.grad_chunks, "must be at least 1"));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(bad("lr", self.learning_rate, "must be a finite number > 0"));
+        }
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return Err(bad("lr-decay", self.lr_decay, "must be in (0, 1]"));
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(bad(
+                "weight-decay",
+                self.weight_decay,
+                "must be a finite number >= 0",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.ema_decay) {
+            return Err(bad(
+                "ema-decay",
+                self.ema_decay,
+                "must be in [0, 1) (0 = no weight averaging)",
+            ));
+        }
+        if !(0.0..=180.0).contains(&self.rotate_degrees) {
+            return Err(bad(
+                "rotate-degrees",
+                self.rotate_degrees,
+                "must be in [0, 180]",
+            ));
+        }
+        if !(0.0..50.0).contains(&self.scale_percent) {
+            return Err(bad(
+                "scale-percent",
+                self.scale_percent,
+                "must be in [0, 50)",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(bad(
+                "label-smoothing",
+                self.label_smoothing,
+                "must be in [0, 1)",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.input_dropout) {
+            return Err(bad(
+                "input-dropout",
+                self.input_dropout,
+                "must be in [0, 1)",
+            ));
+        }
+        if self.shift_pixels > 8 {
+            return Err(bad("shift-pixels", self.shift_pixels, "must be in 0..=8"));
+        }
+        if !(0.0..1.0).contains(&self.sparsity) {
+            return Err(bad("sparsity", self.sparsity, "must be in [0, 1)"));
+        }
+        if !(0.0..=0.5).contains(&self.regrow_fraction) {
+            return Err(bad(
+                "regrow-fraction",
+                self.regrow_fraction,
+                "must be in [0, 0.5]",
+            ));
+        }
+        if !(self.threshold > 0.0 && self.threshold.is_finite()) {
+            return Err(bad(
+                "threshold",
+                self.threshold,
+                "must be a finite number > 0",
+            ));
+        }
+        if self.tau_steps.is_nan() || self.tau_steps <= 0.0 {
+            return Err(bad("tau-steps", self.tau_steps, "must be > 0"));
+        }
+        for (name, v) in [
+            ("ssr-weight", self.ssr_weight),
+            ("count-weight", self.count_weight),
+            ("fire-weight", self.fire_weight),
+            ("target-weight", self.target_weight),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(bad(name, v, "must be a finite number >= 0"));
+            }
+        }
+        for (name, v) in [
+            ("init-mean", self.init_mean),
+            ("init-width", self.init_width),
+            ("target-steps", self.target_steps),
+        ] {
+            if !v.is_finite() {
+                return Err(bad(name, v, "must be a finite number"));
+            }
+        }
+        if self.input_steps < 1 {
+            return Err(bad("input-steps", self.input_steps, "must be at least 1"));
+        }
+        if self.input_steps > self.time_steps {
+            return Err(bad(
+                "input-steps",
+                self.input_steps,
+                format!(
+                    "is more than time-steps = {}: late inputs would never arrive",
+                    self.time_steps
+                ),
+            ));
+        }
+        let params = HwParams::from_preset_or_file(&self.hw_config)?;
+        let max_steps = 1u64 << params.step_bits.min(40);
+        if self.time_steps as u64 > max_steps || self.time_steps < 2 {
+            return Err(bad(
+                "time-steps",
+                self.time_steps,
+                format!(
+                    "must be in 2..={max_steps} (the `{}` hardware counts {} step bits)",
+                    params.name, params.step_bits
+                ),
+            ));
+        }
+        Ok(params)
+    }
+
+    /// Quantization-aware epochs as trained: at least one epoch trains in float.
+    pub fn qat_epochs_effective(&self) -> usize {
+        self.qat_epochs.min(self.epochs - 1)
+    }
+
+    /// The pixel encoding of every image (`input_steps` levels).
+    pub fn encoding(&self) -> InputEncoding {
+        InputEncoding::new(self.input_steps)
+    }
+
+    /// Whether training images are resampled (rotation or scaling), rather
+    /// than only moved on the grid.
+    pub(crate) fn resamples(&self) -> bool {
+        self.rotate_degrees > 0.0 || self.scale_percent > 0.0
+    }
+
+    pub(crate) fn ssr_weights(&self) -> (f32, f32) {
+        match self.ssr {
+            SsrKind::M => (self.ssr_weight, 0.0),
+            SsrKind::F => (0.0, self.ssr_weight),
+            SsrKind::Both => (self.ssr_weight, self.ssr_weight),
+        }
+    }
+}
