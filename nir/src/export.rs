@@ -100,14 +100,11 @@ pub fn export(net: &FloatNetwork, opts: &ExportOptions) -> Graph {
                     .with("r", full(n, r))
                     .with("v_leak", full(n, 0.0)),
             ),
-            (Some(0), None, false) => (
-                format!("if{l}"),
-                Node::prim("IF")
-                    .with("r", full(n, 1.0 / dt))
-                    .with("v_threshold", full(n, theta))
-                    .with("v_reset", full(n, v_reset)),
-            ),
-            (Some(0), Some(_), false) => (
+            // No leak is a LIF with the no-decay tau rather than an IF:
+            // peers read IF's `r` differently (snnTorch 1.0's importer takes
+            // it as a per-step gain and refuses r != 1; NIR defines
+            // dv/dt = r I), while every reader agrees on LIF's gain r dt / tau.
+            (Some(0), _, false) => (
                 format!("lif{l}"),
                 Node::prim("LIF")
                     .with("tau", full(n, tau_mem))

@@ -300,7 +300,7 @@ fn the_python_package_reads_what_we_write_with_its_type_check() {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     assert_eq!(kinds("ttfs.nir"), s(&["CubaLIF", "CubaLIF", "Input", "Linear", "Linear", "Output"]));
     assert_eq!(kinds("lif_rec.nir"), s(&["Input", "LIF", "LIF", "Linear", "Linear", "Linear", "Output"]));
-    assert_eq!(kinds("if_cuba.nir"), s(&["CubaLIF", "IF", "Input", "Linear", "Linear", "Linear", "Output"]));
+    assert_eq!(kinds("if_cuba.nir"), s(&["CubaLIF", "Input", "LIF", "Linear", "Linear", "Linear", "Output"]));
     assert_eq!(kinds("readout_li.nir"), s(&["Input", "LI", "LIF", "Linear", "Linear", "Output"]));
     assert_eq!(kinds("readout_cubali.nir"), s(&["CubaLI", "Input", "LIF", "Linear", "Linear", "Output"]));
     // Values: tau = dt 2^k, gains 1, the fire-once reset far below threshold.
