@@ -250,9 +250,11 @@ impl Program {
             .collect();
         let spikes_of = |id: u32| -> i64 {
             if id < p.max_inputs {
-                let pixel = id + self.encoding.bias_channels < self.input_size;
+                // A bias channel spikes every step; ids past input_size never.
+                let bias =
+                    id < self.input_size && id + self.encoding.bias_channels >= self.input_size;
                 match self.encoding.coding {
-                    Coding::Latency if pixel => 1,
+                    Coding::Latency if !bias => 1,
                     _ => self.time_steps as i64,
                 }
             } else {

@@ -118,6 +118,33 @@ pub fn network_json(data: &[u8]) {
     let _ = std::fs::remove_file(&path);
 }
 
+/// A NIR file (HDF5), imported as snnTorch files are (rate input, 20
+/// steps, snnTorch's reset), then compiled and simulated. Graphs too large
+/// to import quickly are left alone (the bound keeps one input quick).
+pub fn nir_file(data: &[u8]) {
+    let path = scratch("net.nir", data);
+    if let Ok(file) = onespike_nir::h5::read(&path) {
+        let opts = onespike_nir::ImportOptions {
+            coding: Some(onespike_compiler::Coding::Rate),
+            input_steps: Some(20),
+            reset: onespike_nir::ResetRule::Snntorch,
+            ..Default::default()
+        };
+        let small = file.graph.nodes.len() <= 64;
+        if small {
+            if let Ok((net, _)) = onespike_nir::import("fuzz", None, &file.graph, &opts) {
+                let weights: usize = net.layers.iter().map(|l| l.weights.len()).sum();
+                if weights <= 200_000 {
+                    if let Ok((q, _)) = onespike_compiler::quantize::quantize(&net, 8) {
+                        compile_and_run(&q);
+                    }
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
 /// A program file (JSON), then load it into the simulator and run it.
 pub fn program_json(data: &[u8]) {
     let path = scratch("program.json", data);

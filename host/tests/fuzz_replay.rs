@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 7] = [
+const TARGETS: [(&str, Target); 8] = [
     ("idx", harness::idx),
     ("network_json", harness::network_json),
     ("program_json", harness::program_json),
@@ -24,6 +24,7 @@ const TARGETS: [(&str, Target); 7] = [
     ("config_toml", harness::config_toml),
     ("tech_toml", harness::tech_toml),
     ("report_json", harness::report_json),
+    ("nir_file", harness::nir_file),
 ];
 
 /// Mutation time per target.

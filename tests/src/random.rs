@@ -123,10 +123,10 @@ fn random_input(rng: &mut ChaCha8Rng, net: &QuantNetwork, k: usize) -> Vec<Optio
 /// A random neuron mode: a third fire-once (leaky or not), the rest
 /// multi-spike with every reset, leak and current kind.
 fn random_neuron(rng: &mut ChaCha8Rng, p: &HwParams) -> NeuronModel {
-    let reset = match rng.gen_range(0..8) {
-        0 | 1 => Reset::Once,
-        2 | 3 => Reset::Subtract,
-        4 | 5 => Reset::Zero,
+    let reset = match rng.gen_range(0..9) {
+        0..=2 => Reset::Once,
+        3 | 4 => Reset::Subtract,
+        5 | 6 => Reset::Zero,
         _ => Reset::SubtractNext,
     };
     let v_shift = match rng.gen_range(0..6) {
@@ -143,6 +143,14 @@ fn random_neuron(rng: &mut ChaCha8Rng, p: &HwParams) -> NeuronModel {
         3 => Some(rng.gen_range(1..=2)),
         _ => Some(rng.gen_range(3..=6)),
     };
+    // subtract_next takes theta off every potential that reached it, so
+    // only a held current drives it into saturation: give narrow widths
+    // that corner more often.
+    let i_shift = if reset == Reset::SubtractNext && p.membrane_bits <= 12 && rng.gen_bool(0.5) {
+        None
+    } else {
+        i_shift
+    };
     NeuronModel {
         v_shift,
         i_shift,
@@ -157,8 +165,8 @@ pub fn random_multispike_case(seed: u64) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6d75_6c74_6973_7069);
     loop {
         let params = match rng.gen_range(0..10) {
-            0..=5 => HwParams::preset("tiny"),
-            6..=8 => HwParams::preset("tiny_narrow"),
+            0..=4 => HwParams::preset("tiny"),
+            5..=8 => HwParams::preset("tiny_narrow"),
             _ => HwParams::preset("small"),
         }
         .expect("built-in preset");
@@ -230,7 +238,7 @@ fn random_multispike_network(rng: &mut ChaCha8Rng, p: &HwParams) -> QuantNetwork
         let weights = draw(rng, inputs * outputs);
         let recurrent = (outputs <= n && rng.gen_bool(0.35)).then(|| draw(rng, outputs * outputs));
         // Narrow widths: often the largest threshold, so V saturates first.
-        let threshold = if narrow && rng.gen_bool(0.3) {
+        let threshold = if narrow && rng.gen_bool(0.45) {
             511
         } else if narrow {
             rng.gen_range(30..=511)

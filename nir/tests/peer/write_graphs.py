@@ -122,7 +122,28 @@ def pool_matrix():
     return m
 
 
+# 6. Conv1d (stride 2, dilation 2, groups 1) -> LIF, on a flat 1x10 input.
+c1 = pattern((3, 1, 3), 0.1, 0.02)
+conv1 = nir.Conv1d(input_shape=10, weight=c1, stride=2, padding=0, dilation=2, groups=1, bias=np.zeros(3, f32))
+lif_c1 = nir.LIF(tau=np.full((3, 3), 4e-4, f32), r=np.full((3, 3), 4.0, f32), v_leak=np.zeros((3, 3), f32),
+                 v_threshold=np.full((3, 3), 1.0, f32), v_reset=np.zeros((3, 3), f32))
+g = nir.NIRGraph(nodes={"input": nir.Input(np.array([1, 10])), "conv": conv1, "lif": lif_c1,
+                        "output": nir.Output(np.array([3, 3]))},
+                 edges=[("input", "conv"), ("conv", "lif"), ("lif", "output")], type_check=False)
+write("conv1d", g)
+
+
+def conv1d_matrix():
+    m = np.zeros((9, 10))
+    for co in range(3):
+        for o in range(3):
+            for k in range(3):
+                m[co * 3 + o, o * 2 + k * 2] += c1[co, 0, k]
+    return m
+
+
 json.dump({"conv_pool": {"layer0": conv_matrix().ravel().tolist(),
-                         "layer1": (wl.astype(np.float64) @ pool_matrix()).ravel().tolist()}},
+                         "layer1": (wl.astype(np.float64) @ pool_matrix()).ravel().tolist()},
+           "conv1d": conv1d_matrix().ravel().tolist()},
           open(f"{out}/expected.json", "w"))
 print("wrote", out)
