@@ -22,6 +22,7 @@ pub mod layout;
 pub mod neuron;
 pub mod params;
 pub mod partition;
+pub mod pipeline;
 pub mod placement;
 pub mod program;
 pub mod quantize;

@@ -171,6 +171,13 @@ fn read_value(group: &hdf5_pure::Group, name: &str) -> Result<Value, String> {
         .collect();
     let numeric = |d: Dtype| -> Result<Value, String> {
         let data = ds.read_f64().map_err(|e| e.to_string())?;
+        let want: usize = shape.iter().product();
+        if data.len() != want {
+            return Err(format!(
+                "has shape {shape:?} ({want} values) but holds {} values",
+                data.len()
+            ));
+        }
         Ok(Value::Array(Array {
             dtype: d,
             shape: shape.clone(),

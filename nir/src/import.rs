@@ -370,6 +370,14 @@ impl Ctx<'_> {
     fn arr(&self, node: &str, field: &str) -> Result<Array, NirError> {
         let p = &self.nodes[node];
         match p.params.get(field) {
+            Some(Value::Array(a)) if a.len() != a.shape.iter().product::<usize>() => {
+                Err(field_err(
+                    self.path,
+                    node,
+                    field,
+                    format!("has shape {:?} but {} values", a.shape, a.len()),
+                ))
+            }
             Some(Value::Array(a)) => Ok(a.clone()),
             Some(Value::Text(_)) => Err(field_err(
                 self.path,

@@ -2,12 +2,9 @@
 //! accelerator (quantization, mapping onto cores, SRAM images).
 
 use super::outputs::{Plan, Staged};
-use anyhow::Context;
-use onespike_compiler::quantize::quantize;
+use onespike_compiler::pipeline;
 use onespike_compiler::reference::{RunOptions, Widths};
-use onespike_compiler::{
-    map_balanced, measure_activity, FloatNetwork, HwParams, MapReport, Program, QuantNetwork,
-};
+use onespike_compiler::{FloatNetwork, HwParams, MapReport, QuantNetwork};
 use std::path::{Path, PathBuf};
 
 /// Compile a trained network into a program for the accelerator.
@@ -67,137 +64,75 @@ pub fn retime_for(
     params: &HwParams,
     time_steps: u32,
 ) -> anyhow::Result<FloatNetwork> {
-    if time_steps > params.max_time_steps() {
-        anyhow::bail!(
-            "--time-steps {time_steps} is more than the step counter holds: step_bits = {} allows {} steps (raise step_bits or ask for fewer steps)",
-            params.step_bits,
-            params.max_time_steps()
-        );
-    }
-    Ok(onespike_compiler::quantize::retime(net, time_steps)?)
+    Ok(pipeline::retime_for(net, params, time_steps)?)
 }
 
 /// Chooses the steps per inference (see `--choose-time-steps`) on the last
-/// images of `train` and returns the retimed network.
+/// images of `train` and returns the retimed network, printing each trial.
 pub fn choose_time_steps(
     net: &FloatNetwork,
     params: &HwParams,
     train: &onespike_dataset::Split,
     tolerance_points: f64,
 ) -> anyhow::Result<FloatNetwork> {
-    if !(0.0..100.0).contains(&tolerance_points) {
-        anyhow::bail!(
-            "--steps-tolerance {tolerance_points}: must be in [0, 100) percentage points"
-        );
-    }
     let n = RESOLUTION_SAMPLES.min(train.len());
     let held_out = train.last(n);
-    let t0 = net.time_steps;
-    // Coarser than trained only loses accuracy (measured: docs/training.md).
-    let candidates: Vec<u32> = [t0, 2 * t0, 4 * t0, 8 * t0]
-        .into_iter()
-        .filter(|&t| t <= params.max_time_steps())
-        .collect();
-    if candidates.is_empty() {
-        anyhow::bail!(
-            "the network runs {t0} steps, more than step_bits = {} allows ({} steps): retrain with fewer steps or raise step_bits",
-            params.step_bits,
-            params.max_time_steps()
-        );
-    }
     let opt = RunOptions {
         widths: Widths::from(params),
         early_exit: false,
     };
-    let mut results = Vec::new();
     println!("choosing steps per inference on {n} held-out training images:");
-    for &t in &candidates {
-        let retimed = retime_for(net, params, t)?;
-        let (q, _) = quantize(&retimed, params.weight_bits).context("quantizing")?;
-        let e = onespike_dataset::reference_eval(&q, &held_out, opt)?;
+    let (net, _) = pipeline::choose_time_steps(net, params, tolerance_points, |q| {
+        let e = onespike_dataset::reference_eval(q, &held_out, opt)?;
         println!(
-            "  {t:>5} steps: accuracy {:.2}%, {:.1} steps run/image",
+            "  {:>5} steps: accuracy {:.2}%, {:.1} steps run/image",
+            q.time_steps,
             100.0 * e.accuracy,
             e.steps_per_image
         );
-        results.push((t, e.accuracy));
-    }
-    let t = pick_time_steps(&results, tolerance_points / 100.0);
-    println!("  chosen: {t} steps");
-    retime_for(net, params, t)
+        Ok::<_, onespike_compiler::reference::RefError>((e.accuracy, ()))
+    })?;
+    println!("  chosen: {} steps", net.time_steps);
+    Ok(net)
 }
 
-/// The fewest steps whose accuracy is within `tolerance` (a fraction) of
-/// the best; `results` are `(steps, accuracy)`, non-empty, ascending in steps.
-pub fn pick_time_steps(results: &[(u32, f64)], tolerance: f64) -> u32 {
-    let best = results.iter().map(|r| r.1).fold(0.0, f64::max);
-    // Ascending, so the first acceptable candidate has the fewest steps.
-    results
-        .iter()
-        .find(|r| r.1 >= best - tolerance - 1e-12)
-        .expect("the best candidate is acceptable")
-        .0
-}
-
-/// What compiling produced.
-pub struct Compiled {
-    pub quantized: QuantNetwork,
-    pub program: Program,
-    /// Mapping report (cores versus the lower bound, SRAM bits, per core).
-    pub report: MapReport,
-}
+pub use onespike_compiler::pipeline::Compiled;
 
 /// Sample images used to measure activity for load balancing.
 const ACTIVITY_SAMPLES: usize = 256;
 
-/// Quantizes and maps `net` for `params`, printing a short report. With
-/// `samples`, balances the cores by activity measured with the integer
-/// reference model on (up to 256 of) those images; without, load balancing
-/// assumes every source spikes once per inference.
+/// Quantizes and maps `net` for `params` (`pipeline::compile`), printing a
+/// short report. With `samples`, balances the cores by activity measured
+/// with the integer reference model on (up to 256 of) those images;
+/// without, load balancing assumes every source spikes once per inference.
 pub fn compile_with_activity(
     net: &FloatNetwork,
     params: &HwParams,
     samples: Option<&onespike_dataset::Split>,
 ) -> anyhow::Result<Compiled> {
-    let (q, rep) = quantize(net, params.weight_bits).context("quantizing")?;
-    // Refuse a network that cannot fit before measuring its activity.
-    onespike_compiler::check_fit(&q, params).context("mapping onto cores")?;
-    let activity = match samples {
-        None => None,
-        Some(split) => {
-            let split = split.take(ACTIVITY_SAMPLES.min(split.len()));
-            let inputs: Vec<_> = (0..split.len())
-                .map(|k| q.encoding.encode(split.image(k)))
-                .collect();
-            let opt = RunOptions {
-                widths: Widths::from(params),
-                early_exit: false,
-            };
-            Some(measure_activity(&q, &inputs, opt).context("measuring activity")?)
-        }
-    };
-    let (program, report) =
-        map_balanced(&q, params, activity.as_ref()).context("mapping onto cores")?;
+    let inputs: Option<Vec<_>> = samples.map(|split| {
+        let split = split.take(ACTIVITY_SAMPLES.min(split.len()));
+        (0..split.len())
+            .map(|k| net.encoding.encode(split.image(k)))
+            .collect()
+    });
+    let c = pipeline::compile(net, params, inputs.as_deref())?;
     println!(
         "compiled for `{}`: {} layers, {} synapses on {} of {} cores",
         params.name,
-        q.layers.len(),
-        program.synapse_count(),
-        program.cores.len(),
+        c.quantized.layers.len(),
+        c.program.synapse_count(),
+        c.program.cores.len(),
         params.cores
     );
-    for (l, r) in rep.layers.iter().enumerate() {
+    for (l, r) in c.quant_report.layers.iter().enumerate() {
         println!(
             "  layer {l}: scale {:.3}, weight error rms {:.2e} max {:.2e}, {} synapses kept, {} rounded to zero",
             r.scale, r.weight_rms_error, r.weight_max_error, r.synapses_kept, r.synapses_rounded_away
         );
     }
-    print_report(&report);
-    Ok(Compiled {
-        quantized: q,
-        program,
-        report,
-    })
+    print_report(&c.report);
+    Ok(c)
 }
 
 /// Renders the mapping report as a table.
@@ -363,23 +298,4 @@ pub fn stage_outputs(
         out.json(q, &c.quantized)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pick_time_steps;
-
-    #[test]
-    fn picks_the_most_accurate_and_ties_go_to_fewer_steps() {
-        let r = [(16, 0.9840), (32, 0.9865), (64, 0.9875), (128, 0.9875)];
-        assert_eq!(pick_time_steps(&r, 0.0), 64);
-    }
-
-    #[test]
-    fn a_tolerance_trades_accuracy_for_fewer_steps() {
-        let r = [(16, 0.9840), (32, 0.9865), (64, 0.9875), (128, 0.9870)];
-        assert_eq!(pick_time_steps(&r, 0.0005), 64);
-        assert_eq!(pick_time_steps(&r, 0.0010), 32);
-        assert_eq!(pick_time_steps(&r, 0.0040), 16);
-    }
 }
