@@ -213,6 +213,22 @@ fn the_command_line_imports_compiles_and_exports() {
 fn unsupported_nodes_and_parameters_are_named() {
     use onespike_nir::{Array, Graph, Node};
     let d = scratch("nir_refusals");
+    let import = |file: &str| {
+        onespike_in(
+            &d,
+            &[
+                "import",
+                "--nir",
+                file,
+                "-o",
+                "x.json",
+                "--encoding",
+                "rate",
+                "--time-steps",
+                "10",
+            ],
+        )
+    };
     let linear = Node::prim("Linear").with("weight", Array::f32(&[2, 3], vec![0.1; 6]));
     let lif = |reset: f64, tau: f64| {
         Node::prim("LIF")
@@ -268,20 +284,7 @@ fn unsupported_nodes_and_parameters_are_named() {
     ];
     for (file, g, needles) in cases {
         h5::write(&d.join(file), &g, false).unwrap();
-        let o = onespike_in(
-            &d,
-            &[
-                "import",
-                "--nir",
-                file,
-                "-o",
-                "x.json",
-                "--encoding",
-                "rate",
-                "--time-steps",
-                "10",
-            ],
-        );
+        let o = import(file);
         assert_eq!(o.status.code(), Some(1), "{file}: {}", stderr(&o));
         for n in needles {
             assert!(
@@ -295,20 +298,7 @@ fn unsupported_nodes_and_parameters_are_named() {
     }
     // A file that is not HDF5 at all.
     std::fs::write(d.join("junk.nir"), b"not a NIR file").unwrap();
-    let o = onespike_in(
-        &d,
-        &[
-            "import",
-            "--nir",
-            "junk.nir",
-            "-o",
-            "x.json",
-            "--encoding",
-            "rate",
-            "--time-steps",
-            "10",
-        ],
-    );
+    let o = import("junk.nir");
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("junk.nir") && stderr(&o).contains("HDF5"),
