@@ -29,6 +29,7 @@
 //! builds its flags from [`recipe::OPTIONS`]. Typed errors only.
 
 pub mod augment;
+pub mod bptt;
 pub mod checkpoint;
 pub mod config;
 pub mod error;
