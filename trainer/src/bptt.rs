@@ -298,7 +298,11 @@ pub fn backward(
 ) -> Grads {
     let (t_max, b) = (net.time_steps, input.shape()[1]);
     let n_layers = net.layers.len();
-    let mut gw: Vec<Array2<f64>> = net.layers.iter().map(|l| Array2::zeros(l.w.dim())).collect();
+    let mut gw: Vec<Array2<f64>> = net
+        .layers
+        .iter()
+        .map(|l| Array2::zeros(l.w.dim()))
+        .collect();
     let mut gr: Vec<Option<Array2<f64>>> = net
         .layers
         .iter()
@@ -625,7 +629,14 @@ mod tests {
         let r0 = array![[0.1, -0.6], [0.7, 0.05]];
         let w1 = array![[0.9, -0.2], [-0.5, 1.1]];
         let mut input = Array3::zeros((6, 2, 3));
-        for (t, k, c) in [(0, 0, 0), (1, 0, 1), (2, 0, 0), (0, 1, 2), (1, 1, 2), (3, 1, 1)] {
+        for (t, k, c) in [
+            (0, 0, 0),
+            (1, 0, 1),
+            (2, 0, 0),
+            (0, 1, 2),
+            (1, 1, 2),
+            (3, 1, 1),
+        ] {
             input[[t, k, c]] = 1.0;
         }
         let labels = [1usize, 0];
@@ -699,7 +710,11 @@ mod tests {
             let s: Surrogate = name.parse().unwrap();
             assert_eq!(s.name(), name);
             let k = s.default_slope();
-            let peak = if s == Surrogate::Sigmoid { k / 4.0 } else { 1.0 };
+            let peak = if s == Surrogate::Sigmoid {
+                k / 4.0
+            } else {
+                1.0
+            };
             assert!((s.grad(0.0, k) - peak).abs() < 1e-12);
             assert!(s.grad(0.5, k) < peak && (s.grad(-0.5, k) - s.grad(0.5, k)).abs() < 1e-12);
         }

@@ -531,7 +531,11 @@ impl TrainConfig {
         }
         if b.coding == Coding::Rows && (self.shift_pixels > 0 || self.mirror) {
             return Err(bad(
-                if self.mirror { "mirror" } else { "shift-pixels" },
+                if self.mirror {
+                    "mirror"
+                } else {
+                    "shift-pixels"
+                },
                 "(set)",
                 "moves pixels on the image grid: not with coding = rows",
             ));

@@ -26,8 +26,8 @@
 //! so a recipe and the flags it stands for train the same weights bit for
 //! bit (tested with the model hashes of `experiments/train/refactor-hashes.md`).
 
-use crate::config::{parse_arch, Method, SsrKind, TrainConfig};
 use crate::bptt::{ResetGrad, Surrogate};
+use crate::config::{parse_arch, Method, SsrKind, TrainConfig};
 use crate::error::TrainError;
 use crate::ttfs::TimeMode;
 use std::collections::BTreeMap;
@@ -773,7 +773,8 @@ impl Recipe {
                 value,
                 message,
             }) => Err(RecipeError::Value {
-                what: self.describe_value(option, value),
+                // The option's own text where it has one (`reset = zero`).
+                what: self.describe_value(option, self.get(option).unwrap_or(value)),
                 message,
             }),
             Err(TrainError::Params(e)) => Err(RecipeError::Value {
@@ -784,10 +785,22 @@ impl Recipe {
         }
     }
 
-    /// The options as a recipe file (every option that has a value).
+    /// The options as a recipe file (every option that has a value, but
+    /// the TTFS-only ones in a BPTT run).
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
+        let bptt = self.config.method == Method::Bptt;
         for o in OPTIONS {
+            // A BPTT run refuses the TTFS-only options, even at their defaults.
+            if bptt && TTFS_ONLY.contains(&o.name) {
+                continue;
+            }
+            // Left out, they take their BPTT defaults in `finish`.
+            let method_default =
+                o.name == "time-steps" || BPTT_DEFAULTS.iter().any(|d| d.0 == o.name);
+            if bptt && method_default && self.origin(o.name) == Origin::Default {
+                continue;
+            }
             if let Some(v) = o.value(self) {
                 let v = match o.kind {
                     Kind::Text => toml::Value::String(v).to_string(),
@@ -952,6 +965,66 @@ mod tests {
             "checkpoint ck.json: arch = 784-10"
         );
         assert_eq!(r.describe("data"), "data (default)");
+    }
+
+    #[test]
+    fn bptt_options_have_their_defaults_and_limits() {
+        use crate::bptt::{ResetGrad, Surrogate};
+        use onespike_compiler::{Coding, Reset};
+        // Left out under method = bptt: the BPTT defaults (T = inputs + layers).
+        let c = file("method = \"bptt\"\narch = \"784-50-10\"\n")
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!((c.input_steps, c.time_steps), (20, 22));
+        assert_eq!(
+            (c.learning_rate, c.init_mean, c.init_width),
+            (1e-3, 0.0, 1.0)
+        );
+        let c = file("method = \"bptt\"\nv-shift = \"none\"\ni-shift = 3\nreset = \"subtract_next\"\ncoding = \"rows\"\narch = \"28-20-10\"\ninput-steps = 28\nrecurrent = true\nsurrogate = \"triangle\"\nsurrogate-slope = 2\nreset-grad = \"full\"\nrate-weight = 0.5\nlr = 2e-3\n")
+            .unwrap();
+        let back = file(&c.to_toml()).unwrap().finish().unwrap();
+        let c = c.finish().unwrap();
+        assert_eq!(back, c);
+        let b = &c.bptt;
+        assert_eq!(
+            (b.v_shift, b.i_shift, b.reset),
+            (None, Some(3), Reset::SubtractNext)
+        );
+        assert_eq!((b.coding, b.recurrent), (Coding::Rows, true));
+        assert_eq!(
+            (b.surrogate, b.slope(), b.reset_grad),
+            (Surrogate::Triangle, 2.0, ResetGrad::Full)
+        );
+        assert_eq!((c.time_steps, c.learning_rate), (30, 2e-3));
+        assert_eq!(c.recurrent_layers(), vec![0]);
+        assert_eq!(c.matrix_lengths(), vec![560, 200, 400]);
+
+        let msg = |text: &str| file(text).and_then(|r| r.finish()).unwrap_err().to_string();
+        let m = msg("reset = \"zero\"\n");
+        assert!(
+            m.contains("reset") && m.contains("method = bptt only"),
+            "{m}"
+        );
+        let m = msg("method = \"bptt\"\nssr-weight = 0.1\n");
+        assert!(
+            m.contains("recipe r.toml: ssr-weight") && m.contains("method = ttfs only"),
+            "{m}"
+        );
+        let m = msg("method = \"bptt\"\nv-shift = 40\n");
+        assert!(m.contains("v-shift") && m.contains("below"), "{m}");
+        let m = msg("method = \"bptt\"\nv-shift = \"two\"\n");
+        assert!(m.contains("v-shift") && m.contains("none"), "{m}");
+        let m = msg("method = \"bptt\"\nreset = \"once\"\n");
+        assert!(m.contains("reset") && m.contains("subtract_next"), "{m}");
+        let m = msg("method = \"spiky\"\n");
+        assert!(m.contains("method") && m.contains("ttfs, bptt"), "{m}");
+        let m = msg("method = \"bptt\"\nsurrogate-slope = 0\n");
+        assert!(m.contains("surrogate-slope") && m.contains("> 0"), "{m}");
+        let m = msg("method = \"bptt\"\narch = \"784-10\"\nrecurrent = true\n");
+        assert!(m.contains("recurrent") && m.contains("hidden layer"), "{m}");
+        let m = msg("method = \"bptt\"\ncoding = \"rows\"\nmirror = true\n");
+        assert!(m.contains("mirror") && m.contains("rows"), "{m}");
     }
 
     #[test]

@@ -52,9 +52,7 @@ impl Encoded {
                     SpikeList::encode(encoding, split.image(k))
                 } else {
                     let ev = encoding.encode(split.image(k));
-                    SpikeList::from_pairs(
-                        ev.iter().map(|s| (s.step as f32, s.neuron)).collect(),
-                    )
+                    SpikeList::from_pairs(ev.iter().map(|s| (s.step as f32, s.neuron)).collect())
                 }
             })
             .collect();

@@ -9,7 +9,7 @@ use onespike_compiler::float_eval::run_discrete;
 use onespike_compiler::{Coding, Reset, Spike};
 use onespike_dataset::embedded_default;
 use onespike_train::bptt::{self, Layer, Net};
-use onespike_train::{Method, NoProgress, Trainer, TrainConfig};
+use onespike_train::{Method, NoProgress, TrainConfig, Trainer};
 
 /// A small BPTT configuration: 784-32-10, rate input over 12 steps.
 fn small(epochs: usize) -> TrainConfig {
@@ -73,10 +73,13 @@ fn bptt_spikes(net: &onespike_compiler::FloatNetwork, input: &[Spike]) -> Vec<Ve
         time_steps: net.time_steps as usize,
     };
     let ev: Vec<(u32, u32)> = input.iter().map(|s| (s.step, s.neuron)).collect();
-    let x = bptt::input_tensor(std::iter::once(&ev[..]), view.time_steps, net.input_size as usize);
+    let x = bptt::input_tensor(
+        std::iter::once(&ev[..]),
+        view.time_steps,
+        net.input_size as usize,
+    );
     let tr = bptt::forward(&view, &x);
-    tr.s
-        .iter()
+    tr.s.iter()
         .map(|s| {
             let mut out = Vec::new();
             for (t, st) in s.axis_iter(Axis(0)).enumerate() {
@@ -131,7 +134,10 @@ fn the_trained_forward_pass_is_the_float_model_spike_for_spike() {
             }
         }
         // Not a vacuous comparison: both layers fire, many times.
-        assert!(spikes > 400 && layers_firing == [true, true], "{reset:?}: {spikes} spikes");
+        assert!(
+            spikes > 400 && layers_firing == [true, true],
+            "{reset:?}: {spikes} spikes"
+        );
     }
 }
 
