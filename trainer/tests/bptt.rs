@@ -149,8 +149,13 @@ fn bptt_learns_on_a_small_subset() {
     assert!(last.val_float_accuracy > 0.7, "{last:?}");
     assert!(last.val_hw_accuracy > 0.7, "{last:?}");
     assert_eq!(t.config.method, Method::Bptt);
-    // The saved network is what `onespike compile` maps: it validates.
-    t.network().validate("trained").unwrap();
+    // The saved network is what `onespike compile` maps: quantized and
+    // placed on the cores of the `default` hardware, as the command does.
+    let net = t.network();
+    net.validate("trained").unwrap();
+    let params = onespike_compiler::HwParams::from_preset_or_file("default").unwrap();
+    let (q, _) = onespike_compiler::quantize::quantize(&net, params.weight_bits).unwrap();
+    onespike_compiler::map_balanced(&q, &params, None).unwrap();
 }
 
 #[test]
@@ -165,4 +170,45 @@ fn the_spike_count_term_and_the_rate_regularizer_lower_the_spike_count() {
     let rate = spikes(&trained(c));
     assert!(count < 0.8 * base, "spike count term: {count} vs {base}");
     assert!(rate < 0.8 * base, "rate regularizer: {rate} vs {base}");
+}
+
+#[test]
+fn rewiring_reaches_its_target_on_multi_spike_layers_with_recurrent_weights() {
+    let mut c = small(3);
+    c.bptt.recurrent = true;
+    c.sparsity = 0.8;
+    let t = trained(c);
+    let net = t.network();
+    let (mut zero, mut all) = (0usize, 0usize);
+    for l in &net.layers {
+        for w in l.weights.iter().chain(l.recurrent.iter().flatten()) {
+            zero += usize::from(*w == 0.0);
+            all += 1;
+        }
+    }
+    let s = zero as f64 / all as f64;
+    assert!((s - 0.8).abs() < 0.01, "sparsity {s}");
+    let last = t.log.last().unwrap();
+    assert!(last.val_hw_accuracy > 0.5, "{last:?}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_weights_whatever_the_threads() {
+    let mut c = small(1);
+    c.bptt.recurrent = true;
+    c.input_dropout = 0.1;
+    c.shift_pixels = 1;
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| trained(c.clone()));
+    let two = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap()
+        .install(|| trained(c.clone()));
+    assert_eq!(one.weights, two.weights);
+    c.seed = 2;
+    assert_ne!(trained(c).weights, one.weights);
 }
