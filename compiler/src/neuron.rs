@@ -416,14 +416,7 @@ mod tests {
         // 10-2+6-10 = 4; 4-1+6 = 9.
         assert_eq!(
             trace,
-            [
-                (6, false),
-                (11, true),
-                (5, false),
-                (10, true),
-                (4, false),
-                (9, false)
-            ]
+            [(6, false), (11, true), (5, false), (10, true), (4, false), (9, false)]
         );
     }
 
@@ -532,12 +525,7 @@ mod tests {
 
     #[test]
     fn register_word_round_trips() {
-        for reset in [
-            Reset::Once,
-            Reset::Subtract,
-            Reset::Zero,
-            Reset::SubtractNext,
-        ] {
+        for reset in [Reset::Once, Reset::Subtract, Reset::Zero, Reset::SubtractNext] {
             for v_shift in [None, Some(0), Some(5), Some(63)] {
                 for i_shift in [None, Some(0), Some(1), Some(40)] {
                     let m = NeuronModel {

@@ -43,8 +43,10 @@ fn imported(file: &str, coding: Coding, steps: u32) -> FloatNetwork {
 
 #[test]
 fn snntorch_files_import_compile_and_match_snntorch() {
-    let data = onespike_dataset::load_dir(Path::new(&fixtures().join("../mnist")))
-        .expect("../shared/data/mnist");
+    let data = onespike_dataset::load_dir(Path::new(
+        &fixtures().join("../mnist"),
+    ))
+    .expect("../shared/data/mnist");
     for name in [
         "leaky_mlp",
         "leaky_mlp_bias",
@@ -68,9 +70,7 @@ fn snntorch_files_import_compile_and_match_snntorch() {
         let counts = exp["first_200_test_images"]["output_spike_counts"]
             .as_array()
             .unwrap();
-        let predicted = exp["first_200_test_images"]["predicted"]
-            .as_array()
-            .unwrap();
+        let predicted = exp["first_200_test_images"]["predicted"].as_array().unwrap();
         let (mut same_counts, mut same_class) = (0, 0);
         for k in 0..200 {
             let r = run_discrete(&net, &net.encoding.encode(data.test.image(k)));
@@ -83,10 +83,7 @@ fn snntorch_files_import_compile_and_match_snntorch() {
             same_counts += (r.spikes.counts(net.layers.len() - 1) == want) as usize;
             same_class += (r.class as u64 == predicted[k].as_u64().unwrap()) as usize;
         }
-        assert_eq!(
-            same_counts, 200,
-            "{name}: per-image output spike counts equal snnTorch's"
-        );
+        assert_eq!(same_counts, 200, "{name}: per-image output spike counts equal snnTorch's");
         assert_eq!(same_class, 200, "{name}: classes equal snnTorch's");
         // The integer network, on the hardware's semantics.
         let p = HwParams::preset("default").unwrap();
@@ -142,21 +139,10 @@ fn the_command_line_imports_compiles_and_exports() {
     // NIR does not carry the encoding: the error names the missing flags.
     let o = onespike_in(&d, &["import", "--nir", leaky, "-o", "net.json"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("--encoding") && stderr(&o).contains("--time-steps"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("--encoding") && stderr(&o).contains("--time-steps"), "{}", stderr(&o));
     assert!(!d.join("net.json").exists());
     // Imported, then compiled from the JSON, or straight from the NIR file.
-    let flags = [
-        "--encoding",
-        "rate",
-        "--time-steps",
-        "20",
-        "--reset",
-        "snntorch",
-    ];
+    let flags = ["--encoding", "rate", "--time-steps", "20", "--reset", "snntorch"];
     let mut args = vec!["import", "--nir", leaky, "-o", "net.json"];
     args.extend(flags);
     let o = onespike_in(&d, &args);
@@ -175,18 +161,7 @@ fn the_command_line_imports_compiles_and_exports() {
         "compile --model net.nir is import then compile"
     );
     // NIR flags on a JSON model are refused.
-    let o = onespike_in(
-        &d,
-        &[
-            "compile",
-            "--model",
-            "net.json",
-            "-o",
-            "c.prog.json",
-            "--reset",
-            "snntorch",
-        ],
-    );
+    let o = onespike_in(&d, &["compile", "--model", "net.json", "-o", "c.prog.json", "--reset", "snntorch"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("apply to NIR models"), "{}", stderr(&o));
     // Export, and an output that is the input is refused before any work.
@@ -195,11 +170,7 @@ fn the_command_line_imports_compiles_and_exports() {
     assert!(h5::is_hdf5(&d.join("net.nir")));
     let o = onespike_in(&d, &["export", "--model", "net.json", "--nir", "net.json"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("would destroy the input"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("would destroy the input"), "{}", stderr(&o));
     // Our export imports back with no flag: its metadata carries them.
     let o = onespike_in(&d, &["import", "--nir", "net.nir", "-o", "back.json"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -224,95 +195,34 @@ fn unsupported_nodes_and_parameters_are_named() {
     };
     let graph = |mid: Node| {
         let mut g = Graph::default();
-        g.nodes.insert(
-            "input".into(),
-            Node::prim("Input").with("shape", Array::i64(&[1], vec![3])),
-        );
+        g.nodes.insert("input".into(), Node::prim("Input").with("shape", Array::i64(&[1], vec![3])));
         g.nodes.insert("fc".into(), linear.clone());
         g.nodes.insert("neuron".into(), mid);
-        g.nodes.insert(
-            "output".into(),
-            Node::prim("Output").with("shape", Array::i64(&[1], vec![2])),
-        );
+        g.nodes.insert("output".into(), Node::prim("Output").with("shape", Array::i64(&[1], vec![2])));
         for (a, b) in [("input", "fc"), ("fc", "neuron"), ("neuron", "output")] {
             g.edges.push((a.into(), b.into()));
         }
         g
     };
     let cases: Vec<(&str, Graph, &[&str])> = vec![
-        (
-            "threshold.nir",
-            graph(Node::prim("Threshold").with("threshold", Array::f32(&[2], vec![1.0; 2]))),
-            &["node `neuron`", "field `type`", "Threshold"],
-        ),
-        (
-            "v_reset.nir",
-            graph(lif(0.5, 4e-4)),
-            &["node `neuron`", "field `v_reset`", "--reset"],
-        ),
-        (
-            "decay.nir",
-            graph(lif(0.0, 3e-4)),
-            &[
-                "node `neuron`",
-                "field `tau`",
-                "1 - 2^-",
-                "--decay-tolerance",
-            ],
-        ),
-        (
-            "unknown_key.nir",
-            graph(lif(0.0, 4e-4).with("gain", Array::f32(&[2], vec![1.0; 2]))),
-            &["node `neuron`", "field `gain`", "not a parameter of `LIF`"],
-        ),
+        ("threshold.nir", graph(Node::prim("Threshold").with("threshold", Array::f32(&[2], vec![1.0; 2]))), &["node `neuron`", "field `type`", "Threshold"]),
+        ("v_reset.nir", graph(lif(0.5, 4e-4)), &["node `neuron`", "field `v_reset`", "--reset"]),
+        ("decay.nir", graph(lif(0.0, 3e-4)), &["node `neuron`", "field `tau`", "1 - 2^-", "--decay-tolerance"]),
+        ("unknown_key.nir", graph(lif(0.0, 4e-4).with("gain", Array::f32(&[2], vec![1.0; 2]))), &["node `neuron`", "field `gain`", "not a parameter of `LIF`"]),
     ];
     for (file, g, needles) in cases {
         h5::write(&d.join(file), &g, false).unwrap();
-        let o = onespike_in(
-            &d,
-            &[
-                "import",
-                "--nir",
-                file,
-                "-o",
-                "x.json",
-                "--encoding",
-                "rate",
-                "--time-steps",
-                "10",
-            ],
-        );
+        let o = onespike_in(&d, &["import", "--nir", file, "-o", "x.json", "--encoding", "rate", "--time-steps", "10"]);
         assert_eq!(o.status.code(), Some(1), "{file}: {}", stderr(&o));
         for n in needles {
-            assert!(
-                stderr(&o).contains(n),
-                "{file}: stderr lacks `{n}`:\n{}",
-                stderr(&o)
-            );
+            assert!(stderr(&o).contains(n), "{file}: stderr lacks `{n}`:\n{}", stderr(&o));
         }
         assert!(!stderr(&o).contains("panicked"));
         assert!(!d.join("x.json").exists(), "{file}: nothing written");
     }
     // A file that is not HDF5 at all.
     std::fs::write(d.join("junk.nir"), b"not a NIR file").unwrap();
-    let o = onespike_in(
-        &d,
-        &[
-            "import",
-            "--nir",
-            "junk.nir",
-            "-o",
-            "x.json",
-            "--encoding",
-            "rate",
-            "--time-steps",
-            "10",
-        ],
-    );
+    let o = onespike_in(&d, &["import", "--nir", "junk.nir", "-o", "x.json", "--encoding", "rate", "--time-steps", "10"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("junk.nir") && stderr(&o).contains("HDF5"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("junk.nir") && stderr(&o).contains("HDF5"), "{}", stderr(&o));
 }

@@ -165,16 +165,10 @@ pub fn export(net: &FloatNetwork, opts: &ExportOptions) -> Graph {
         Coding::Rows => "rows",
     };
     let m = &mut g.metadata;
-    m.insert(
-        "onespike_format".into(),
-        text(onespike_compiler::ir::FLOAT_FORMAT),
-    );
+    m.insert("onespike_format".into(), text(onespike_compiler::ir::FLOAT_FORMAT));
     m.insert("dt".into(), num(dt));
     m.insert("onespike_encoding".into(), text(coding));
-    m.insert(
-        "onespike_input_steps".into(),
-        num(net.encoding.input_steps as f64),
-    );
+    m.insert("onespike_input_steps".into(), num(net.encoding.input_steps as f64));
     m.insert("onespike_time_steps".into(), num(net.time_steps as f64));
     m.insert("onespike_cut".into(), num(net.encoding.cut as f64));
     m.insert(

@@ -30,10 +30,7 @@ fn file_err(path: &Path, message: impl std::fmt::Display) -> NirError {
 /// Reads a NIR file.
 pub fn read(path: &Path) -> Result<NirFile, NirError> {
     let file = hdf5_pure::File::open(path).map_err(|e| {
-        file_err(
-            path,
-            format!("cannot be read as HDF5 (is it a NIR file?): {e}"),
-        )
+        file_err(path, format!("cannot be read as HDF5 (is it a NIR file?): {e}"))
     })?;
     let root = file.root();
     let version = match root.dataset("version") {
@@ -54,10 +51,7 @@ pub fn read(path: &Path) -> Result<NirFile, NirError> {
         other => {
             return Err(file_err(
                 path,
-                format!(
-                    "/node has type `{}`, a NIR file holds a NIRGraph",
-                    other.kind()
-                ),
+                format!("/node has type `{}`, a NIR file holds a NIRGraph", other.kind()),
             ))
         }
     };
@@ -110,9 +104,7 @@ fn read_node(path: &Path, at: &str, group: &hdf5_pure::Group) -> Result<Node, Ni
         let edges = match group.dataset("edges") {
             Err(_) => Vec::new(),
             Ok(ds) => {
-                let flat = ds
-                    .read_string()
-                    .map_err(|e| field("edges", e.to_string()))?;
+                let flat = ds.read_string().map_err(|e| field("edges", e.to_string()))?;
                 let shape = ds.shape().map_err(|e| field("edges", e.to_string()))?;
                 if flat.is_empty() {
                     Vec::new()
@@ -141,10 +133,7 @@ fn read_node(path: &Path, at: &str, group: &hdf5_pure::Group) -> Result<Node, Ni
         ));
     }
     let mut params = BTreeMap::new();
-    for name in group
-        .datasets()
-        .map_err(|e| field("(datasets)", e.to_string()))?
-    {
+    for name in group.datasets().map_err(|e| field("(datasets)", e.to_string()))? {
         if name == "type" {
             continue;
         }
@@ -159,9 +148,7 @@ fn read_node(path: &Path, at: &str, group: &hdf5_pure::Group) -> Result<Node, Ni
 }
 
 fn read_value(group: &hdf5_pure::Group, name: &str) -> Result<Value, String> {
-    let ds = group
-        .dataset(name)
-        .map_err(|e| format!("is missing ({e})"))?;
+    let ds = group.dataset(name).map_err(|e| format!("is missing ({e})"))?;
     let dtype = ds.dtype().map_err(|e| e.to_string())?;
     let shape: Vec<usize> = ds
         .shape()

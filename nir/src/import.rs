@@ -189,20 +189,10 @@ fn flatten(
     for (k, (a, b)) in g.edges.iter().enumerate() {
         let at = |f: &str| format!("{}edges[{k}].{f}", prefix);
         let src = resolve(path, g, prefix, a, "Output").ok_or_else(|| {
-            field_err(
-                path,
-                &at("source"),
-                "edges",
-                format!("`{a}` names no node of the graph"),
-            )
+            field_err(path, &at("source"), "edges", format!("`{a}` names no node of the graph"))
         })?;
         let dst = resolve(path, g, prefix, b, "Input").ok_or_else(|| {
-            field_err(
-                path,
-                &at("target"),
-                "edges",
-                format!("`{b}` names no node of the graph"),
-            )
+            field_err(path, &at("target"), "edges", format!("`{b}` names no node of the graph"))
         })?;
         if edges.contains(&(src.clone(), dst.clone())) {
             return Err(field_err(
@@ -280,9 +270,7 @@ impl Mat {
                     cols: k,
                     data: a,
                 },
-                Mat::Dense {
-                    cols: c, data: b, ..
-                },
+                Mat::Dense { cols: c, data: b, .. },
             ) => {
                 let (r, k, c) = (*r, *k, *c);
                 let mut out = vec![0.0; r * c];
@@ -344,16 +332,8 @@ impl Form {
 
 const NEURONS: [&str; 5] = ["IF", "LIF", "CubaLIF", "LI", "CubaLI"];
 const AFFINE: [&str; 10] = [
-    "Linear",
-    "Affine",
-    "Scale",
-    "Conv1d",
-    "Conv2d",
-    "SumPool2d",
-    "AvgPool2d",
-    "Flatten",
-    "Identity",
-    "Output",
+    "Linear", "Affine", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten",
+    "Identity", "Output",
 ];
 
 struct Ctx<'a> {
@@ -371,28 +351,12 @@ impl Ctx<'_> {
         let p = &self.nodes[node];
         match p.params.get(field) {
             Some(Value::Array(a)) => Ok(a.clone()),
-            Some(Value::Text(_)) => Err(field_err(
-                self.path,
-                node,
-                field,
-                "is a string, expected numbers",
-            )),
-            None => Err(field_err(
-                self.path,
-                node,
-                field,
-                format!("is missing (a `{}` node needs it)", p.kind),
-            )),
+            Some(Value::Text(_)) => Err(field_err(self.path, node, field, "is a string, expected numbers")),
+            None => Err(field_err(self.path, node, field, format!("is missing (a `{}` node needs it)", p.kind))),
         }
     }
 
-    fn ints(
-        &self,
-        node: &str,
-        field: &str,
-        n: usize,
-        default: Option<i64>,
-    ) -> Result<Vec<i64>, NirError> {
+    fn ints(&self, node: &str, field: &str, n: usize, default: Option<i64>) -> Result<Vec<i64>, NirError> {
         let a = match (self.nodes[node].params.get(field), default) {
             (None, Some(d)) => return Ok(vec![d; n]),
             _ => self.arr(node, field)?,
@@ -401,12 +365,7 @@ impl Ctx<'_> {
         match v.len() {
             1 => Ok(vec![v[0]; n]),
             k if k == n => Ok(v),
-            k => Err(field_err(
-                self.path,
-                node,
-                field,
-                format!("has {k} values, expected 1 or {n}"),
-            )),
+            k => Err(field_err(self.path, node, field, format!("has {k} values, expected 1 or {n}"))),
         }
     }
 
@@ -461,11 +420,7 @@ impl Ctx<'_> {
                             self.path,
                             node,
                             "edges",
-                            format!(
-                                "receives signals of {} and {} values from `{p}`",
-                                a.len(),
-                                f.len()
-                            ),
+                            format!("receives signals of {} and {} values from `{p}`", a.len(), f.len()),
                         ));
                     }
                     for (x, y) in a.bias.iter_mut().zip(&f.bias) {
@@ -498,36 +453,20 @@ impl Ctx<'_> {
                         self.path,
                         node,
                         "weight",
-                        format!(
-                            "has shape {:?}, expected (out, {n_in}) for its {n_in} inputs",
-                            w.shape
-                        ),
+                        format!("has shape {:?}, expected (out, {n_in}) for its {n_in} inputs", w.shape),
                     ));
                 }
                 let rows = w.shape[0];
                 let b = if kind == "Affine" {
                     let b = self.arr(node, "bias")?;
                     if b.len() != rows {
-                        return Err(field_err(
-                            self.path,
-                            node,
-                            "bias",
-                            format!("has {} values, expected {rows}", b.len()),
-                        ));
+                        return Err(field_err(self.path, node, "bias", format!("has {} values, expected {rows}", b.len())));
                     }
                     b.data
                 } else {
                     vec![0.0; rows]
                 };
-                (
-                    Mat::Dense {
-                        rows,
-                        cols: n_in,
-                        data: w.data,
-                    },
-                    b,
-                    vec![rows],
-                )
+                (Mat::Dense { rows, cols: n_in, data: w.data }, b, vec![rows])
             }
             "Scale" => {
                 let s = self.arr(node, "scale")?;
@@ -536,62 +475,37 @@ impl Ctx<'_> {
                 for i in 0..n_in {
                     d[i * n_in + i] = s[i];
                 }
-                (
-                    Mat::Dense {
-                        rows: n_in,
-                        cols: n_in,
-                        data: d,
-                    },
-                    vec![0.0; n_in],
-                    input.shape.clone(),
-                )
+                (Mat::Dense { rows: n_in, cols: n_in, data: d }, vec![0.0; n_in], input.shape.clone())
             }
-            "Conv1d" | "Conv2d" | "SumPool2d" | "AvgPool2d" => {
-                self.conv(node, &kind, &input.shape, n_in)?
+            "Conv1d" | "Conv2d" | "SumPool2d" | "AvgPool2d" => self.conv(node, &kind, &input.shape, n_in)?,
+            "Delay" => {
+                return Err(field_err(
+                    self.path,
+                    node,
+                    "delay",
+                    "Delay nodes are not supported (the hardware's only delay is one step per layer)",
+                ))
             }
-            "Delay" => return Err(field_err(
-                self.path,
-                node,
-                "delay",
-                "Delay nodes are not supported (the hardware's only delay is one step per layer)",
-            )),
             other => {
                 return Err(field_err(
                     self.path,
                     node,
                     "type",
-                    format!(
-                        "`{other}` cannot stand between neuron layers (supported there: {})",
-                        AFFINE.join(", ")
-                    ),
+                    format!("`{other}` cannot stand between neuron layers (supported there: {})", AFFINE.join(", ")),
                 ))
             }
         };
-        let terms = input
-            .terms
-            .iter()
-            .map(|(s, m)| (s.clone(), op.then(m)))
-            .collect();
+        let terms = input.terms.iter().map(|(s, m)| (s.clone(), op.then(m))).collect();
         let mut b = op.apply(&input.bias);
         for (x, y) in b.iter_mut().zip(bias) {
             *x += y;
         }
-        Ok(Form {
-            terms,
-            bias: b,
-            shape,
-        })
+        Ok(Form { terms, bias: b, shape })
     }
 
     /// Convolutions and pools unrolled into a sparse matrix (a convolution
     /// is a sparse layer with repeated weights).
-    fn conv(
-        &self,
-        node: &str,
-        kind: &str,
-        in_shape: &[usize],
-        n_in: usize,
-    ) -> Result<(Mat, Vec<f64>, Vec<usize>), NirError> {
+    fn conv(&self, node: &str, kind: &str, in_shape: &[usize], n_in: usize) -> Result<(Mat, Vec<f64>, Vec<usize>), NirError> {
         let dims = if kind == "Conv1d" { 1 } else { 2 };
         let is_pool = kind.ends_with("Pool2d");
         // Input shape (C, spatial...): from the signal, or the node's own
@@ -611,12 +525,7 @@ impl Ctx<'_> {
             };
             let sp: usize = spatial.iter().product();
             if sp == 0 || n_in % sp != 0 {
-                return Err(field_err(
-                    self.path,
-                    node,
-                    "input_shape",
-                    format!("{spatial:?} does not divide the {n_in} inputs"),
-                ));
+                return Err(field_err(self.path, node, "input_shape", format!("{spatial:?} does not divide the {n_in} inputs")));
             }
             shape = std::iter::once(n_in / sp).chain(spatial).collect();
         }
@@ -624,25 +533,11 @@ impl Ctx<'_> {
         let sp_in = &shape[1..];
         let (c_out, groups, kernel, weight, bias) = if is_pool {
             let k = self.ints(node, "kernel_size", dims, None)?;
-            (
-                c_in,
-                c_in,
-                k.iter().map(|&x| x as usize).collect::<Vec<_>>(),
-                None,
-                vec![0.0; c_in],
-            )
+            (c_in, c_in, k.iter().map(|&x| x as usize).collect::<Vec<_>>(), None, vec![0.0; c_in])
         } else {
             let w = self.arr(node, "weight")?;
             if w.shape.len() != dims + 2 {
-                return Err(field_err(
-                    self.path,
-                    node,
-                    "weight",
-                    format!(
-                        "has shape {:?}, expected (out, in / groups, kernel...)",
-                        w.shape
-                    ),
-                ));
+                return Err(field_err(self.path, node, "weight", format!("has shape {:?}, expected (out, in / groups, kernel...)", w.shape)));
             }
             let groups = self.ints(node, "groups", 1, Some(1))?[0].max(1) as usize;
             if w.shape[1] * groups != c_in || w.shape[0] % groups != 0 {
@@ -655,18 +550,9 @@ impl Ctx<'_> {
             }
             let b = match self.nodes[node].params.get("bias") {
                 Some(Value::Array(b)) if b.len() == w.shape[0] => b.data.clone(),
-                Some(Value::Array(b)) if b.len() <= 1 => {
-                    vec![b.data.first().copied().unwrap_or(0.0); w.shape[0]]
-                }
+                Some(Value::Array(b)) if b.len() <= 1 => vec![b.data.first().copied().unwrap_or(0.0); w.shape[0]],
                 None => vec![0.0; w.shape[0]],
-                Some(_) => {
-                    return Err(field_err(
-                        self.path,
-                        node,
-                        "bias",
-                        format!("must have {} values", w.shape[0]),
-                    ))
-                }
+                Some(_) => return Err(field_err(self.path, node, "bias", format!("must have {} values", w.shape[0]))),
             };
             (w.shape[0], groups, w.shape[2..].to_vec(), Some(w), b)
         };
@@ -678,43 +564,20 @@ impl Ctx<'_> {
         let dilation: Vec<usize> = if is_pool {
             vec![1; dims]
         } else {
-            self.ints(node, "dilation", dims, Some(1))?
-                .iter()
-                .map(|&x| x.max(1) as usize)
-                .collect()
+            self.ints(node, "dilation", dims, Some(1))?.iter().map(|&x| x.max(1) as usize).collect()
         };
         let padding: Vec<usize> = match self.nodes[node].params.get("padding") {
             Some(Value::Text(t)) if t == "valid" => vec![0; dims],
-            Some(Value::Text(t)) if t == "same" => kernel
-                .iter()
-                .zip(&dilation)
-                .map(|(k, d)| d * (k - 1) / 2)
-                .collect(),
-            Some(Value::Text(t)) => {
-                return Err(field_err(
-                    self.path,
-                    node,
-                    "padding",
-                    format!("`{t}`: expected numbers, \"same\" or \"valid\""),
-                ))
-            }
-            _ => self
-                .ints(node, "padding", dims, Some(0))?
-                .iter()
-                .map(|&x| x.max(0) as usize)
-                .collect(),
+            Some(Value::Text(t)) if t == "same" => kernel.iter().zip(&dilation).map(|(k, d)| d * (k - 1) / 2).collect(),
+            Some(Value::Text(t)) => return Err(field_err(self.path, node, "padding", format!("`{t}`: expected numbers, \"same\" or \"valid\""))),
+            _ => self.ints(node, "padding", dims, Some(0))?.iter().map(|&x| x.max(0) as usize).collect(),
         };
         let mut sp_out = Vec::new();
         for d in 0..dims {
             let span = dilation[d] * (kernel[d].max(1) - 1) + 1;
             let padded = sp_in[d] + 2 * padding[d];
             if padded < span {
-                return Err(field_err(
-                    self.path,
-                    node,
-                    "kernel",
-                    format!("is larger than the padded input ({padded})"),
-                ));
+                return Err(field_err(self.path, node, "kernel", format!("is larger than the padded input ({padded})")));
             }
             sp_out.push((padded - span) / stride[d] + 1);
         }
@@ -724,29 +587,20 @@ impl Ctx<'_> {
         let cin_g = c_in / groups;
         let cout_g = c_out / groups;
         let kn: usize = kernel.iter().product();
-        let avg = if kind == "AvgPool2d" {
-            1.0 / kn as f64
-        } else {
-            1.0
-        };
+        let avg = if kind == "AvgPool2d" { 1.0 / kn as f64 } else { 1.0 };
         for co in 0..c_out {
             let g = co / cout_g.max(1);
             for o in 0..n_out_sp {
                 let out_pos: Vec<usize> = unravel(o, &sp_out);
                 let row = co * n_out_sp + o;
-                let chans: Vec<usize> = if is_pool {
-                    vec![co]
-                } else {
-                    (g * cin_g..(g + 1) * cin_g).collect()
-                };
+                let chans: Vec<usize> = if is_pool { vec![co] } else { (g * cin_g..(g + 1) * cin_g).collect() };
                 for (ci_local, &ci) in chans.iter().enumerate() {
                     for kk in 0..kn {
                         let kpos = unravel(kk, &kernel);
                         let mut pos = Vec::with_capacity(dims);
                         let mut inside = true;
                         for d in 0..dims {
-                            let p = (out_pos[d] * stride[d] + kpos[d] * dilation[d]) as i64
-                                - padding[d] as i64;
+                            let p = (out_pos[d] * stride[d] + kpos[d] * dilation[d]) as i64 - padding[d] as i64;
                             if p < 0 || p >= sp_in[d] as i64 {
                                 inside = false;
                                 break;
@@ -771,15 +625,7 @@ impl Ctx<'_> {
         }
         let b: Vec<f64> = (0..rows).map(|r| bias[r / n_out_sp]).collect();
         let shape = std::iter::once(c_out).chain(sp_out).collect();
-        Ok((
-            Mat::Dense {
-                rows,
-                cols: n_in,
-                data,
-            },
-            b,
-            shape,
-        ))
+        Ok((Mat::Dense { rows, cols: n_in, data }, b, shape))
     }
 }
 
@@ -798,22 +644,11 @@ fn ravel(pos: &[usize], dims: &[usize]) -> usize {
 
 /// A parameter broadcast to `n` values (a 0-d or one-element array is a
 /// scalar, as snnTorch writes them).
-fn broadcast(
-    path: &str,
-    node: &str,
-    field: &str,
-    a: &Array,
-    n: usize,
-) -> Result<Vec<f64>, NirError> {
+fn broadcast(path: &str, node: &str, field: &str, a: &Array, n: usize) -> Result<Vec<f64>, NirError> {
     match a.len() {
         1 => Ok(vec![a.data[0]; n]),
         k if k == n => Ok(a.data.clone()),
-        k => Err(field_err(
-            path,
-            node,
-            field,
-            format!("has {k} values (shape {:?}), expected 1 or {n}", a.shape),
-        )),
+        k => Err(field_err(path, node, field, format!("has {k} values (shape {:?}), expected 1 or {n}", a.shape))),
     }
 }
 
@@ -841,12 +676,7 @@ fn step_ratio(path: &str, node: &str, field: &str, tau: f64, dt: f64) -> Result<
         return Ok(0.0);
     }
     if !(tau.is_finite() && tau > 0.0) {
-        return Err(field_err(
-            path,
-            node,
-            field,
-            format!("is {tau}, must be a time constant > 0 (or inf)"),
-        ));
+        return Err(field_err(path, node, field, format!("is {tau}, must be a time constant > 0 (or inf)")));
     }
     Ok(dt / tau)
 }
@@ -880,18 +710,11 @@ fn gain_of(r: f64, tau_ratio: f64, tau: f64) -> f64 {
     }
 }
 
-fn neuron_params(
-    ctx: &Ctx,
-    node: &str,
-    shape: &[usize],
-    dt: f64,
-    integrator_r: Option<f64>,
-) -> Result<NeuronParams, NirError> {
+fn neuron_params(ctx: &Ctx, node: &str, shape: &[usize], dt: f64, integrator_r: Option<f64>) -> Result<NeuronParams, NirError> {
     let path = ctx.path;
     let kind = ctx.nodes[node].kind.clone();
     let n: usize = shape.iter().product();
-    let get =
-        |f: &str| -> Result<Vec<f64>, NirError> { broadcast(path, node, f, &ctx.arr(node, f)?, n) };
+    let get = |f: &str| -> Result<Vec<f64>, NirError> { broadcast(path, node, f, &ctx.arr(node, f)?, n) };
     let get_or = |f: &str, d: f64| -> Result<Vec<f64>, NirError> {
         match ctx.nodes[node].params.get(f) {
             None => Ok(vec![d; n]),
@@ -901,33 +724,13 @@ fn neuron_params(
     let known: &[&str] = match kind.as_str() {
         "IF" => &["r", "v_threshold", "v_reset"],
         "LIF" => &["tau", "r", "v_leak", "v_threshold", "v_reset"],
-        "CubaLIF" => &[
-            "tau_syn",
-            "tau_mem",
-            "r",
-            "v_leak",
-            "w_in",
-            "v_threshold",
-            "v_reset",
-        ],
+        "CubaLIF" => &["tau_syn", "tau_mem", "r", "v_leak", "w_in", "v_threshold", "v_reset"],
         "LI" => &["tau", "r", "v_leak"],
         "CubaLI" => &["tau_syn", "tau_mem", "r", "v_leak", "w_in"],
         _ => &[],
     };
-    if let Some(k) = ctx.nodes[node]
-        .params
-        .keys()
-        .find(|k| !known.contains(&k.as_str()))
-    {
-        return Err(field_err(
-            path,
-            node,
-            k,
-            format!(
-                "is not a parameter of `{kind}` (known: {})",
-                known.join(", ")
-            ),
-        ));
+    if let Some(k) = ctx.nodes[node].params.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(field_err(path, node, k, format!("is not a parameter of `{kind}` (known: {})", known.join(", "))));
     }
     let (tau_mem_field, tau_mem) = match kind.as_str() {
         "IF" => ("", vec![f64::INFINITY; n]),
@@ -941,12 +744,7 @@ fn neuron_params(
     if kind == "IF" {
         for j in 0..n {
             if !(r[j].is_finite()) {
-                return Err(field_err(
-                    path,
-                    node,
-                    "r",
-                    format!("is {}, must be finite for IF", r[j]),
-                ));
+                return Err(field_err(path, node, "r", format!("is {}, must be finite for IF", r[j])));
             }
             gain[j] = r[j] * dt;
         }
@@ -958,9 +756,7 @@ fn neuron_params(
                 path,
                 node,
                 tau_mem_field,
-                format!(
-                    "is {tm} s, shorter than the step dt = {dt} s: the Euler step would overshoot"
-                ),
+                format!("is {tm} s, shorter than the step dt = {dt} s: the Euler step would overshoot"),
             ));
         }
         v_decay = 1.0 - ratio;
@@ -978,12 +774,7 @@ fn neuron_params(
         let ts0 = uniform(path, node, "tau_syn", &ts)?;
         let ratio = step_ratio(path, node, "tau_syn", ts0, dt)?;
         if ratio > 1.0 {
-            return Err(field_err(
-                path,
-                node,
-                "tau_syn",
-                format!("is {ts0} s, shorter than the step dt = {dt} s"),
-            ));
+            return Err(field_err(path, node, "tau_syn", format!("is {ts0} s, shorter than the step dt = {dt} s")));
         }
         i_decay = Some(1.0 - ratio);
         let w_in = get("w_in")?;
@@ -999,16 +790,8 @@ fn neuron_params(
         }
     }
     let spiking = matches!(kind.as_str(), "IF" | "LIF" | "CubaLIF");
-    let threshold = if spiking {
-        Some(get("v_threshold")?)
-    } else {
-        None
-    };
-    let v_reset = if spiking {
-        get_or("v_reset", 0.0)?
-    } else {
-        vec![0.0; n]
-    };
+    let threshold = if spiking { Some(get("v_threshold")?) } else { None };
+    let v_reset = if spiking { get_or("v_reset", 0.0)? } else { vec![0.0; n] };
     Ok(NeuronParams {
         kind,
         n,
@@ -1023,19 +806,11 @@ fn neuron_params(
 }
 
 /// The shift for a decay, refusing one further than `tol` from `1 - 2^-k`.
-fn shift_for(
-    path: &str,
-    node: &str,
-    field: &str,
-    decay: f64,
-    tol: f64,
-) -> Result<(Option<u32>, f64), NirError> {
+fn shift_for(path: &str, node: &str, field: &str, decay: f64, tol: f64) -> Result<(Option<u32>, f64), NirError> {
     if decay >= 1.0 - 1e-9 {
         return Ok((None, 1.0));
     }
-    let k = (-(1.0 - decay).log2())
-        .round()
-        .clamp(0.0, onespike_compiler::neuron::MAX_SHIFT as f64) as u32;
+    let k = (-(1.0 - decay).log2()).round().clamp(0.0, onespike_compiler::neuron::MAX_SHIFT as f64) as u32;
     let exact = NeuronModel::decay_of_shift(Some(k));
     // The nearer of k and its neighbours (rounding in log space can miss).
     let best = [k.saturating_sub(1), k, k + 1]
@@ -1047,11 +822,7 @@ fn shift_for(
             ea.partial_cmp(&eb).unwrap()
         })
         .unwrap_or(k);
-    let exact = if best == k {
-        exact
-    } else {
-        NeuronModel::decay_of_shift(Some(best))
-    };
+    let exact = if best == k { exact } else { NeuronModel::decay_of_shift(Some(best)) };
     if (exact - decay).abs() > tol {
         return Err(field_err(
             path,
@@ -1082,34 +853,21 @@ fn meta_num(g: &Graph, key: &str) -> Option<f64> {
 }
 
 /// Imports `graph` (read from `path`, for messages) as a float network.
-pub fn import(
-    path: &str,
-    version: Option<&str>,
-    graph: &Graph,
-    opts: &ImportOptions,
-) -> Result<(FloatNetwork, ImportReport), NirError> {
-    let opt_err = |m: String| NirError::Options {
-        path: path.into(),
-        message: m,
-    };
+pub fn import(path: &str, version: Option<&str>, graph: &Graph, opts: &ImportOptions) -> Result<(FloatNetwork, ImportReport), NirError> {
+    let opt_err = |m: String| NirError::Options { path: path.into(), message: m };
     let mut notes = Vec::new();
     // What NIR does not carry: flags first, then our own metadata.
     let ours = meta_text(graph, "onespike_format").is_some();
-    let coding =
-        match opts
-            .coding
-            .or_else(|| match meta_text(graph, "onespike_encoding").as_deref() {
-                Some("latency") => Some(Coding::Latency),
-                Some("rate") => Some(Coding::Rate),
-                Some("rows") => Some(Coding::Rows),
-                _ => None,
-            }) {
-            Some(c) => Some(c),
-            None => None,
-        };
-    let input_steps = opts
-        .input_steps
-        .or_else(|| meta_num(graph, "onespike_input_steps").map(|x| x as u32));
+    let coding = match opts.coding.or_else(|| match meta_text(graph, "onespike_encoding").as_deref() {
+        Some("latency") => Some(Coding::Latency),
+        Some("rate") => Some(Coding::Rate),
+        Some("rows") => Some(Coding::Rows),
+        _ => None,
+    }) {
+        Some(c) => Some(c),
+        None => None,
+    };
+    let input_steps = opts.input_steps.or_else(|| meta_num(graph, "onespike_input_steps").map(|x| x as u32));
     let mut missing = Vec::new();
     if coding.is_none() {
         missing.push("--encoding <latency|rate|rows>");
@@ -1126,32 +884,22 @@ pub fn import(
     let coding = coding.unwrap();
     let input_steps = input_steps.unwrap();
     if input_steps == 0 || input_steps > 65536 {
-        return Err(opt_err(format!(
-            "--time-steps is {input_steps}, must be in 1..=65536"
-        )));
+        return Err(opt_err(format!("--time-steps is {input_steps}, must be in 1..=65536")));
     }
     let (dt, dt_from) = match (opts.dt, meta_num(graph, "dt")) {
         (Some(d), _) => (d, "--dt".to_string()),
         (None, Some(d)) => (d, "the graph's metadata `dt`".to_string()),
-        (None, None) => (
-            1e-4,
-            "the default (snnTorch's and Lava's convention; say --dt otherwise)".to_string(),
-        ),
+        (None, None) => (1e-4, "the default (snnTorch's and Lava's convention; say --dt otherwise)".to_string()),
     };
     if !(dt.is_finite() && dt > 0.0) {
-        return Err(opt_err(format!(
-            "dt is {dt}, must be a positive number of seconds"
-        )));
+        return Err(opt_err(format!("dt is {dt}, must be a positive number of seconds")));
     }
 
     let mut nodes = BTreeMap::new();
     let mut edges = Vec::new();
     flatten(path, graph, "", &mut nodes, &mut edges)?;
     for (name, p) in &nodes {
-        if !(NEURONS.contains(&p.kind.as_str())
-            || AFFINE.contains(&p.kind.as_str())
-            || ["Input", "I", "Delay"].contains(&p.kind.as_str()))
-        {
+        if !(NEURONS.contains(&p.kind.as_str()) || AFFINE.contains(&p.kind.as_str()) || ["Input", "I", "Delay"].contains(&p.kind.as_str())) {
             let why = match p.kind.as_str() {
                 "Threshold" => "`Threshold` (a stateless threshold) has no equivalent: the hardware's neurons integrate".to_string(),
                 k => format!("`{k}` is not a NIR primitive this importer knows"),
@@ -1159,26 +907,14 @@ pub fn import(
             return Err(field_err(path, name, "type", why));
         }
     }
-    let inputs: Vec<&String> = nodes
-        .iter()
-        .filter(|(_, p)| p.kind == "Input")
-        .map(|(k, _)| k)
-        .collect();
-    let outputs: Vec<&String> = nodes
-        .iter()
-        .filter(|(_, p)| p.kind == "Output")
-        .map(|(k, _)| k)
-        .collect();
+    let inputs: Vec<&String> = nodes.iter().filter(|(_, p)| p.kind == "Input").map(|(k, _)| k).collect();
+    let outputs: Vec<&String> = nodes.iter().filter(|(_, p)| p.kind == "Output").map(|(k, _)| k).collect();
     if inputs.len() != 1 || outputs.len() != 1 {
         return Err(field_err(
             path,
             "(graph)",
             "nodes",
-            format!(
-                "has {} Input and {} Output nodes; one of each is supported",
-                inputs.len(),
-                outputs.len()
-            ),
+            format!("has {} Input and {} Output nodes; one of each is supported", inputs.len(), outputs.len()),
         ));
     }
     let input = inputs[0].clone();
@@ -1189,12 +925,7 @@ pub fn import(
     };
     let in_len: usize = in_shape.iter().product();
     if in_len == 0 {
-        return Err(field_err(
-            path,
-            &input,
-            "shape",
-            format!("{in_shape:?} has no elements"),
-        ));
+        return Err(field_err(path, &input, "shape", format!("{in_shape:?} has no elements")));
     }
 
     // I -> IF pairs: the integrator is the neuron's held current.
@@ -1209,24 +940,14 @@ pub fn import(
             && nodes[&outs[0].1].kind == "IF"
             && edges.iter().filter(|(_, b)| *b == outs[0].1).count() == 1;
         if !ok {
-            return Err(field_err(
-                path,
-                &name,
-                "type",
-                "an `I` node is supported only as the current of one IF node (I -> IF)",
-            ));
+            return Err(field_err(path, &name, "type", "an `I` node is supported only as the current of one IF node (I -> IF)"));
         }
         let target = outs[0].1.clone();
         let r = match p.params.get("r") {
             Some(Value::Array(a)) => {
                 let first = a.data.first().copied().unwrap_or(1.0);
                 if a.data.iter().any(|&x| x != first) {
-                    return Err(field_err(
-                        path,
-                        &name,
-                        "r",
-                        "varies across neurons; fold it into the weights before export",
-                    ));
+                    return Err(field_err(path, &name, "r", "varies across neurons; fold it into the weights before export"));
                 }
                 first
             }
@@ -1240,18 +961,9 @@ pub fn import(
             }
         }
     }
-    let neuron_names: Vec<String> = nodes
-        .iter()
-        .filter(|(_, p)| NEURONS.contains(&p.kind.as_str()))
-        .map(|(k, _)| k.clone())
-        .collect();
+    let neuron_names: Vec<String> = nodes.iter().filter(|(_, p)| NEURONS.contains(&p.kind.as_str())).map(|(k, _)| k.clone()).collect();
     if neuron_names.is_empty() {
-        return Err(field_err(
-            path,
-            "(graph)",
-            "nodes",
-            "has no neuron node (IF, LIF, CubaLIF, LI, CubaLI)",
-        ));
+        return Err(field_err(path, "(graph)", "nodes", "has no neuron node (IF, LIF, CubaLIF, LI, CubaLI)"));
     }
     // The neuron nodes' shapes come from their parameters.
     let mut source_shape = BTreeMap::new();
@@ -1339,47 +1051,25 @@ pub fn import(
                 order.push(n.clone());
                 prev = n;
             }
-            _ => return Err(field_err(
-                path,
-                &prev,
-                "edges",
-                format!(
-                    "feeds several neuron nodes ({}): branches do not map onto a chain of layers",
-                    next.iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
+            _ => {
+                return Err(field_err(
+                    path,
+                    &prev,
+                    "edges",
+                    format!("feeds several neuron nodes ({}): branches do not map onto a chain of layers", next.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+                ))
+            }
         }
     }
     if let Some(n) = neuron_names.iter().find(|n| !order.contains(n)) {
-        return Err(field_err(
-            path,
-            n,
-            "edges",
-            "is not on the chain from the Input to the Output",
-        ));
+        return Err(field_err(path, n, "edges", "is not on the chain from the Input to the Output"));
     }
     let last = order.last().unwrap().clone();
-    if out_form.terms.len() != 1
-        || !out_form.terms.contains_key(&last)
-        || out_form.bias.iter().any(|&b| b != 0.0)
-    {
-        return Err(field_err(
-            path,
-            &output,
-            "edges",
-            format!("must receive the spikes of the last neuron node `{last}` directly"),
-        ));
+    if out_form.terms.len() != 1 || !out_form.terms.contains_key(&last) || out_form.bias.iter().any(|&b| b != 0.0) {
+        return Err(field_err(path, &output, "edges", format!("must receive the spikes of the last neuron node `{last}` directly")));
     }
     if let Some(Mat::Dense { .. }) = out_form.terms.get(&last) {
-        return Err(field_err(
-            path,
-            &output,
-            "edges",
-            "an affine node between the last neurons and the Output is not supported",
-        ));
+        return Err(field_err(path, &output, "edges", "an affine node between the last neurons and the Output is not supported"));
     }
 
     // Neuron parameters, models, thresholds.
@@ -1389,15 +1079,7 @@ pub fn import(
         let shape = ctx.source_shape[name].clone();
         let np = neuron_params(&ctx, name, &shape, dt, integrator.get(name).map(|x| x.1))?;
         if np.threshold.is_none() && name != &last {
-            return Err(field_err(
-                path,
-                name,
-                "type",
-                format!(
-                    "`{}` does not spike: it can only be the readout (last layer)",
-                    np.kind
-                ),
-            ));
+            return Err(field_err(path, name, "type", format!("`{}` does not spike: it can only be the readout (last layer)", np.kind)));
         }
         params.push(np);
     }
@@ -1406,18 +1088,11 @@ pub fn import(
     let mut thresholds = Vec::new();
     let mut layer_reports = Vec::new();
     let mut sizes_in = in_len;
-    let readout = params
-        .last()
-        .map(|p| p.threshold.is_none())
-        .unwrap_or(false);
+    let readout = params.last().map(|p| p.threshold.is_none()).unwrap_or(false);
     for (l, name) in order.iter().enumerate() {
         let p = &params[l];
         let f = &drive[name];
-        let prev = if l == 0 {
-            input.clone()
-        } else {
-            order[l - 1].clone()
-        };
+        let prev = if l == 0 { input.clone() } else { order[l - 1].clone() };
         let n = p.n;
         let (_, _, mut ff) = f.terms.get(&prev).cloned().expect("chain").dense();
         let mut rec = f.terms.get(name).cloned().map(|m| m.dense().2);
@@ -1439,11 +1114,7 @@ pub fn import(
             return Err(field_err(path, name, "v_leak", "a nonzero v_leak with a synaptic current is not supported (it is a drive into v, and the hardware adds drive through the current)"));
         }
         // Thresholds: one per layer; per-neuron ones are folded into the rows.
-        let field = if p.kind.starts_with("Cuba") {
-            "tau_mem"
-        } else {
-            "tau"
-        };
+        let field = if p.kind.starts_with("Cuba") { "tau_mem" } else { "tau" };
         let (v_shift, v_dec) = if p.v_decay >= 1.0 - 1e-12 {
             (None, 1.0)
         } else {
@@ -1453,17 +1124,7 @@ pub fn import(
             None => (Some(0), None),
             Some(d) if d >= 1.0 - 1e-12 => (None, Some(1.0)),
             Some(d) => {
-                let (s, e) = shift_for(
-                    path,
-                    name,
-                    if integrator.contains_key(name) {
-                        "r"
-                    } else {
-                        "tau_syn"
-                    },
-                    d,
-                    opts.decay_tolerance,
-                )?;
+                let (s, e) = shift_for(path, name, if integrator.contains_key(name) { "r" } else { "tau_syn" }, d, opts.decay_tolerance)?;
                 (s, Some(e))
             }
         };
@@ -1474,12 +1135,7 @@ pub fn import(
                 "zero" => Some(Reset::Zero),
                 "subtract_next" => Some(Reset::SubtractNext),
                 other => {
-                    return Err(field_err(
-                        path,
-                        name,
-                        "metadata/onespike_reset",
-                        format!("`{other}`: expected once, subtract, zero or subtract_next"),
-                    ))
+                    return Err(field_err(path, name, "metadata/onespike_reset", format!("`{other}`: expected once, subtract, zero or subtract_next")))
                 }
             },
             _ => None,
@@ -1504,12 +1160,7 @@ pub fn import(
         let theta = match &p.threshold {
             Some(t) => {
                 if let Some(j) = (0..n).find(|&j| !(t[j].is_finite() && t[j] > 0.0)) {
-                    return Err(field_err(
-                        path,
-                        name,
-                        "v_threshold",
-                        format!("is {} for neuron {j}, must be a finite number > 0", t[j]),
-                    ));
+                    return Err(field_err(path, name, "v_threshold", format!("is {} for neuron {j}, must be a finite number > 0", t[j])));
                 }
                 let t0 = t[0];
                 if t.iter().any(|&x| x != t0) {
@@ -1534,22 +1185,14 @@ pub fn import(
             }
             None => 0.0, // set below, once the weights are known
         };
-        models.push(NeuronModel {
-            v_shift,
-            i_shift,
-            reset,
-        });
+        models.push(NeuronModel { v_shift, i_shift, reset });
         thresholds.push(theta);
         layer_reports.push(LayerImport {
             node: match integrator.get(name) {
                 Some((i, _)) => format!("{i} -> {name}"),
                 None => name.clone(),
             },
-            kind: if integrator.contains_key(name) {
-                "I -> IF".into()
-            } else {
-                p.kind.clone()
-            },
+            kind: if integrator.contains_key(name) { "I -> IF".into() } else { p.kind.clone() },
             neurons: n as u32,
             relays: 0,
             synapses: 0,
@@ -1572,13 +1215,7 @@ pub fn import(
         let n = params[l].n;
         let k = ff.len() / n;
         let per_step = (0..n)
-            .map(|j| {
-                ff[j * k..(j + 1) * k]
-                    .iter()
-                    .filter(|&&w| w > 0.0)
-                    .sum::<f64>()
-                    + bias[j].max(0.0)
-            })
+            .map(|j| ff[j * k..(j + 1) * k].iter().filter(|&&w| w > 0.0).sum::<f64>() + bias[j].max(0.0))
             .fold(0.0, f64::max);
         let _ = rec;
         let steps = (input_steps + n_layers as u32) as f64;
@@ -1591,9 +1228,7 @@ pub fn import(
             Some(s) => 1.0 / (1.0 - NeuronModel::decay_of_shift(Some(s))).max(1.0 / steps),
         };
         thresholds[l] = (2.0 * per_step * i_gain * v_gain).max(1.0);
-        if let (true, Some(Value::Array(a))) =
-            (ours, nodes[&order[l]].metadata.get("onespike_threshold"))
-        {
+        if let (true, Some(Value::Array(a))) = (ours, nodes[&order[l]].metadata.get("onespike_threshold")) {
             thresholds[l] = a.data.first().copied().unwrap_or(thresholds[l]);
         }
         notes.push(format!(
@@ -1606,9 +1241,7 @@ pub fn import(
     // it to deeper layers one step later per layer (SPEC §2b).
     let max_w = |l: usize| -> f64 {
         let (ff, rec, _) = &layers_w[l];
-        ff.iter()
-            .chain(rec.iter().flatten())
-            .fold(0.0f64, |m, w| m.max(w.abs()))
+        ff.iter().chain(rec.iter().flatten()).fold(0.0f64, |m, w| m.max(w.abs()))
     };
     const MARGIN: f64 = 1.02;
     // What a relay of layer l must receive per step to spike at every step:
@@ -1622,10 +1255,7 @@ pub fn import(
         };
         thresholds[l] * factor * MARGIN
     };
-    let has_bias: Vec<bool> = layers_w
-        .iter()
-        .map(|(_, _, b)| b.iter().any(|&x| x != 0.0))
-        .collect();
+    let has_bias: Vec<bool> = layers_w.iter().map(|(_, _, b)| b.iter().any(|&x| x != 0.0)).collect();
     // feeds[l]: sources (channels for l = 0, relays of l-1 otherwise) that
     // layer l's bias and relays need.
     let mut relays = vec![0usize; n_layers];
@@ -1636,21 +1266,12 @@ pub fn import(
             continue;
         }
         if models[l].reset == Reset::Once {
-            return Err(field_err(
-                path,
-                &order[l],
-                "bias",
-                "a bias on a fire-once (TTFS) layer is not supported",
-            ));
+            return Err(field_err(path, &order[l], "bias", "a bias on a fire-once (TTFS) layer is not supported"));
         }
         let mb = layers_w[l].2.iter().fold(0.0f64, |m, b| m.max(b.abs()));
         let need = mb.max(if need_relay { relay_drive(l) } else { 0.0 });
         let mw = max_w(l);
-        let r = if mw > 0.0 {
-            (need / mw).ceil().max(1.0) as usize
-        } else {
-            1
-        };
+        let r = if mw > 0.0 { (need / mw).ceil().max(1.0) as usize } else { 1 };
         if r > 256 {
             return Err(field_err(path, &order[l], "bias", format!("needs {r} bias sources (bias or threshold {need:.4} against weights up to {mw:.4}); at most 256 are supported")));
         }
@@ -1695,11 +1316,7 @@ pub fn import(
             }
             out
         });
-        let synapses = w
-            .iter()
-            .chain(recurrent.iter().flatten())
-            .filter(|&&x| x != 0.0)
-            .count();
+        let synapses = w.iter().chain(recurrent.iter().flatten()).filter(|&&x| x != 0.0).count();
         layer_reports[l].relays = relays[l] as u32;
         layer_reports[l].synapses = synapses;
         layers.push(FloatLayer {
@@ -1735,10 +1352,7 @@ pub fn import(
     } else {
         Decision::SpikeCount
     });
-    let cut = opts
-        .cut
-        .or_else(|| meta_num(graph, "onespike_cut").map(|x| x as u8))
-        .unwrap_or(if coding == Coding::Rows { 127 } else { 0 });
+    let cut = opts.cut.or_else(|| meta_num(graph, "onespike_cut").map(|x| x as u8)).unwrap_or(if coding == Coding::Rows { 127 } else { 0 });
     let mut encoding = match coding {
         Coding::Latency => InputEncoding::new(input_steps),
         Coding::Rate => InputEncoding::rate(input_steps),
@@ -1775,8 +1389,7 @@ pub fn import(
         layers,
         decision,
     };
-    net.validate(path)
-        .map_err(|e| opt_err(format!("the imported network is not valid: {e}")))?;
+    net.validate(path).map_err(|e| opt_err(format!("the imported network is not valid: {e}")))?;
     Ok((
         net,
         ImportReport {

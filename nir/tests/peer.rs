@@ -28,9 +28,7 @@ fn python_nir() -> bool {
         if std::env::var_os("CI").is_some() {
             panic!("python3 with the `nir` package is missing: .ci/run installs it (pip install nir==1.0.8)");
         }
-        eprintln!(
-            "SKIPPED: python3 with the `nir` package is not installed (pip install nir==1.0.8)"
-        );
+        eprintln!("SKIPPED: python3 with the `nir` package is not installed (pip install nir==1.0.8)");
     }
     ok
 }
@@ -59,14 +57,9 @@ fn opts(coding: Coding, steps: u32) -> ImportOptions {
 
 fn import_file(path: &Path, o: &ImportOptions) -> FloatNetwork {
     let f = h5::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    import(
-        &path.display().to_string(),
-        f.version.as_deref(),
-        &f.graph,
-        o,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-    .0
+    import(&path.display().to_string(), f.version.as_deref(), &f.graph, o)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
 }
 
 /// The script's `pattern(shape, scale, offset)`.
@@ -112,10 +105,7 @@ fn reads_the_graphs_the_python_package_writes() {
 
     // 0-d parameters (uncompressed), and one-element arrays (gzip).
     for name in ["scalar_lif_plain", "scalar_lif"] {
-        let net = import_file(
-            &dir.path().join(format!("{name}.nir")),
-            &opts(Coding::Rate, 20),
-        );
+        let net = import_file(&dir.path().join(format!("{name}.nir")), &opts(Coding::Rate, 20));
         assert_eq!(net.layers.len(), 2, "{name}");
         assert_eq!(net.time_steps, 22, "{name}: 20 input steps + one per layer");
         assert_eq!(net.encoding.coding, Coding::Rate);
@@ -243,68 +233,14 @@ fn networks() -> Vec<(&'static str, FloatNetwork)> {
         i_shift: i,
         reset,
     };
-    let mut with_bias = net_of(
-        6,
-        &[
-            (5, m(Some(2), Some(0), Reset::Zero), false),
-            (3, m(Some(1), Some(0), Reset::Zero), false),
-        ],
-        Decision::SpikeCount,
-    );
+    let mut with_bias = net_of(6, &[(5, m(Some(2), Some(0), Reset::Zero), false), (3, m(Some(1), Some(0), Reset::Zero), false)], Decision::SpikeCount);
     with_bias.encoding.bias_channels = 1;
     vec![
-        (
-            "ttfs",
-            net_of(
-                6,
-                &[(5, NeuronModel::TTFS, false), (3, NeuronModel::TTFS, false)],
-                Decision::FirstSpike,
-            ),
-        ),
-        (
-            "lif_rec",
-            net_of(
-                6,
-                &[
-                    (5, m(Some(2), Some(0), Reset::Subtract), true),
-                    (3, m(Some(3), Some(0), Reset::Subtract), false),
-                ],
-                Decision::SpikeCount,
-            ),
-        ),
-        (
-            "if_cuba",
-            net_of(
-                6,
-                &[
-                    (5, m(None, Some(0), Reset::Zero), false),
-                    (3, m(Some(2), Some(1), Reset::Subtract), true),
-                ],
-                Decision::SpikeCount,
-            ),
-        ),
-        (
-            "readout_li",
-            net_of(
-                6,
-                &[
-                    (5, m(Some(2), Some(0), Reset::Subtract), false),
-                    (3, m(Some(4), Some(0), Reset::Zero), false),
-                ],
-                Decision::MaxPotential,
-            ),
-        ),
-        (
-            "readout_cubali",
-            net_of(
-                6,
-                &[
-                    (5, m(Some(2), Some(0), Reset::Subtract), false),
-                    (3, m(None, Some(2), Reset::Zero), false),
-                ],
-                Decision::MaxPotential,
-            ),
-        ),
+        ("ttfs", net_of(6, &[(5, NeuronModel::TTFS, false), (3, NeuronModel::TTFS, false)], Decision::FirstSpike)),
+        ("lif_rec", net_of(6, &[(5, m(Some(2), Some(0), Reset::Subtract), true), (3, m(Some(3), Some(0), Reset::Subtract), false)], Decision::SpikeCount)),
+        ("if_cuba", net_of(6, &[(5, m(None, Some(0), Reset::Zero), false), (3, m(Some(2), Some(1), Reset::Subtract), true)], Decision::SpikeCount)),
+        ("readout_li", net_of(6, &[(5, m(Some(2), Some(0), Reset::Subtract), false), (3, m(Some(4), Some(0), Reset::Zero), false)], Decision::MaxPotential)),
+        ("readout_cubali", net_of(6, &[(5, m(Some(2), Some(0), Reset::Subtract), false), (3, m(None, Some(2), Reset::Zero), false)], Decision::MaxPotential)),
         ("bias_channel", with_bias),
     ]
 }
@@ -336,8 +272,7 @@ fn the_python_package_reads_what_we_write_with_its_type_check() {
         h5::write(&dir.path().join(format!("{name}.nir")), &g, true).unwrap();
         h5::write(&dir.path().join(format!("{name}.plain.nir")), &g, false).unwrap();
     }
-    let seen: serde_json::Value =
-        serde_json::from_str(&python("read_graphs.py", dir.path())).unwrap();
+    let seen: serde_json::Value = serde_json::from_str(&python("read_graphs.py", dir.path())).unwrap();
     let kinds = |file: &str| -> Vec<String> {
         let mut k: Vec<String> = seen[file]["nodes"]
             .as_object()
@@ -357,35 +292,17 @@ fn the_python_package_reads_what_we_write_with_its_type_check() {
                 .contains(&serde_json::json!("onespike_encoding")));
             for n in seen[&file]["nodes"].as_object().unwrap().values() {
                 for (p, v) in n["params"].as_object().unwrap() {
-                    assert_eq!(
-                        v["finite"], true,
-                        "{file}: {p} must be finite (peers turn inf into NaN)"
-                    );
+                    assert_eq!(v["finite"], true, "{file}: {p} must be finite (peers turn inf into NaN)");
                 }
             }
         }
     }
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        kinds("ttfs.nir"),
-        s(&["CubaLIF", "CubaLIF", "Input", "Linear", "Linear", "Output"])
-    );
-    assert_eq!(
-        kinds("lif_rec.nir"),
-        s(&["Input", "LIF", "LIF", "Linear", "Linear", "Linear", "Output"])
-    );
-    assert_eq!(
-        kinds("if_cuba.nir"),
-        s(&["CubaLIF", "Input", "LIF", "Linear", "Linear", "Linear", "Output"])
-    );
-    assert_eq!(
-        kinds("readout_li.nir"),
-        s(&["Input", "LI", "LIF", "Linear", "Linear", "Output"])
-    );
-    assert_eq!(
-        kinds("readout_cubali.nir"),
-        s(&["CubaLI", "Input", "LIF", "Linear", "Linear", "Output"])
-    );
+    assert_eq!(kinds("ttfs.nir"), s(&["CubaLIF", "CubaLIF", "Input", "Linear", "Linear", "Output"]));
+    assert_eq!(kinds("lif_rec.nir"), s(&["Input", "LIF", "LIF", "Linear", "Linear", "Linear", "Output"]));
+    assert_eq!(kinds("if_cuba.nir"), s(&["CubaLIF", "Input", "LIF", "Linear", "Linear", "Linear", "Output"]));
+    assert_eq!(kinds("readout_li.nir"), s(&["Input", "LI", "LIF", "Linear", "Linear", "Output"]));
+    assert_eq!(kinds("readout_cubali.nir"), s(&["CubaLI", "Input", "LIF", "Linear", "Linear", "Output"]));
     // Values: tau = dt 2^k, gains 1, the fire-once reset far below threshold.
     let lif0 = &seen["lif_rec.nir"]["nodes"]["lif0"];
     assert_eq!(lif0["params"]["tau"]["first"], 4e-4);
@@ -396,8 +313,5 @@ fn the_python_package_reads_what_we_write_with_its_type_check() {
     assert!(t0["params"]["v_reset"]["first"].as_f64().unwrap() < -1e8);
     assert_eq!(t0["metadata"]["onespike_reset"], "once");
     let rec = &seen["lif_rec.nir"]["edges"];
-    assert!(rec
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!(["rec0", "lif0"])));
+    assert!(rec.as_array().unwrap().contains(&serde_json::json!(["rec0", "lif0"])));
 }

@@ -188,12 +188,7 @@ fn mode_generators() -> Vec<(&'static str, Case)> {
         net,
         vec![events(&[(0, &every)])],
     );
-    let steps: Vec<u32> = case.expected[0]
-        .spikes
-        .output()
-        .iter()
-        .map(|s| s.step)
-        .collect();
+    let steps: Vec<u32> = case.expected[0].spikes.output().iter().map(|s| s.step).collect();
     assert_eq!(steps, [2, 5, 8], "the worked-out subtract_next spikes");
     out.push(("mode_reset_subtract_next_is_snntorchs", case));
 
@@ -849,11 +844,7 @@ fn random_multispike_cases_agree_on_every_backend() {
         ("V saturation in fire-once layers", c.saturated[0], n / 50),
         ("V saturation with reset = subtract", c.saturated[1], n / 50),
         ("V saturation with reset = zero", c.saturated[2], n / 50),
-        (
-            "V saturation with reset = subtract_next",
-            c.saturated[3],
-            n / 50,
-        ),
+        ("V saturation with reset = subtract_next", c.saturated[3], n / 50),
     ] {
         assert!(
             got >= need,

@@ -113,10 +113,7 @@ fn check_split(
 pub fn image_shape(encoding: &InputEncoding, input_size: u32) -> String {
     let pixels = encoding.pixel_channels(input_size).unwrap_or(0);
     let bias = if encoding.bias_channels > 0 {
-        format!(
-            " (input_size = {input_size}, {} of them bias channels)",
-            encoding.bias_channels
-        )
+        format!(" (input_size = {input_size}, {} of them bias channels)", encoding.bias_channels)
     } else {
         format!(" (input_size = {input_size})")
     };

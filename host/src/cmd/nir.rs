@@ -230,8 +230,7 @@ pub struct ExportArgs {
 
 pub fn export_main(args: ExportArgs) -> anyhow::Result<()> {
     let mut plan = Plan::new();
-    plan.input("--model", &args.model)
-        .output("--nir", &args.nir);
+    plan.input("--model", &args.model).output("--nir", &args.nir);
     plan.check()?;
     if !(args.dt.is_finite() && args.dt > 0.0) {
         bail!("--dt is {}, must be a positive number of seconds", args.dt);
