@@ -46,9 +46,12 @@ impl Trainer {
         }
         let t = ck.trainer;
         t.config.validate()?;
-        let shapes_ok = t.weights.len() == t.config.sizes.len() - 1
-            && t.config.sizes.windows(2).enumerate().all(|(l, w)| {
-                let n = (w[0] * w[1]) as usize;
+        let lengths = t.config.matrix_lengths();
+        let shapes_ok = t.weights.len() == lengths.len()
+            && [&t.masks.len(), &t.adam_m.len(), &t.adam_v.len()]
+                .iter()
+                .all(|&&n| n == lengths.len())
+            && lengths.iter().enumerate().all(|(l, &n)| {
                 t.weights[l].len() == n
                     && t.masks[l].len() == n
                     && t.adam_m[l].len() == n

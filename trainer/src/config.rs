@@ -3,9 +3,11 @@
 //! [`parse_arch`]. Where the options come from (recipe files and flags, one
 //! name each) is [`crate::recipe`].
 
+use crate::bptt::{ResetGrad, Surrogate};
 use crate::error::{bad, TrainError};
 use crate::ttfs::TimeMode;
-use onespike_compiler::{HwParams, InputEncoding};
+use onespike_compiler::neuron::{NeuronModel, Reset};
+use onespike_compiler::{Coding, HwParams, InputEncoding};
 use serde::{Deserialize, Serialize};
 
 /// Parses an architecture such as `784-400-10` into layer sizes.
@@ -69,6 +71,98 @@ impl std::str::FromStr for SsrKind {
             "both" => Ok(SsrKind::Both),
             _ => Err(format!("`{s}` is not one of m, f, both")),
         }
+    }
+}
+
+/// Which trainer a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Exact spike-time gradients of the fire-once TTFS network ([`crate::ttfs`]).
+    #[default]
+    Ttfs,
+    /// Surrogate-gradient BPTT of multi-spike layers ([`crate::bptt`]).
+    Bptt,
+}
+
+impl Method {
+    pub fn is_ttfs(&self) -> bool {
+        *self == Method::Ttfs
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Ttfs => "ttfs",
+            Method::Bptt => "bptt",
+        }
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Method, String> {
+        match s {
+            "ttfs" => Ok(Method::Ttfs),
+            "bptt" => Ok(Method::Bptt),
+            _ => Err(format!("`{s}` is not one of ttfs, bptt")),
+        }
+    }
+}
+
+/// The options of the BPTT trainer (`method = bptt`); absent from the
+/// files of TTFS runs, which keep their bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BpttOptions {
+    /// Membrane leak shift of every layer (`None`: no leak).
+    pub v_shift: Option<u32>,
+    /// Current leak shift (`Some(0)`: instant synapse; `None`: held).
+    pub i_shift: Option<u32>,
+    /// Reset after a spike: subtract, zero or subtract_next.
+    pub reset: Reset,
+    /// Input coding: rate, rows or latency.
+    pub coding: Coding,
+    /// Hidden layers get recurrent weights.
+    pub recurrent: bool,
+    pub surrogate: Surrogate,
+    /// `None`: the surrogate's own default ([`Surrogate::default_slope`]).
+    pub surrogate_slope: Option<f64>,
+    /// The reset's temporal term in the backward pass (Yang 2020).
+    pub reset_grad: ResetGrad,
+    /// Weight of BPSR's spike-rate regularizer.
+    pub rate_weight: f32,
+}
+
+impl Default for BpttOptions {
+    fn default() -> BpttOptions {
+        BpttOptions {
+            v_shift: Some(2),
+            i_shift: Some(0),
+            reset: Reset::Subtract,
+            coding: Coding::Rate,
+            recurrent: false,
+            surrogate: Surrogate::FastSigmoid,
+            surrogate_slope: None,
+            reset_grad: ResetGrad::Detached,
+            rate_weight: 0.0,
+        }
+    }
+}
+
+impl BpttOptions {
+    pub fn is_default(&self) -> bool {
+        *self == BpttOptions::default()
+    }
+    /// The neuron of every layer.
+    pub fn neuron(&self) -> NeuronModel {
+        NeuronModel {
+            v_shift: self.v_shift,
+            i_shift: self.i_shift,
+            reset: self.reset,
+        }
+    }
+    pub fn slope(&self) -> f64 {
+        self.surrogate_slope
+            .unwrap_or_else(|| self.surrogate.default_slope())
     }
 }
 
@@ -154,6 +248,12 @@ pub struct TrainConfig {
     /// this probability, afresh each epoch (0 = off).
     #[serde(default)]
     pub input_dropout: f32,
+    /// The trainer (default TTFS; absent from TTFS files).
+    #[serde(default, skip_serializing_if = "Method::is_ttfs")]
+    pub method: Method,
+    /// The BPTT trainer's options (absent from files while at their defaults).
+    #[serde(default, skip_serializing_if = "BpttOptions::is_default")]
+    pub bptt: BpttOptions,
 }
 
 impl TrainConfig {
@@ -194,6 +294,26 @@ impl TrainConfig {
             scale_percent: 0.0,
             label_smoothing: 0.0,
             input_dropout: 0.0,
+            method: Method::Ttfs,
+            bptt: BpttOptions::default(),
+        }
+    }
+
+    /// Defaults of the BPTT trainer (`method = bptt`) for an architecture:
+    /// where they differ from TTFS's, [`crate::recipe`] takes these for the
+    /// options a run leaves out. Rate input over 20 steps, `T` = 20 plus
+    /// one step per layer (the delay to the output), zero-mean uniform
+    /// weights of half-width `theta / sqrt(fan_in)`, Adam at 1e-3.
+    pub fn bptt(sizes: Vec<u32>) -> TrainConfig {
+        let layers = sizes.len().saturating_sub(1) as u32;
+        TrainConfig {
+            method: Method::Bptt,
+            input_steps: 20,
+            time_steps: 20 + layers,
+            learning_rate: 1e-3,
+            init_mean: 0.0,
+            init_width: 1.0,
+            ..TrainConfig::new(sizes)
         }
     }
 
@@ -321,6 +441,7 @@ impl TrainConfig {
             ));
         }
         let params = HwParams::from_preset_or_file(&self.hw_config)?;
+        self.validate_bptt(&params)?;
         let max_steps = 1u64 << params.step_bits.min(40);
         if self.time_steps as u64 > max_steps || self.time_steps < 2 {
             return Err(bad(
@@ -340,9 +461,134 @@ impl TrainConfig {
         self.qat_epochs.min(self.epochs - 1)
     }
 
-    /// The pixel encoding of every image (`input_steps` levels).
+    /// The BPTT options against the method and the hardware's widths.
+    fn validate_bptt(&self, params: &HwParams) -> Result<(), TrainError> {
+        let b = &self.bptt;
+        if self.method.is_ttfs() {
+            let d = BpttOptions::default();
+            let set = [
+                ("v-shift", b.v_shift != d.v_shift),
+                ("i-shift", b.i_shift != d.i_shift),
+                ("reset", b.reset != d.reset),
+                ("coding", b.coding != d.coding),
+                ("recurrent", b.recurrent != d.recurrent),
+                ("surrogate", b.surrogate != d.surrogate),
+                ("surrogate-slope", b.surrogate_slope != d.surrogate_slope),
+                ("reset-grad", b.reset_grad != d.reset_grad),
+                ("rate-weight", b.rate_weight != d.rate_weight),
+            ];
+            if let Some((name, _)) = set.iter().find(|s| s.1) {
+                return Err(bad(
+                    name,
+                    "(set)",
+                    "applies to method = bptt only (this run is method = ttfs)",
+                ));
+            }
+            return Ok(());
+        }
+        if b.reset == Reset::Once {
+            return Err(bad(
+                "reset",
+                "once",
+                "must be subtract, zero or subtract_next (fire-once is method = ttfs)",
+            ));
+        }
+        for (name, shift, bits) in [
+            ("v-shift", b.v_shift, params.membrane_bits),
+            ("i-shift", b.i_shift, params.current_bits),
+        ] {
+            if let Some(k) = shift {
+                if k >= bits {
+                    return Err(bad(
+                        name,
+                        k,
+                        format!(
+                            "must be below {bits} (the `{}` hardware's state width), or none",
+                            params.name
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(k) = b.surrogate_slope {
+            if !(k > 0.0 && k.is_finite()) {
+                return Err(bad("surrogate-slope", k, "must be a finite number > 0"));
+            }
+        }
+        if !(b.rate_weight >= 0.0 && b.rate_weight.is_finite()) {
+            return Err(bad(
+                "rate-weight",
+                b.rate_weight,
+                "must be a finite number >= 0",
+            ));
+        }
+        if b.recurrent && self.sizes.len() < 3 {
+            return Err(bad(
+                "recurrent",
+                true,
+                "needs a hidden layer (the output layer has no recurrent weights)",
+            ));
+        }
+        if b.coding == Coding::Rows && (self.shift_pixels > 0 || self.mirror) {
+            return Err(bad(
+                if self.mirror {
+                    "mirror"
+                } else {
+                    "shift-pixels"
+                },
+                "(set)",
+                "moves pixels on the image grid: not with coding = rows",
+            ));
+        }
+        if self.resamples() {
+            return Err(bad(
+                if self.rotate_degrees > 0.0 {
+                    "rotate-degrees"
+                } else {
+                    "scale-percent"
+                },
+                "(set)",
+                "applies to method = ttfs only",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The pixel encoding of every image: `input_steps` latency levels
+    /// (TTFS), or the BPTT run's coding (`rows`: a pixel above 127 spikes).
     pub fn encoding(&self) -> InputEncoding {
-        InputEncoding::new(self.input_steps)
+        match (self.method, self.bptt.coding) {
+            (Method::Ttfs, _) | (Method::Bptt, Coding::Latency) => {
+                InputEncoding::new(self.input_steps)
+            }
+            (Method::Bptt, Coding::Rate) => InputEncoding::rate(self.input_steps),
+            (Method::Bptt, Coding::Rows) => InputEncoding::rows(self.input_steps, 127),
+        }
+    }
+
+    /// The trained matrices' lengths: every layer's feed-forward weights,
+    /// then the recurrent weights of each recurrent layer, in layer order.
+    pub fn matrix_lengths(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .sizes
+            .windows(2)
+            .map(|w| w[0] as usize * w[1] as usize)
+            .collect();
+        for l in self.recurrent_layers() {
+            let n = self.sizes[l + 1] as usize;
+            v.push(n * n);
+        }
+        v
+    }
+
+    /// The layers (from 0) with recurrent weights: every hidden layer when
+    /// `recurrent` is on (BPTT only).
+    pub fn recurrent_layers(&self) -> Vec<usize> {
+        if self.method == Method::Bptt && self.bptt.recurrent {
+            (0..self.sizes.len().saturating_sub(2)).collect()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Whether training images are resampled (rotation or scaling), rather

@@ -24,6 +24,9 @@ pub struct FloatEval {
 impl Trainer {
     /// Evaluates the float network on encoded images (parallel, ordered).
     pub fn float_eval(&self, data: &Encoded, mode: TimeMode) -> FloatEval {
+        if !self.config.method.is_ttfs() {
+            return self.bptt_float_eval(data);
+        }
         let view = self.view(self.eval_weights(), None, mode);
         let results: Vec<(bool, u32)> = (0..data.spikes.len())
             .into_par_iter()
@@ -74,9 +77,20 @@ impl Trainer {
         let params = self.config.validate()?;
         let enc = Encoded::new(test.clone(), &self.config.encoding());
         let fe = self.float_eval(&enc, self.config.mode);
-        let fc = self.float_eval(&enc, TimeMode::Continuous);
+        let bptt = !self.config.method.is_ttfs();
+        // Multi-spike networks have no continuous-time model and no early
+        // exit (the spike_count decision ignores it): those figures repeat.
+        let fc = if bptt {
+            fe
+        } else {
+            self.float_eval(&enc, TimeMode::Continuous)
+        };
         let hw = self.hardware_eval(test)?;
-        let early = self.hardware_eval_with(test, true)?;
+        let early = if bptt {
+            hw.clone()
+        } else {
+            self.hardware_eval_with(test, true)?
+        };
         let (q, _) = quantize(&self.network(), params.weight_bits)?;
         let total: usize = q.layers.iter().map(|l| l.weights.len()).sum();
         Ok(FinalReport {

@@ -29,10 +29,12 @@
 //! builds its flags from [`recipe::OPTIONS`]. Typed errors only.
 
 pub mod augment;
+pub mod bptt;
 pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod multispike;
 pub mod optimizer;
 pub mod plan;
 pub mod prune;
@@ -43,7 +45,7 @@ pub mod trainer;
 pub mod ttfs;
 
 pub use checkpoint::{CHECKPOINT_FORMAT, CHECKPOINT_VERSION};
-pub use config::{parse_arch, SsrKind, TrainConfig};
+pub use config::{parse_arch, BpttOptions, Method, SsrKind, TrainConfig};
 pub use error::TrainError;
 pub use eval::FloatEval;
 pub use recipe::{Origin, Recipe, RecipeError, OPTIONS};

@@ -26,7 +26,8 @@
 //! so a recipe and the flags it stands for train the same weights bit for
 //! bit (tested with the model hashes of `experiments/train/refactor-hashes.md`).
 
-use crate::config::{parse_arch, SsrKind, TrainConfig};
+use crate::bptt::{ResetGrad, Surrogate};
+use crate::config::{parse_arch, Method, SsrKind, TrainConfig};
 use crate::error::TrainError;
 use crate::ttfs::TimeMode;
 use std::collections::BTreeMap;
@@ -45,6 +46,8 @@ pub enum Kind {
     Number,
     /// Text (a TOML string).
     Text,
+    /// A leak shift: a non-negative integer, or `none` (a TOML string).
+    Shift,
 }
 
 impl Kind {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Integer => "an integer",
             Kind::Number => "a number",
             Kind::Text => "a string",
+            Kind::Shift => "an integer shift or \"none\"",
         }
     }
 }
@@ -94,6 +98,40 @@ fn switch(v: &str) -> Result<bool, String> {
         "true" => Ok(true),
         "false" => Ok(false),
         _ => Err(format!("`{v}` is not true or false")),
+    }
+}
+
+fn shift(v: &str) -> Result<Option<u32>, String> {
+    match v.trim() {
+        "none" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("`{v}` is not a shift (a non-negative integer) or none")),
+    }
+}
+
+fn show_shift(s: Option<u32>) -> Option<String> {
+    Some(s.map_or("none".to_string(), |k| k.to_string()))
+}
+
+fn reset(v: &str) -> Result<onespike_compiler::Reset, String> {
+    use onespike_compiler::Reset;
+    match v.trim() {
+        "subtract" => Ok(Reset::Subtract),
+        "zero" => Ok(Reset::Zero),
+        "subtract_next" => Ok(Reset::SubtractNext),
+        _ => Err(format!("`{v}` is not one of subtract, zero, subtract_next")),
+    }
+}
+
+fn coding(v: &str) -> Result<onespike_compiler::Coding, String> {
+    use onespike_compiler::Coding;
+    match v.trim() {
+        "rate" => Ok(Coding::Rate),
+        "rows" => Ok(Coding::Rows),
+        "latency" => Ok(Coding::Latency),
+        _ => Err(format!("`{v}` is not one of rate, rows, latency")),
     }
 }
 
@@ -374,6 +412,115 @@ pub static OPTIONS: &[TrainOption] = &[
         get: |r| r.config.limit_train.map(|n| n.to_string()),
     },
     TrainOption {
+        name: "method",
+        help: "Trainer: ttfs (exact spike times, fire-once neurons) or bptt (surrogate-gradient BPTT of multi-spike layers)",
+        kind: Kind::Text,
+        set: |r, v| {
+            r.config.method = v.trim().parse::<Method>()?;
+            Ok(())
+        },
+        get: |r| Some(r.config.method.name().to_string()),
+    },
+    TrainOption {
+        name: "v-shift",
+        help: "bptt: membrane leak shift k of every layer (decay 1 - 2^-k), or none [default: 2]",
+        kind: Kind::Shift,
+        set: |r, v| {
+            r.config.bptt.v_shift = shift(v)?;
+            Ok(())
+        },
+        get: |r| show_shift(r.config.bptt.v_shift),
+    },
+    TrainOption {
+        name: "i-shift",
+        help: "bptt: current leak shift (0 = instant synapse), or none (held current) [default: 0]",
+        kind: Kind::Shift,
+        set: |r, v| {
+            r.config.bptt.i_shift = shift(v)?;
+            Ok(())
+        },
+        get: |r| show_shift(r.config.bptt.i_shift),
+    },
+    TrainOption {
+        name: "reset",
+        help: "bptt: reset after a spike: subtract, zero or subtract_next (snnTorch's)",
+        kind: Kind::Text,
+        set: |r, v| {
+            r.config.bptt.reset = reset(v)?;
+            Ok(())
+        },
+        get: |r| Some(r.config.bptt.reset.name().to_string()),
+    },
+    TrainOption {
+        name: "coding",
+        help: "bptt: input coding: rate (input-steps steps), rows (one image row per step; input-steps = rows, arch input = columns) or latency",
+        kind: Kind::Text,
+        set: |r, v| {
+            r.config.bptt.coding = coding(v)?;
+            Ok(())
+        },
+        get: |r| {
+            Some(
+                match r.config.bptt.coding {
+                    onespike_compiler::Coding::Rate => "rate",
+                    onespike_compiler::Coding::Rows => "rows",
+                    onespike_compiler::Coding::Latency => "latency",
+                }
+                .to_string(),
+            )
+        },
+    },
+    TrainOption {
+        name: "recurrent",
+        help: "bptt: give every hidden layer recurrent weights (its spikes reach its own currents one step later)",
+        kind: Kind::Switch,
+        set: |r, v| {
+            r.config.bptt.recurrent = switch(v)?;
+            Ok(())
+        },
+        get: |r| show(r.config.bptt.recurrent),
+    },
+    TrainOption {
+        name: "surrogate",
+        help: "bptt: surrogate derivative of the spike: fast_sigmoid, triangle or sigmoid",
+        kind: Kind::Text,
+        set: |r, v| {
+            r.config.bptt.surrogate = v.trim().parse::<Surrogate>()?;
+            Ok(())
+        },
+        get: |r| Some(r.config.bptt.surrogate.name().to_string()),
+    },
+    TrainOption {
+        name: "surrogate-slope",
+        help: "bptt: slope k of the surrogate [default: 25 for fast_sigmoid, 1 for triangle, 4 for sigmoid]",
+        kind: Kind::Number,
+        set: |r, v| {
+            r.config.bptt.surrogate_slope = Some(number(v)?);
+            Ok(())
+        },
+        get: |r| r.config.bptt.surrogate_slope.map(|k| k.to_string()),
+    },
+    TrainOption {
+        name: "reset-grad",
+        help: "bptt: the reset's temporal term in the backward pass (Yang 2020): detached or full",
+        kind: Kind::Text,
+        set: |r, v| {
+            r.config.bptt.reset_grad = v.trim().parse::<ResetGrad>()?;
+            Ok(())
+        },
+        get: |r| Some(r.config.bptt.reset_grad.name().to_string()),
+    },
+    TrainOption {
+        name: "rate-weight",
+        help: "bptt: weight of BPSR's spike-rate regularizer (mean squared spike rate per neuron)",
+        kind: Kind::Number,
+        set: |r, v| {
+            r.config.bptt.rate_weight = number(v)?;
+            Ok(())
+        },
+        get: |r| show(r.config.bptt.rate_weight),
+    },
+    TrainOption {
         name: "config",
         help: "Hardware configuration of the hardware-aware evaluation: a preset name (default, small, tiny, tiny_narrow) or the path of a TOML file",
         kind: Kind::Text,
@@ -383,6 +530,27 @@ pub static OPTIONS: &[TrainOption] = &[
         },
         get: |r| Some(r.config.hw_config.clone()),
     },
+];
+
+/// Options of the TTFS trainer that a BPTT run refuses.
+const TTFS_ONLY: [&str; 6] = [
+    "continuous",
+    "target-steps",
+    "target-weight",
+    "fire-weight",
+    "ssr",
+    "ssr-weight",
+];
+
+/// Options whose default differs under `method = bptt`, and how to take
+/// the BPTT default ([`TrainConfig::bptt`]); `time-steps` defaults to
+/// `input-steps` plus one step per layer.
+type TakeDefault = fn(&mut TrainConfig, &TrainConfig);
+static BPTT_DEFAULTS: [(&str, TakeDefault); 4] = [
+    ("input-steps", |c, d| c.input_steps = d.input_steps),
+    ("lr", |c, d| c.learning_rate = d.learning_rate),
+    ("init-mean", |c, d| c.init_mean = d.init_mean),
+    ("init-width", |c, d| c.init_width = d.init_width),
 ];
 
 /// The option called `name`.
@@ -511,6 +679,8 @@ impl Recipe {
                 // value the flag `--lr 1.5e-4` parses to.
                 (Kind::Number, toml::Value::Float(f)) => f.to_string(),
                 (Kind::Text, toml::Value::String(s)) => s.clone(),
+                (Kind::Shift, toml::Value::Integer(i)) => i.to_string(),
+                (Kind::Shift, toml::Value::String(s)) => s.clone(),
                 (kind, v) => {
                     return Err(file_err(format!(
                         "option `{key}` = {v}: must be {}",
@@ -563,6 +733,26 @@ impl Recipe {
     /// option, where it was set and the limit.
     pub fn finish(&self) -> Result<TrainConfig, RecipeError> {
         let mut c = self.config.clone();
+        if c.method == Method::Bptt {
+            for name in TTFS_ONLY {
+                if self.origin(name) != Origin::Default {
+                    return Err(RecipeError::Value {
+                        what: self.describe_value(name, self.get(name).unwrap_or_default()),
+                        message: "applies to method = ttfs only (this run is method = bptt)".into(),
+                    });
+                }
+            }
+            // The BPTT defaults of the options this run leaves out.
+            let d = TrainConfig::bptt(c.sizes.clone());
+            for (name, take) in BPTT_DEFAULTS {
+                if self.origin(name) == Origin::Default {
+                    take(&mut c, &d);
+                }
+            }
+            if self.origin("time-steps") == Origin::Default {
+                c.time_steps = c.input_steps + c.sizes.len() as u32 - 1;
+            }
+        }
         c.qat_epochs = match self.qat_epochs {
             None => 1.min(c.epochs.saturating_sub(1)),
             Some(q) if q >= c.epochs.max(1) => {
@@ -583,7 +773,8 @@ impl Recipe {
                 value,
                 message,
             }) => Err(RecipeError::Value {
-                what: self.describe_value(option, value),
+                // The option's own text where it has one (`reset = zero`).
+                what: self.describe_value(option, self.get(option).unwrap_or(value)),
                 message,
             }),
             Err(TrainError::Params(e)) => Err(RecipeError::Value {
@@ -594,13 +785,26 @@ impl Recipe {
         }
     }
 
-    /// The options as a recipe file (every option that has a value).
+    /// The options as a recipe file (every option that has a value, but
+    /// the TTFS-only ones in a BPTT run).
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
+        let bptt = self.config.method == Method::Bptt;
         for o in OPTIONS {
+            // A BPTT run refuses the TTFS-only options, even at their defaults.
+            if bptt && TTFS_ONLY.contains(&o.name) {
+                continue;
+            }
+            // Left out, they take their BPTT defaults in `finish`.
+            let method_default =
+                o.name == "time-steps" || BPTT_DEFAULTS.iter().any(|d| d.0 == o.name);
+            if bptt && method_default && self.origin(o.name) == Origin::Default {
+                continue;
+            }
             if let Some(v) = o.value(self) {
                 let v = match o.kind {
                     Kind::Text => toml::Value::String(v).to_string(),
+                    Kind::Shift if v == "none" => toml::Value::String(v).to_string(),
                     _ => v,
                 };
                 out.push_str(&format!("{} = {v}\n", o.name));
@@ -761,6 +965,66 @@ mod tests {
             "checkpoint ck.json: arch = 784-10"
         );
         assert_eq!(r.describe("data"), "data (default)");
+    }
+
+    #[test]
+    fn bptt_options_have_their_defaults_and_limits() {
+        use crate::bptt::{ResetGrad, Surrogate};
+        use onespike_compiler::{Coding, Reset};
+        // Left out under method = bptt: the BPTT defaults (T = inputs + layers).
+        let c = file("method = \"bptt\"\narch = \"784-50-10\"\n")
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!((c.input_steps, c.time_steps), (20, 22));
+        assert_eq!(
+            (c.learning_rate, c.init_mean, c.init_width),
+            (1e-3, 0.0, 1.0)
+        );
+        let c = file("method = \"bptt\"\nv-shift = \"none\"\ni-shift = 3\nreset = \"subtract_next\"\ncoding = \"rows\"\narch = \"28-20-10\"\ninput-steps = 28\nrecurrent = true\nsurrogate = \"triangle\"\nsurrogate-slope = 2\nreset-grad = \"full\"\nrate-weight = 0.5\nlr = 2e-3\n")
+            .unwrap();
+        let back = file(&c.to_toml()).unwrap().finish().unwrap();
+        let c = c.finish().unwrap();
+        assert_eq!(back, c);
+        let b = &c.bptt;
+        assert_eq!(
+            (b.v_shift, b.i_shift, b.reset),
+            (None, Some(3), Reset::SubtractNext)
+        );
+        assert_eq!((b.coding, b.recurrent), (Coding::Rows, true));
+        assert_eq!(
+            (b.surrogate, b.slope(), b.reset_grad),
+            (Surrogate::Triangle, 2.0, ResetGrad::Full)
+        );
+        assert_eq!((c.time_steps, c.learning_rate), (30, 2e-3));
+        assert_eq!(c.recurrent_layers(), vec![0]);
+        assert_eq!(c.matrix_lengths(), vec![560, 200, 400]);
+
+        let msg = |text: &str| file(text).and_then(|r| r.finish()).unwrap_err().to_string();
+        let m = msg("reset = \"zero\"\n");
+        assert!(
+            m.contains("reset") && m.contains("method = bptt only"),
+            "{m}"
+        );
+        let m = msg("method = \"bptt\"\nssr-weight = 0.1\n");
+        assert!(
+            m.contains("recipe r.toml: ssr-weight") && m.contains("method = ttfs only"),
+            "{m}"
+        );
+        let m = msg("method = \"bptt\"\nv-shift = 40\n");
+        assert!(m.contains("v-shift") && m.contains("below"), "{m}");
+        let m = msg("method = \"bptt\"\nv-shift = \"two\"\n");
+        assert!(m.contains("v-shift") && m.contains("none"), "{m}");
+        let m = msg("method = \"bptt\"\nreset = \"once\"\n");
+        assert!(m.contains("reset") && m.contains("subtract_next"), "{m}");
+        let m = msg("method = \"spiky\"\n");
+        assert!(m.contains("method") && m.contains("ttfs, bptt"), "{m}");
+        let m = msg("method = \"bptt\"\nsurrogate-slope = 0\n");
+        assert!(m.contains("surrogate-slope") && m.contains("> 0"), "{m}");
+        let m = msg("method = \"bptt\"\narch = \"784-10\"\nrecurrent = true\n");
+        assert!(m.contains("recurrent") && m.contains("hidden layer"), "{m}");
+        let m = msg("method = \"bptt\"\ncoding = \"rows\"\nmirror = true\n");
+        assert!(m.contains("mirror") && m.contains("rows"), "{m}");
     }
 
     #[test]

@@ -42,10 +42,19 @@ pub struct Encoded {
 }
 
 impl Encoded {
+    /// Latency-coded images as the TTFS trainer reads them; other codings
+    /// (rate, rows) as their `(step, channel)` events.
     pub fn new(split: Split, encoding: &InputEncoding) -> Encoded {
         let spikes = (0..split.len())
             .into_par_iter()
-            .map(|k| SpikeList::encode(encoding, split.image(k)))
+            .map(|k| {
+                if encoding.coding.is_latency() {
+                    SpikeList::encode(encoding, split.image(k))
+                } else {
+                    let ev = encoding.encode(split.image(k));
+                    SpikeList::from_pairs(ev.iter().map(|s| (s.step as f32, s.neuron)).collect())
+                }
+            })
             .collect();
         Encoded { split, spikes }
     }
@@ -78,7 +87,7 @@ pub struct Trainer {
 /// Batches between two rewiring events while pruning ramps up (there is
 /// always one more at the end of each pruning epoch, so a checkpoint never
 /// holds half-accumulated gradient magnitudes).
-const REWIRE_EVERY_BATCHES: usize = 100;
+pub(crate) const REWIRE_EVERY_BATCHES: usize = 100;
 
 impl Trainer {
     /// A fresh trainer with seeded random initial weights.
@@ -86,8 +95,15 @@ impl Trainer {
         config.validate()?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mut weights = Vec::new();
-        for w in config.sizes.windows(2) {
-            let (n_in, n_out) = (w[0] as usize, w[1] as usize);
+        // Feed-forward matrices, then recurrent ones (BPTT), fan-in first.
+        let shapes = config.sizes.windows(2).map(|w| (w[0], w[1])).chain(
+            config
+                .recurrent_layers()
+                .into_iter()
+                .map(|l| (config.sizes[l + 1], config.sizes[l + 1])),
+        );
+        for (n_in, n_out) in shapes {
+            let (n_in, n_out) = (n_in as usize, n_out as usize);
             let mean = config.init_mean * config.threshold / n_in as f32;
             let half = config.init_width * config.threshold / (n_in as f32).sqrt();
             weights.push(
@@ -121,10 +137,19 @@ impl Trainer {
     pub fn prepare(&self, train: &Split) -> Result<Prepared, TrainError> {
         let c = &self.config;
         let image_size = train.image_size();
-        if image_size != c.sizes[0] as usize {
+        let enc = c.encoding();
+        if Some(image_size as u64) != enc.pixels_per_image(c.sizes[0]) {
+            let rows = if enc.coding == onespike_compiler::Coding::Rows {
+                format!(
+                    " (coding = rows: {} columns, input-steps = {} rows)",
+                    c.sizes[0], c.input_steps
+                )
+            } else {
+                String::new()
+            };
             return Err(TrainError::Data {
                 message: format!(
-                    "images have {} pixels ({}x{}) but the architecture's input size is {}",
+                    "images have {} pixels ({}x{}) but the architecture's input size is {}{rows}",
                     image_size, train.rows, train.cols, c.sizes[0]
                 ),
             });
@@ -159,7 +184,6 @@ impl Trainer {
             pixels: train.pixels[(train.len() - c.val_images) * n..].to_vec(),
             labels: train.labels[train.len() - c.val_images..].to_vec(),
         };
-        let enc = c.encoding();
         Ok(Prepared {
             train: Encoded::new(train.take(n_train), &enc),
             val: Encoded::new(val, &enc),
@@ -181,16 +205,25 @@ impl Trainer {
     pub fn network(&self) -> FloatNetwork {
         let c = &self.config;
         let mut net = FloatNetwork::zeros(&c.sizes, c.encoding(), c.time_steps, c.threshold);
-        for (layer, (w, m)) in net
-            .layers
-            .iter_mut()
-            .zip(self.eval_weights().iter().zip(&self.masks))
-        {
-            layer.weights = w
+        let present = |k: usize| -> Vec<f32> {
+            self.eval_weights()[k]
                 .iter()
-                .zip(m)
+                .zip(&self.masks[k])
                 .map(|(&x, &keep)| if keep { x } else { 0.0 })
-                .collect();
+                .collect()
+        };
+        for (k, layer) in net.layers.iter_mut().enumerate() {
+            layer.weights = present(k);
+        }
+        if c.method == crate::config::Method::Bptt {
+            net.decision = onespike_compiler::Decision::SpikeCount;
+            for layer in net.layers.iter_mut() {
+                layer.neuron = c.bptt.neuron();
+            }
+            let n_layers = net.layers.len();
+            for (r, l) in c.recurrent_layers().into_iter().enumerate() {
+                net.layers[l].recurrent = Some(present(n_layers + r));
+            }
         }
         net
     }
@@ -272,6 +305,9 @@ impl Trainer {
         params: &HwParams,
         progress: &mut dyn Progress,
     ) -> Result<EpochRecord, TrainError> {
+        if self.config.method == crate::config::Method::Bptt {
+            return self.bptt_epoch(data, params, progress);
+        }
         let started = Instant::now();
         let c = self.config.clone();
         let e = self.epochs_done;
@@ -413,7 +449,7 @@ impl Trainer {
 
     /// One rewiring event of every layer at pruning progress `done` in
     /// `(0, 1]`; clears the accumulated gradient magnitudes.
-    fn rewire_all(&mut self, grad_mag: &mut [Vec<f32>], done: f64) {
+    pub(crate) fn rewire_all(&mut self, grad_mag: &mut [Vec<f32>], done: f64) {
         let c = &self.config;
         let sizes: Vec<usize> = self.weights.iter().map(|w| w.len()).collect();
         let targets = prune::layer_targets(&sizes, c.sparsity);

@@ -1,5 +1,6 @@
-//! `onespike train`: train a sparse TTFS network (float weights) on a
-//! dataset, and the train stage of `onespike run`. Argument parsing,
+//! `onespike train`: train a sparse TTFS network or (`--method bptt`) a
+//! multi-spike network (float weights) on a dataset, and the train stage
+//! of `onespike run`. Argument parsing,
 //! progress bars and files only; the trainer is `onespike_train`.
 
 use super::outputs::{Plan, Staged};
@@ -13,12 +14,14 @@ use onespike_train::report::{self, EpochRecord, FinalReport};
 use onespike_train::{Origin, Progress, Recipe, TrainConfig, Trainer, OPTIONS};
 use std::path::{Path, PathBuf};
 
-/// Train a sparse TTFS network (float weights) on a dataset.
+/// Train a sparse TTFS network or a multi-spike network (float weights) on a dataset.
 ///
-/// Trains the time-to-first-spike network (`docs/semantics.md`) with exact spike-time
+/// `--method ttfs` (default) trains the time-to-first-spike network (`docs/semantics.md`) with exact spike-time
 /// gradients, optional sparse-firing regularizers (M-SSR / F-SSR), an
 /// annealed spike-count term and pruning with rewiring, then fine-tunes it
-/// quantization-aware. Every epoch measures validation accuracy in float
+/// quantization-aware. `--method bptt` trains leaky multi-spike layers
+/// (`--v-shift`, `--i-shift`, `--reset`, `--recurrent`) by surrogate-gradient
+/// back-propagation through time on spike counts (`docs/training.md`). Every epoch measures validation accuracy in float
 /// and through the integer reference model of the hardware (`--config`).
 ///
 /// Options come from the defaults, then a recipe file (`--recipe`, TOML:
@@ -94,6 +97,7 @@ impl clap::Args for OptionFlags {
                 Kind::Integer => arg.value_name("N"),
                 Kind::Number => arg.value_name("X"),
                 Kind::Text => arg.value_name("TEXT"),
+                Kind::Shift => arg.value_name("K|none"),
             };
             cmd.arg(arg)
         })
@@ -305,9 +309,10 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     let data = onespike_dataset::load(&recipe.data)?;
     // Both splits: the test split is only read after the last epoch.
     let arch = shape_arch(&trainer.config.sizes);
-    super::checks::check_data(
+    super::checks::check_data_encoded(
         &data,
         &recipe.describe("data"),
+        &trainer.config.encoding(),
         trainer.config.sizes[0],
         &format!("{} {arch}", recipe.describe("arch")),
     )?;
