@@ -735,7 +735,9 @@ impl Recipe {
         let mut c = self.config.clone();
         if c.method == Method::Bptt {
             for name in TTFS_ONLY {
-                if self.origin(name) != Origin::Default {
+                // A checkpoint's configuration carries every option; only
+                // a file or a flag sets one.
+                if matches!(self.origin(name), Origin::File(_) | Origin::Flag) {
                     return Err(RecipeError::Value {
                         what: self.describe_value(name, self.get(name).unwrap_or_default()),
                         message: "applies to method = ttfs only (this run is method = bptt)".into(),
@@ -999,6 +1001,9 @@ mod tests {
         assert_eq!((c.time_steps, c.learning_rate), (30, 2e-3));
         assert_eq!(c.recurrent_layers(), vec![0]);
         assert_eq!(c.matrix_lengths(), vec![560, 200, 400]);
+        // A BPTT checkpoint's configuration reads back as itself.
+        let r = Recipe::from_config(c.clone(), Origin::Checkpoint("ck.json".into()));
+        assert_eq!(r.finish().unwrap(), c);
 
         let msg = |text: &str| file(text).and_then(|r| r.finish()).unwrap_err().to_string();
         let m = msg("reset = \"zero\"\n");
