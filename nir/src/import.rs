@@ -829,7 +829,6 @@ fn broadcast(
 struct NeuronParams {
     kind: String,
     n: usize,
-    shape: Vec<usize>,
     /// Membrane decay per step (`1 - dt / tau_mem`; 1 for none).
     v_decay: f64,
     /// Current decay (`None`: instant synapse, no state).
@@ -1020,7 +1019,6 @@ fn neuron_params(
     Ok(NeuronParams {
         kind,
         n,
-        shape: shape.to_vec(),
         v_decay,
         i_decay,
         gain,
@@ -1571,13 +1569,13 @@ pub fn import(
         });
         layers_w.push((ff, rec, bias));
         sizes_in = n;
-        let _ = &p.shape;
     }
     if readout {
         // A readout never spikes: its threshold lies above any potential
         // its inputs can build up over the run.
         let l = n_layers - 1;
-        let (ff, rec, bias) = &layers_w[l];
+        // Recurrent weights add nothing: a readout never spikes.
+        let (ff, _, bias) = &layers_w[l];
         let n = params[l].n;
         let k = ff.len() / n;
         let per_step = (0..n)
@@ -1589,7 +1587,6 @@ pub fn import(
                     + bias[j].max(0.0)
             })
             .fold(0.0, f64::max);
-        let _ = rec;
         let steps = (input_steps + n_layers as u32) as f64;
         let i_gain = match models[l].i_shift {
             None => steps,
