@@ -245,6 +245,7 @@ mod tests {
                 recurrent: None,
             }],
             decision: Decision::FirstSpike,
+            held_out: None,
         }
     }
 

@@ -97,6 +97,26 @@ pub struct FloatNetwork {
     /// How the output layer's activity decides the class.
     #[serde(default, skip_serializing_if = "Decision::is_first_spike")]
     pub decision: Decision,
+    /// The training images the trainer held out (absent from networks a
+    /// trainer did not write, such as NIR imports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<HeldOut>,
+}
+
+/// The training images a trainer held out for validation and never
+/// trained on: images `first .. first + count` of a training split of
+/// `train_images` images whose content has the fingerprint `crc32`
+/// (CRC-32 of the held-out images' pixels, then their labels). Choosing
+/// the time resolution on these measures the network on images it has not
+/// seen; a dataset whose held-out images differ (another split, another
+/// order) is refused rather than silently measured on trained images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldOut {
+    pub train_images: usize,
+    pub first: usize,
+    pub count: usize,
+    pub crc32: u32,
 }
 
 /// A quantized layer: integer weights, integer threshold, and the scale
@@ -267,10 +287,29 @@ impl FloatNetwork {
             time_steps,
             layers,
             decision: Decision::FirstSpike,
+            held_out: None,
         }
     }
 
     pub fn validate(&self, origin: &str) -> Result<(), IrError> {
+        if let Some(h) = &self.held_out {
+            if h.count == 0
+                || h.first
+                    .checked_add(h.count)
+                    .is_none_or(|end| end > h.train_images)
+            {
+                return Err(IrError::field(
+                    origin,
+                    "held_out",
+                    format!(
+                        "training images {}..{} must be a non-empty range within the split's {}",
+                        h.first,
+                        h.first.saturating_add(h.count),
+                        h.train_images
+                    ),
+                ));
+            }
+        }
         check_shape(
             &Shape {
                 format: &self.format,

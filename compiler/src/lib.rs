@@ -32,7 +32,7 @@ pub mod report;
 pub mod spikes;
 
 pub use encode::{Coding, InputEncoding};
-pub use ir::{FloatLayer, FloatNetwork, IrError, LayerKind, QuantLayer, QuantNetwork};
+pub use ir::{FloatLayer, FloatNetwork, HeldOut, IrError, LayerKind, QuantLayer, QuantNetwork};
 pub use neuron::{NeuronModel, Reset};
 pub use params::{HwParams, ParamError};
 pub use partition::{check_fit, map_balanced, measure_activity, Activity};

@@ -76,6 +76,19 @@ impl Split {
         }
     }
     /// The last `n` examples (all of them if there are fewer).
+    /// Images `first .. first + n` (clamped to the split).
+    pub fn range(&self, first: usize, n: usize) -> Split {
+        let first = first.min(self.len());
+        let end = first.saturating_add(n).min(self.len());
+        let size = self.image_size();
+        Split {
+            rows: self.rows,
+            cols: self.cols,
+            pixels: self.pixels[first * size..end * size].to_vec(),
+            labels: self.labels[first..end].to_vec(),
+        }
+    }
+
     pub fn last(&self, n: usize) -> Split {
         let k = self.len() - n.min(self.len());
         Split {

@@ -264,7 +264,9 @@ fn time_steps_beyond_the_step_counter_are_refused_and_a_given_resolution_is_used
 #[test]
 fn choose_time_steps_measures_each_resolution_and_a_tolerance_favours_fewer_steps() {
     let d = scratch("choose");
-    let net = pattern_network(&[784, 12, 10], 32);
+    let mut net = pattern_network(&[784, 12, 10], 32);
+    let train = onespike_dataset::embedded_default().train;
+    net.held_out = Some(onespike_dataset::held_out::record(&train, 5400, 600));
     let model = d.join("model.json");
     net.save(&model).unwrap();
     let prog = d.join("prog.json");
@@ -296,4 +298,58 @@ fn choose_time_steps_measures_each_resolution_and_a_tolerance_favours_fewer_step
     // Any accuracy is within 99 points of the best: the fewest steps win.
     assert!(stdout.contains("chosen: 32 steps"), "{stdout}");
     assert_eq!(Program::load(&prog).unwrap().time_steps, 32);
+}
+
+#[test]
+fn choose_time_steps_measures_on_exactly_the_images_the_trainer_held_out() {
+    let d = scratch("held-out");
+    let train = onespike_dataset::embedded_default().train;
+    let mut net = pattern_network(&[784, 12, 10], 32);
+    let model = d.join("model.json");
+    let prog = d.join("prog.json");
+    let extra = ["--data", "default", "--choose-time-steps"];
+    // No record (a NIR import, an older file): refused, nothing written.
+    net.save(&model).unwrap();
+    let out = compile(&model, "default", &prog, &extra);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("held_out") && err.contains("model.json") && err.contains("--time-steps"),
+        "{err}"
+    );
+    assert!(!prog.exists());
+    // A record that names other images (another dataset): refused.
+    let mut h = onespike_dataset::held_out::record(&train, 5400, 600);
+    h.crc32 ^= 1;
+    net.held_out = Some(h);
+    net.save(&model).unwrap();
+    let out = compile(&model, "default", &prog, &extra);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("5400..6000") && err.contains("held_out"),
+        "{err}"
+    );
+    assert!(!prog.exists());
+    // A split of another size: refused.
+    net.held_out = Some(onespike_dataset::held_out::record(
+        &train.take(5000),
+        4000,
+        1000,
+    ));
+    net.save(&model).unwrap();
+    let out = compile(&model, "default", &prog, &extra);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("5000") && err.contains("6000"), "{err}");
+    // The true record: measured on its 600 images.
+    net.held_out = Some(onespike_dataset::held_out::record(&train, 5400, 600));
+    net.save(&model).unwrap();
+    let out = compile(&model, "default", &prog, &extra);
+    assert_success(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("on 600 held-out training images"),
+        "{stdout}"
+    );
 }

@@ -37,6 +37,29 @@ fn run_writes_every_artifact_and_the_simulator_agrees_with_the_reference() {
         assert!(out.join(f).is_file(), "{f} missing; output:\n{stdout}");
     }
 
+    // The model records the images its trainer held out, and the compile
+    // stage chose the time resolution on exactly those.
+    let model = onespike_compiler::FloatNetwork::load(&out.join("model.json")).unwrap();
+    let held = model
+        .held_out
+        .expect("the trained model records its held-out images");
+    assert_eq!(
+        (held.first, held.count, held.train_images),
+        (5700, 300, 6000)
+    );
+    assert!(
+        stdout.contains("choosing steps per inference on 300 held-out training images"),
+        "{stdout}"
+    );
+    // The summary says what each figure means.
+    for what in [
+        "integer reference model",
+        "lower bound",
+        "spikes per neuron per image",
+    ] {
+        assert!(stdout.contains(what), "summary lacks {what:?}:\n{stdout}");
+    }
+
     let prog = Program::load(&out.join("program.json")).unwrap();
     let net = QuantNetwork::load(&out.join("quantized.json")).unwrap();
     let data = onespike_dataset::load("default").unwrap();

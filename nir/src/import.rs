@@ -1780,6 +1780,7 @@ pub fn import(
         time_steps,
         layers,
         decision,
+        held_out: None,
     };
     net.validate(path)
         .map_err(|e| opt_err(format!("the imported network is not valid: {e}")))?;

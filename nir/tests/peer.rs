@@ -246,6 +246,7 @@ fn net_of(input: u32, layers: &[(u32, NeuronModel, bool)], decision: Decision) -
         time_steps: 16,
         layers: out,
         decision,
+        held_out: None,
     }
 }
 

@@ -90,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         100.0 * fin.test_hw_accuracy,
         fin.test_hw_spikes_per_neuron
     );
-    let net = trainer.network();
+    let net = trainer.model(&prepared);
     net.validate("the trained network")?;
     onespike_compiler::ir::save_json(&out, &net)?;
     let json = serde_json::json!({

@@ -137,6 +137,7 @@ pub fn lif_templates(
             },
         ],
         decision: Decision::SpikeCount,
+        held_out: None,
     })
 }
 

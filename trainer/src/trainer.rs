@@ -64,6 +64,8 @@ impl Encoded {
 pub struct Prepared {
     pub train: Encoded,
     pub val: Encoded,
+    /// Which training images `val` is (recorded in the network file).
+    pub held_out: onespike_compiler::HeldOut,
 }
 
 /// Training state: weights, pruning masks, optimizer moments, the log.
@@ -187,6 +189,11 @@ impl Trainer {
         Ok(Prepared {
             train: Encoded::new(train.take(n_train), &enc),
             val: Encoded::new(val, &enc),
+            held_out: onespike_dataset::held_out::record(
+                train,
+                train.len() - c.val_images,
+                c.val_images,
+            ),
         })
     }
 
@@ -197,6 +204,15 @@ impl Trainer {
             &self.weights
         } else {
             &self.averaged
+        }
+    }
+
+    /// The network to save: [`Trainer::network`] with the record of the
+    /// training images `prepared` held out.
+    pub fn model(&self, prepared: &Prepared) -> FloatNetwork {
+        FloatNetwork {
+            held_out: Some(prepared.held_out),
+            ..self.network()
         }
     }
 

@@ -41,9 +41,10 @@ pub struct Args {
     pub time_steps: Option<u32>,
     /// Choose the steps per inference from measured accuracy (needs
     /// `--data`): tries 1x, 2x, 4x and 8x the trained resolution within
-    /// the step counter on the last 2000 training images (the ones the
-    /// trainer holds out for validation) and keeps the most accurate;
-    /// equal accuracy goes to fewer steps (fewer cycles).
+    /// the step counter on the training images the trainer held out (the
+    /// model file's `held_out`; refused when the model has no such record
+    /// or `--data` does not hold exactly those images) and keeps the most
+    /// accurate; equal accuracy goes to fewer steps (fewer cycles).
     #[arg(long, requires = "data")]
     pub choose_time_steps: bool,
     /// With --choose-time-steps: accept this many percentage points below
@@ -55,9 +56,6 @@ pub struct Args {
     pub nir: super::nir::NirFlags,
 }
 
-/// Held-out training images used to choose the time resolution.
-const RESOLUTION_SAMPLES: usize = 2000;
-
 /// `net` retimed to `time_steps`, checked against the step counter.
 pub fn retime_for(
     net: &FloatNetwork,
@@ -67,23 +65,43 @@ pub fn retime_for(
     Ok(pipeline::retime_for(net, params, time_steps)?)
 }
 
-/// Chooses the steps per inference (see `--choose-time-steps`) on the last
-/// images of `train` and returns the retimed network, printing each trial.
+/// The training images `net`'s trainer held out, found in `train`: the
+/// images `--choose-time-steps` measures on. Refuses a network without
+/// the record (`model` names it) and a dataset (`data`) without exactly
+/// those images, before any long work.
+pub fn held_out_images(
+    net: &FloatNetwork,
+    train: &onespike_dataset::Split,
+    model: &str,
+    data: &str,
+) -> anyhow::Result<onespike_dataset::Split> {
+    let Some(h) = &net.held_out else {
+        anyhow::bail!(
+            "--choose-time-steps: {model} has no field `held_out` (which training images its trainer never trained on; `onespike train` records it, a NIR import or an older model file does not), so no images are known to be unseen: give the steps with --time-steps"
+        );
+    };
+    onespike_dataset::held_out::images(train, h).map_err(|e| {
+        anyhow::anyhow!("--choose-time-steps: --data {data}: {e} ({model}, field `held_out`)")
+    })
+}
+
+/// Chooses the steps per inference (see `--choose-time-steps`) on the
+/// held-out images (from [`held_out_images`]) and returns the retimed
+/// network, printing each trial.
 pub fn choose_time_steps(
     net: &FloatNetwork,
     params: &HwParams,
-    train: &onespike_dataset::Split,
+    held_out: &onespike_dataset::Split,
     tolerance_points: f64,
 ) -> anyhow::Result<FloatNetwork> {
-    let n = RESOLUTION_SAMPLES.min(train.len());
-    let held_out = train.last(n);
+    let n = held_out.len();
     let opt = RunOptions {
         widths: Widths::from(params),
         early_exit: false,
     };
     println!("choosing steps per inference on {n} held-out training images:");
     let (net, _) = pipeline::choose_time_steps(net, params, tolerance_points, |q| {
-        let e = onespike_dataset::reference_eval(q, &held_out, opt)?;
+        let e = onespike_dataset::reference_eval(q, held_out, opt)?;
         println!(
             "  {:>5} steps: accuracy {:.2}%, {:.1} steps run/image",
             q.time_steps,
@@ -218,12 +236,19 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             &format!("the network {}", args.model.display()),
         )?;
     }
-    let net = match (args.time_steps, &data) {
+    let held_out = match &data {
+        Some(d) if args.choose_time_steps => Some(held_out_images(
+            &net,
+            &d.train,
+            &format!("--model {}", args.model.display()),
+            &d.name,
+        )?),
+        _ => None,
+    };
+    let net = match (args.time_steps, &held_out) {
         _ if is_nir => net,
         (Some(t), _) => retime_for(&net, &params, t)?,
-        (None, Some(d)) if args.choose_time_steps => {
-            choose_time_steps(&net, &params, &d.train, args.steps_tolerance)?
-        }
+        (None, Some(h)) => choose_time_steps(&net, &params, h, args.steps_tolerance)?,
         _ => net,
     };
     let c = compile_with_activity(&net, &params, data.as_ref().map(|d| &d.train))?;

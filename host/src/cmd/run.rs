@@ -225,7 +225,9 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     let net = super::train::run_stage(&data, &dir, args.seed, &mut staged)?;
 
     println!("[3/5] compile for `{}`", params.name);
-    let net = super::compile::choose_time_steps(&net, &params, &data.train, 0.0)?;
+    let held_out =
+        super::compile::held_out_images(&net, &data.train, "the trained network", &data.name)?;
+    let net = super::compile::choose_time_steps(&net, &params, &held_out, 0.0)?;
     let compiled = super::compile::compile_with_activity(&net, &params, Some(&data.train))?;
     super::compile::stage_outputs(
         &mut staged,
@@ -261,41 +263,99 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     for f in &files {
         println!("  {}", args.out.join(f).display());
     }
-    let pruned = 1.0
-        - compiled.quantized.synapse_count() as f64
-            / compiled
-                .quantized
-                .layers
-                .iter()
-                .map(|l| l.weights.len())
-                .sum::<usize>()
-                .max(1) as f64;
+    print_summary(&Summary {
+        data: &data,
+        params: &params,
+        net: &net,
+        kept: compiled.quantized.synapse_count(),
+        float_accuracy: float_acc,
+        reference: &reference,
+        sim: &sim,
+    });
+    Ok(())
+}
+
+/// The figures `run` ends with.
+struct Summary<'a> {
+    data: &'a onespike_dataset::Dataset,
+    params: &'a HwParams,
+    net: &'a onespike_compiler::FloatNetwork,
+    kept: usize,
+    float_accuracy: f64,
+    reference: &'a onespike_dataset::RefEval,
+    sim: &'a onespike_sim::report::SimReport,
+}
+
+/// Prints the summary: each figure with what it means.
+fn print_summary(s: &Summary) {
+    let sizes: Vec<String> = std::iter::once(s.net.input_size)
+        .chain(s.net.layers.iter().map(|l| l.outputs))
+        .map(|n| n.to_string())
+        .collect();
+    let synapses: usize = s.net.layers.iter().map(|l| l.weights.len()).sum();
+    let sim = s.sim;
+    let pct = |x: f64| format!("{:.2} %", 100.0 * x);
     println!(
-        "summary ({} test images, `{}` at {} MHz):",
-        data.test.len(),
-        params.name,
-        params.clock_mhz
+        "summary: network {} at {} steps per inference; {} test images of {}; `{}` at {} MHz",
+        sizes.join("-"),
+        s.net.time_steps,
+        s.data.test.len(),
+        s.data.name,
+        s.params.name,
+        s.params.clock_mhz
+    );
+    println!("  accuracy");
+    println!(
+        "    {:>12}  float network as trained, before quantization",
+        pct(s.float_accuracy)
     );
     println!(
-        "  accuracy          float {:.2}%, reference model {:.2}%, simulator {:.2}%",
-        100.0 * float_acc,
-        100.0 * reference.accuracy,
-        100.0 * sim.accuracy
+        "    {:>12}  integer reference model: the hardware's arithmetic (the judge of every backend)",
+        pct(s.reference.accuracy)
     );
     println!(
-        "  sparsity          {:.3} spikes/neuron/image, {:.1}% of synapses pruned",
-        reference.spikes_per_neuron,
-        100.0 * pruned
+        "    {:>12}  cycle-accurate simulator of the RTL (same spikes and cycles as the Verilog)",
+        pct(sim.accuracy)
+    );
+    println!("  activity");
+    let ttfs = s.net.layers.iter().all(|l| l.neuron.is_ttfs());
+    println!(
+        "    {:>12}  spikes per neuron per image{}",
+        format!("{:.3}", s.reference.spikes_per_neuron),
+        if ttfs {
+            " (a TTFS neuron fires at most once)"
+        } else {
+            ""
+        }
     );
     println!(
-        "  per inference     {:.0} cycles ({:.0} lower bound), {:.1} us, {:.1} nJ, {:.1} pJ per synaptic op",
-        sim.cycles_per_inference.mean,
-        sim.cycles_lower_bound_per_inference,
-        sim.latency_us.mean,
-        sim.energy_per_inference_pj.mean / 1000.0,
+        "    {:>12}  of synapses pruned ({} of {} kept)",
+        pct(1.0 - s.kept as f64 / synapses.max(1) as f64),
+        s.kept,
+        synapses
+    );
+    println!(
+        "    {:>12}  synaptic events per image (I += w, one per cycle per core)",
+        format!("{:.0}", sim.synaptic_ops_per_inference)
+    );
+    println!("  per inference (simulator, mean over the test images)");
+    println!(
+        "    {:>12}  clock cycles; {:.2}x the lower bound of {:.0} (the busiest core's synaptic events)",
+        format!("{:.0}", sim.cycles_per_inference.mean),
+        sim.cycles_per_inference.mean / sim.cycles_lower_bound_per_inference.max(1.0),
+        sim.cycles_lower_bound_per_inference
+    );
+    println!(
+        "    {:>12}  latency at {} MHz ({:.0} inferences per second)",
+        format!("{:.1} us", sim.latency_us.mean),
+        s.params.clock_mhz,
+        sim.throughput_inferences_per_s
+    );
+    println!(
+        "    {:>12}  energy, from the energy model's technology table (docs/sim.md); {:.1} pJ per synaptic event",
+        format!("{:.1} nJ", sim.energy_per_inference_pj.mean / 1000.0),
         sim.energy_per_synaptic_op_pj
     );
-    Ok(())
 }
 
 #[cfg(test)]
