@@ -1,6 +1,8 @@
 //! Times BPTT (or TTFS) epochs of a recipe and prints the figures: the
 //! mini-batch loop alone (`train_seconds`), the end-of-epoch evaluation,
-//! and images per second of training. A measurement, not a test.
+//! images per second of training and the CPU seconds of the training
+//! loop (user + system, all threads: steadier than wall time on a shared
+//! machine). A measurement, not a test.
 //!
 //! ```text
 //! cargo run --release -j1 -p onespike-train --example bptt_epoch -- \
@@ -18,15 +20,51 @@ use std::time::Instant;
 
 struct Lines {
     images: usize,
+    batches: usize,
+    done: usize,
+    cpu: [f64; 2],
+}
+
+/// This process's user + system CPU seconds (Linux: `/proc/self/stat`,
+/// clock ticks of 1/100 s), or NaN elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command name (which ends with the last ')').
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if f.len() == 2 {
+        (f[0] + f[1]) / 100.0
+    } else {
+        f64::NAN
+    }
 }
 
 impl Progress for Lines {
+    fn epoch_start(&mut self, _epoch: usize, batches: usize) {
+        self.batches = batches;
+        self.done = 0;
+        self.cpu[0] = cpu_seconds();
+    }
+    fn batch_done(&mut self) {
+        self.done += 1;
+        if self.done == self.batches {
+            self.cpu[1] = cpu_seconds();
+        }
+    }
     fn epoch_end(&mut self, r: &EpochRecord) {
         println!(
-            "epoch {:>3}: training {:.2} s ({:.0} images/s), evaluation {:.2} s, total {:.2} s; train {:.2}%, val float {:.2}% / hardware {:.2}%",
+            "epoch {:>3}: training {:.2} s ({:.0} images/s, {:.2} CPU s), evaluation {:.2} s, total {:.2} s; train {:.2}%, val float {:.2}% / hardware {:.2}%",
             r.epoch,
             r.train_seconds,
             self.images as f64 / r.train_seconds.max(1e-9),
+            self.cpu[1] - self.cpu[0],
             r.epoch_seconds - r.train_seconds,
             r.epoch_seconds,
             100.0 * r.train_accuracy,
@@ -66,6 +104,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut lines = Lines {
         images: prepared.train.spikes.len(),
+        batches: 0,
+        done: 0,
+        cpu: [0.0; 2],
     };
     let epochs = trainer.config.epochs;
     trainer.train(&prepared, epochs, &mut lines, None)?;
