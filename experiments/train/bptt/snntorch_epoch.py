@@ -41,6 +41,10 @@ Usage (from the repository root, after `cargo build --release --bin onespike`):
 
 `ONESPIKE`, `MNIST_DIR`, `BATCHES` and `THREADS` in the environment set the
 same defaults. `--skip-onespike` / `--skip-snntorch` run one side only.
+
+On a machine shared with other jobs, run it with `--threads 1` too: torch's
+threads wait on each other when a core is taken, which inflates the
+two-thread ratio (docs/training.md, "Speed", has both).
 """
 
 import argparse
