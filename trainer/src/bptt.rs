@@ -1308,24 +1308,21 @@ mod tests {
                         );
                     }
                 }
-                let mut bufs = vec![
-                    vec![0f32; n_hid * n_in],
-                    vec![0f32; n_out * n_hid],
-                    vec![0f32; n_hid * n_hid],
-                ];
-                backward_add_f32(
-                    &net,
-                    &input,
-                    &sparse,
-                    &direct,
-                    &bp,
-                    Algebra::Sparse,
-                    &mut bufs,
-                );
-                let want = [&gs.w[0], &gs.w[1], gs.rec[0].as_ref().unwrap()];
-                for (buf, g) in bufs.iter().zip(want) {
-                    let rounded: Vec<f32> = g.iter().map(|&x| x as f32).collect();
-                    assert_eq!(buf, &rounded, "{reset:?} {rg:?}");
+                for (alg, tr, g) in [
+                    (Algebra::Sparse, &sparse, &gs),
+                    (Algebra::Dense, &dense, &gd),
+                ] {
+                    let mut bufs = vec![
+                        vec![0f32; n_hid * n_in],
+                        vec![0f32; n_out * n_hid],
+                        vec![0f32; n_hid * n_hid],
+                    ];
+                    backward_add_f32(&net, &input, tr, &direct, &bp, alg, &mut bufs);
+                    let want = [&g.w[0], &g.w[1], g.rec[0].as_ref().unwrap()];
+                    for (buf, g) in bufs.iter().zip(want) {
+                        let rounded: Vec<f32> = g.iter().map(|&x| x as f32).collect();
+                        assert_eq!(buf, &rounded, "{reset:?} {rg:?} {alg:?}");
+                    }
                 }
             }
         }
