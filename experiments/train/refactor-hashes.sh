@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Byte-identity check of the trainer refactor (issue 13, first part): short
 # training runs on the embedded MNIST subset, printing the sha256 of each
-# model file and of each log with its wall-clock column (epoch_seconds)
+# model file and of each log with its wall-clock columns (epoch_seconds, train_seconds)
 # removed. Usage: refactor-hashes.sh <onespike binary> <scratch dir> [recipes]
 # With `recipes` (a binary that has `--recipe`), the same runs also go
 # through recipe files: the shipped recipes/*.toml with flags overriding
@@ -15,7 +15,7 @@ run() {
   local name=$1; shift
   "$BIN" train "$@" -o "$OUT/$name.json" > "$OUT/$name.txt" 2>&1
   local log
-  log=$(jq -S 'del(.epochs[].epoch_seconds)' "$OUT/$name.json.log.json" | sha256sum | cut -c1-16)
+  log=$(jq -S 'del(.epochs[].epoch_seconds, .epochs[].train_seconds)' "$OUT/$name.json.log.json" | sha256sum | cut -c1-16)
   printf '%-14s model %s  log %s\n' "$name" "$(sha256sum < "$OUT/$name.json" | cut -d' ' -f1)" "$log"
 }
 run dense      --arch 784-32-10 --epochs 2 --limit-train 1000 --val-images 200
@@ -27,7 +27,7 @@ run run-recipe    --arch 784-100-10 --epochs 10 --batch-size 16 --lr 1e-3 --spar
 run mnist-short   --arch 784-400-10 --epochs 2 --lr-decay 0.95 --sparsity 0.9 --shift-pixels 1 --ssr-weight 0.1 --time-steps 16 --target-steps 8 --lr 1.5e-4 --val-images 1000 --limit-train 2000
 run fashion-short --arch 784-400-10 --epochs 2 --lr-decay 0.93 --lr 1.5e-4 --val-images 1000 --limit-train 2000
 run checkpointed  --arch 784-48-10 --epochs 3 --sparsity 0.8 --ssr-weight 0.1 --time-steps 16 --target-steps 8 --lr 1e-3 --limit-train 1000 --val-images 200 --checkpoint "$OUT/ck.json"
-printf '%-14s       %s\n' "checkpoint" "$(jq -S 'del(.trainer.log[].epoch_seconds)' "$OUT/ck.json" | sha256sum | cut -d' ' -f1)"
+printf '%-14s       %s\n' "checkpoint" "$(jq -S 'del(.trainer.log[].epoch_seconds, .trainer.log[].train_seconds)' "$OUT/ck.json" | sha256sum | cut -d' ' -f1)"
 run resumed       --resume "$OUT/ck.json"
 run mixed      --arch 784-24-16-10 --epochs 3 --qat-epochs 2 --continuous --ssr both --count-weight 0.05 --ema-decay 0.99 --weight-decay 0.1 --label-smoothing 0.1 --lr-decay 0.9 --batch-size 16 --seed 7 --tau-steps 2 --input-steps 6 --regrow-fraction 0.1 --sparsity 0.5 --init-mean 1.5 --init-width 0.4 --fire-weight 0.5 --target-weight 0.2 --limit-train 600 --val-images 200 --config small --time-steps 32
 [ "${3:-}" = recipes ] || exit 0

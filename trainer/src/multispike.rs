@@ -11,7 +11,7 @@
 //!
 //! [`TrainConfig::matrix_lengths`]: crate::config::TrainConfig::matrix_lengths
 
-use crate::bptt::{self, Backprop, Layer, Loss, Net};
+use crate::bptt::{self, Algebra, Backprop, Layer, Loss, Net};
 use crate::error::TrainError;
 use crate::eval::FloatEval;
 use crate::optimizer::{reduce_and_step, AdamStep};
@@ -19,7 +19,7 @@ use crate::plan::EpochPlan;
 use crate::report::EpochRecord;
 use crate::trainer::{Encoded, Prepared, Progress, Trainer};
 use crate::ttfs::SpikeList;
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, Axis, ShapeBuilder};
 use onespike_compiler::quantize::LayerScale;
 use onespike_compiler::HwParams;
 use rayon::prelude::*;
@@ -28,7 +28,10 @@ use std::time::Instant;
 /// Images per forward pass in evaluation.
 const EVAL_CHUNK: usize = 64;
 
-/// The `f64` matrices of a network and its thresholds.
+/// The `f64` matrices of a network and its thresholds. Each is shaped
+/// `[outputs][inputs]` like the weights but stored column-major, so the
+/// passes read a weight column per input as a contiguous row without
+/// transposing once per chunk.
 pub(crate) struct Matrices {
     ff: Vec<Array2<f64>>,
     rec: Vec<Option<Array2<f64>>>,
@@ -123,8 +126,15 @@ impl Trainer {
                 None => x as f64,
             };
             let matrix = |k: usize, cols: usize| {
-                let v: Vec<f64> = self.present(weights, k).map(conv).collect();
-                Array2::from_shape_vec((n_out, cols), v)
+                // Column-major: element (j, c) at c * n_out + j.
+                let mut v = vec![0.0; n_out * cols];
+                let rows = weights[k].chunks(cols).zip(self.masks[k].chunks(cols));
+                for (j, (w, m)) in rows.enumerate().take(n_out) {
+                    for (c, (&x, &keep)) in w.iter().zip(m).enumerate() {
+                        v[c * n_out + j] = if keep { conv(x) } else { 0.0 };
+                    }
+                }
+                Array2::from_shape_vec((n_out, cols).f(), v)
             };
             // The lengths are the configuration's (checked on load).
             if let Ok(w) = matrix(l, n_in) {
@@ -161,7 +171,6 @@ impl Trainer {
             slope: c.bptt.slope(),
             reset_grad: c.bptt.reset_grad,
         };
-        let n_layers = c.sizes.len() - 1;
         let n_matrices = self.weights.len();
         let batches = plan.order.len().div_ceil(c.batch_size);
         progress.epoch_start(e + 1, batches);
@@ -200,19 +209,7 @@ impl Trainer {
                         .collect();
                     let tr = bptt::forward(&net, &input);
                     let (sums, direct) = bptt::loss(&net, &tr, &labels, &lw);
-                    let g = bptt::backward(&net, &input, &tr, &direct, &bp);
-                    let mut k = n_layers;
-                    for l in 0..n_layers {
-                        for (b, &x) in grads[l].iter_mut().zip(g.w[l].iter()) {
-                            *b += x as f32;
-                        }
-                        if let Some(r) = &g.rec[l] {
-                            for (b, &x) in grads[k].iter_mut().zip(r.iter()) {
-                                *b += x as f32;
-                            }
-                            k += 1;
-                        }
-                    }
+                    bptt::backward_add_f32(&net, &input, &tr, &direct, &bp, Algebra::Auto, grads);
                     sums
                 })
                 .collect();
@@ -265,6 +262,7 @@ impl Trainer {
         if pruning && e < plan.prune_epochs {
             self.rewire_all(&mut grad_mag, (e + 1) as f64 / plan.prune_epochs as f64);
         }
+        let train_seconds = started.elapsed().as_secs_f64();
         self.epochs_done += 1;
         let fe = self.bptt_float_eval(&data.val);
         let hw = self.hardware_eval(&data.val.split)?;
@@ -284,6 +282,7 @@ impl Trainer {
             val_hw_spikes_per_neuron: hw.spikes_per_neuron,
             sparsity: self.network().sparsity(),
             epoch_seconds: started.elapsed().as_secs_f64(),
+            train_seconds,
         })
     }
 

@@ -440,6 +440,7 @@ impl Trainer {
         if pruning && e < prune_epochs {
             self.rewire_all(&mut grad_mag, (e + 1) as f64 / prune_epochs as f64);
         }
+        let train_seconds = started.elapsed().as_secs_f64();
         self.epochs_done += 1;
 
         let fe = self.float_eval(&data.val, c.mode);
@@ -460,6 +461,7 @@ impl Trainer {
             val_hw_spikes_per_neuron: hw.spikes_per_neuron,
             sparsity: self.network().sparsity(),
             epoch_seconds: started.elapsed().as_secs_f64(),
+            train_seconds,
         })
     }
 

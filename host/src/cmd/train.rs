@@ -144,7 +144,7 @@ impl Progress for Bars {
         }
         if !self.quiet {
             println!(
-                "epoch {:>3}: loss {:.4}, train {:.2}%, val float {:.2}% / hardware {:.2}%, {:.3} spikes/neuron (hw), sparsity {:.1}%, {:.1} s{}",
+                "epoch {:>3}: loss {:.4}, train {:.2}%, val float {:.2}% / hardware {:.2}%, {:.3} spikes/neuron (hw), sparsity {:.1}%, {:.1} s (training {:.1} s){}",
                 r.epoch,
                 r.train_loss,
                 100.0 * r.train_accuracy,
@@ -153,6 +153,7 @@ impl Progress for Bars {
                 r.val_hw_spikes_per_neuron,
                 100.0 * r.sparsity,
                 r.epoch_seconds,
+                r.train_seconds,
                 if r.quantization_aware { " (quantization-aware)" } else { "" }
             );
         }
