@@ -7,7 +7,7 @@
 //! bit offset: the RTL asks [`WordLayout::field`] for offsets and widths, the
 //! compiler and simulator use the typed `pack`/`unpack` functions below.
 
-use crate::params::HwParams;
+use crate::params::{Geometry, HwParams};
 
 /// One named bit field of a word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +110,23 @@ pub struct EventPacket {
     pub step: u32,
 }
 
+/// Total width of `(name, width)` fields.
+pub const fn fields_width(fields: &[(&'static str, u32)]) -> u32 {
+    let (mut w, mut i) = (0, 0);
+    while i < fields.len() {
+        w += fields[i].1;
+        i += 1;
+    }
+    w
+}
+
 impl PointerEntry {
+    /// The fields, LSB first (`const`: the RTL's word width derives from it).
+    pub const fn fields(g: &Geometry) -> [(&'static str, u32); 2] {
+        [("base", g.weight_addr_bits()), ("count", g.count_bits())]
+    }
     pub fn layout(p: &HwParams) -> WordLayout {
-        WordLayout::new(
-            "pointer_entry",
-            &[("base", p.weight_addr_bits()), ("count", p.count_bits())],
-        )
+        WordLayout::new("pointer_entry", &Self::fields(&p.geometry()))
     }
     pub fn pack(&self, p: &HwParams) -> u64 {
         Self::layout(p).pack_raw(&[self.base as u64, self.count as u64])
@@ -130,11 +141,12 @@ impl PointerEntry {
 }
 
 impl WeightEntry {
+    /// The fields, LSB first (`const`: the RTL's word width derives from it).
+    pub const fn fields(g: &Geometry) -> [(&'static str, u32); 2] {
+        [("target", g.neuron_bits()), ("weight", g.weight_bits)]
+    }
     pub fn layout(p: &HwParams) -> WordLayout {
-        WordLayout::new(
-            "weight_entry",
-            &[("target", p.neuron_bits()), ("weight", p.weight_bits)],
-        )
+        WordLayout::new("weight_entry", &Self::fields(&p.geometry()))
     }
     pub fn pack(&self, p: &HwParams) -> u64 {
         Self::layout(p).pack_raw(&[

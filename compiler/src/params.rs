@@ -62,78 +62,202 @@ pub struct HwParams {
     pub clock_mhz: f64,
 }
 
+/// The integers of a configuration: every [`HwParams`] field but the
+/// name and the clock. Every width of the RTL derives from these (the
+/// `const fn`s below, which the RTL's const generics evaluate at compile
+/// time and [`HwParams`]' accessors at run time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub cores: u32,
+    pub neurons_per_core: u32,
+    pub pointer_depth: u32,
+    pub weight_depth: u32,
+    pub max_inputs: u32,
+    pub weight_bits: u32,
+    pub current_bits: u32,
+    pub membrane_bits: u32,
+    pub step_bits: u32,
+    pub fifo_depth: u32,
+}
+
+impl Geometry {
+    /// Bits of a neuron index within a core.
+    pub const fn neuron_bits(&self) -> u32 {
+        log2(self.neurons_per_core)
+    }
+    /// Bits of a pointer SRAM address.
+    pub const fn pointer_addr_bits(&self) -> u32 {
+        log2(self.pointer_depth)
+    }
+    /// Bits of a weight SRAM address.
+    pub const fn weight_addr_bits(&self) -> u32 {
+        log2(self.weight_depth)
+    }
+    /// Bits of an event FIFO address.
+    pub const fn fifo_addr_bits(&self) -> u32 {
+        log2(self.fifo_depth)
+    }
+    /// Bits of a synapse count in a pointer entry (0..=neurons_per_core).
+    pub const fn count_bits(&self) -> u32 {
+        self.neuron_bits() + 1
+    }
+    /// Bits of a core index (at least one).
+    pub const fn core_bits(&self) -> u32 {
+        let b = ceil_log2(self.cores);
+        if b == 0 {
+            1
+        } else {
+            b
+        }
+    }
+    /// Number of global source ids: input channels, then every core's neurons.
+    pub const fn source_count(&self) -> u64 {
+        self.max_inputs as u64 + self.cores as u64 * self.neurons_per_core as u64
+    }
+    /// Bits of a global source id.
+    pub const fn source_bits(&self) -> u32 {
+        ceil_log2_u64(self.source_count())
+    }
+}
+
+/// A built-in configuration: one row of [`PRESET_TABLE`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Preset {
+    pub name: &'static str,
+    pub geometry: Geometry,
+    pub clock_mhz: f64,
+}
+
+const TINY: Geometry = Geometry {
+    cores: 4,
+    neurons_per_core: 8,
+    pointer_depth: 32,
+    weight_depth: 256,
+    max_inputs: 32,
+    weight_bits: 8,
+    current_bits: 16,
+    membrane_bits: 24,
+    step_bits: 6,
+    fifo_depth: 4,
+};
+
+/// The built-in configurations, in the order `--help` lists them: the one
+/// list every crate reads (the RTL builds one instantiation per row; see
+/// `onespike_hw::configs`).
+///
+/// - `default`: sized for pruned MNIST-class networks (784-400-10 at 90 %
+///   sparsity fits with room to spare).
+/// - `small`: sized to fit an iCE40 HX8K (32 block RAMs of 4 kbit).
+/// - `tiny`: 4 cores of 8 neurons, FIFOs of 4: fast to simulate, easy to
+///   fill; the configuration of most regression cases.
+/// - `tiny_narrow`: `tiny` with 10-bit current and membrane, so that
+///   saturation of `V` is reachable within a run.
+pub const PRESET_TABLE: [Preset; 4] = [
+    Preset {
+        name: "default",
+        geometry: Geometry {
+            cores: 16,
+            neurons_per_core: 128,
+            pointer_depth: 1024,
+            weight_depth: 32768,
+            max_inputs: 1024,
+            weight_bits: 8,
+            current_bits: 18,
+            membrane_bits: 24,
+            step_bits: 8,
+            fifo_depth: 64,
+        },
+        clock_mhz: 100.0,
+    },
+    Preset {
+        name: "small",
+        geometry: Geometry {
+            cores: 2,
+            neurons_per_core: 64,
+            pointer_depth: 256,
+            weight_depth: 2048,
+            max_inputs: 256,
+            weight_bits: 8,
+            current_bits: 16,
+            membrane_bits: 20,
+            step_bits: 6,
+            fifo_depth: 16,
+        },
+        clock_mhz: 60.0,
+    },
+    Preset {
+        name: "tiny",
+        geometry: TINY,
+        clock_mhz: 100.0,
+    },
+    Preset {
+        name: "tiny_narrow",
+        geometry: Geometry {
+            current_bits: 10,
+            membrane_bits: 10,
+            ..TINY
+        },
+        clock_mhz: 100.0,
+    },
+];
+
 /// Names of the built-in presets, in the order `--help` lists them.
-pub const PRESETS: &[&str] = &["default", "small", "tiny", "tiny_narrow"];
+pub const PRESETS: [&str; PRESET_TABLE.len()] = {
+    let mut names = [""; PRESET_TABLE.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = PRESET_TABLE[i].name;
+        i += 1;
+    }
+    names
+};
 
 impl HwParams {
-    /// A built-in configuration by name.
-    ///
-    /// - `default`: sized for pruned MNIST-class networks (784-400-10 at 90 %
-    ///   sparsity fits with room to spare).
-    /// - `small`: sized to fit an iCE40 HX8K (32 block RAMs of 4 kbit).
-    /// - `tiny`: 4 cores of 8 neurons, FIFOs of 4: fast to simulate, easy to
-    ///   fill; the configuration of most regression cases.
-    /// - `tiny_narrow`: `tiny` with 10-bit current and membrane, so that
-    ///   saturation of `V` is reachable within a run.
+    /// A built-in configuration by name (a row of [`PRESET_TABLE`]).
     pub fn preset(name: &str) -> Result<HwParams, ParamError> {
-        let p = match name {
-            "default" => HwParams {
-                name: "default".into(),
-                cores: 16,
-                neurons_per_core: 128,
-                pointer_depth: 1024,
-                weight_depth: 32768,
-                max_inputs: 1024,
-                weight_bits: 8,
-                current_bits: 18,
-                membrane_bits: 24,
-                step_bits: 8,
-                fifo_depth: 64,
-                clock_mhz: 100.0,
-            },
-            "small" => HwParams {
-                name: "small".into(),
-                cores: 2,
-                neurons_per_core: 64,
-                pointer_depth: 256,
-                weight_depth: 2048,
-                max_inputs: 256,
-                weight_bits: 8,
-                current_bits: 16,
-                membrane_bits: 20,
-                step_bits: 6,
-                fifo_depth: 16,
-                clock_mhz: 60.0,
-            },
-            "tiny" => HwParams {
-                name: "tiny".into(),
-                cores: 4,
-                neurons_per_core: 8,
-                pointer_depth: 32,
-                weight_depth: 256,
-                max_inputs: 32,
-                weight_bits: 8,
-                current_bits: 16,
-                membrane_bits: 24,
-                step_bits: 6,
-                fifo_depth: 4,
-                clock_mhz: 100.0,
-            },
-            "tiny_narrow" => HwParams {
-                name: "tiny_narrow".into(),
-                current_bits: 10,
-                membrane_bits: 10,
-                ..HwParams::preset("tiny")?
-            },
-            _ => {
-                return Err(ParamError::UnknownPreset {
-                    name: name.into(),
-                    known: PRESETS.join(", "),
-                })
-            }
+        let Some(row) = PRESET_TABLE.iter().find(|r| r.name == name) else {
+            return Err(ParamError::UnknownPreset {
+                name: name.into(),
+                known: PRESETS.join(", "),
+            });
         };
+        let p = HwParams::from_geometry(row.name, row.geometry, row.clock_mhz);
         p.validate(&format!("preset `{name}`"))?;
         Ok(p)
+    }
+
+    /// Parameters with this name, geometry and clock.
+    pub fn from_geometry(name: &str, g: Geometry, clock_mhz: f64) -> HwParams {
+        HwParams {
+            name: name.into(),
+            cores: g.cores,
+            neurons_per_core: g.neurons_per_core,
+            pointer_depth: g.pointer_depth,
+            weight_depth: g.weight_depth,
+            max_inputs: g.max_inputs,
+            weight_bits: g.weight_bits,
+            current_bits: g.current_bits,
+            membrane_bits: g.membrane_bits,
+            step_bits: g.step_bits,
+            fifo_depth: g.fifo_depth,
+            clock_mhz,
+        }
+    }
+
+    /// The integers of these parameters (all but the name and the clock).
+    pub fn geometry(&self) -> Geometry {
+        Geometry {
+            cores: self.cores,
+            neurons_per_core: self.neurons_per_core,
+            pointer_depth: self.pointer_depth,
+            weight_depth: self.weight_depth,
+            max_inputs: self.max_inputs,
+            weight_bits: self.weight_bits,
+            current_bits: self.current_bits,
+            membrane_bits: self.membrane_bits,
+            step_bits: self.step_bits,
+            fifo_depth: self.fifo_depth,
+        }
     }
 
     /// A preset name, or else a path to a TOML file.
@@ -154,12 +278,7 @@ impl HwParams {
     /// Two configurations build the same hardware when everything but the
     /// name and the clock used for reports is equal.
     pub fn same_hardware(&self, other: &HwParams) -> bool {
-        let norm = |p: &HwParams| HwParams {
-            name: String::new(),
-            clock_mhz: 0.0,
-            ..p.clone()
-        };
-        norm(self) == norm(other)
+        self.geometry() == other.geometry()
     }
 
     /// Loads and validates a TOML file.
@@ -267,31 +386,35 @@ impl HwParams {
     }
     /// Bits of a neuron index within a core.
     pub fn neuron_bits(&self) -> u32 {
-        log2(self.neurons_per_core)
+        self.geometry().neuron_bits()
     }
     /// Bits of a pointer SRAM address.
     pub fn pointer_addr_bits(&self) -> u32 {
-        log2(self.pointer_depth)
+        self.geometry().pointer_addr_bits()
     }
     /// Bits of a weight SRAM address.
     pub fn weight_addr_bits(&self) -> u32 {
-        log2(self.weight_depth)
+        self.geometry().weight_addr_bits()
+    }
+    /// Bits of an event FIFO address.
+    pub fn fifo_addr_bits(&self) -> u32 {
+        self.geometry().fifo_addr_bits()
     }
     /// Bits of a synapse count in a pointer entry (0..=neurons_per_core).
     pub fn count_bits(&self) -> u32 {
-        self.neuron_bits() + 1
+        self.geometry().count_bits()
     }
     /// Bits of a core index (at least one).
     pub fn core_bits(&self) -> u32 {
-        ceil_log2(self.cores).max(1)
+        self.geometry().core_bits()
     }
     /// Number of global source ids: input channels, then every core's neurons.
     pub fn source_count(&self) -> u64 {
-        self.max_inputs as u64 + self.cores as u64 * self.neurons_per_core as u64
+        self.geometry().source_count()
     }
     /// Bits of a global source id.
     pub fn source_bits(&self) -> u32 {
-        ceil_log2_u64(self.source_count())
+        self.geometry().source_bits()
     }
     /// Global source id of neuron `local` of core `core`.
     ///
@@ -310,18 +433,18 @@ impl HwParams {
     }
 }
 
-fn log2(v: u32) -> u32 {
+const fn log2(v: u32) -> u32 {
     debug_assert!(v.is_power_of_two());
     v.trailing_zeros()
 }
 
 /// Smallest `b` with `2^b >= v`.
-pub fn ceil_log2(v: u32) -> u32 {
+pub const fn ceil_log2(v: u32) -> u32 {
     ceil_log2_u64(v as u64)
 }
 
 /// Smallest `b` with `2^b >= v`.
-pub fn ceil_log2_u64(v: u64) -> u32 {
+pub const fn ceil_log2_u64(v: u64) -> u32 {
     if v <= 1 {
         0
     } else {

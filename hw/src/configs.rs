@@ -1,14 +1,93 @@
 //! The hardware configurations built into this crate. rust-hdl fixes every
-//! width at compile time (const generics), so each supported `HwParams` is
-//! one instantiation of [`crate::top::Top`] listed here, with its widths
-//! written once in the `configs!` table and checked against `HwParams` at
-//! construction (so a wrong line fails loudly, never silently).
+//! width at compile time (const generics), so each built-in configuration
+//! is one instantiation of [`crate::top::Top`] (and of
+//! [`crate::fpga_top::FpgaTop`]). There is one list of them, the
+//! compiler's [`PRESET_TABLE`]: every row is instantiated, with each
+//! const-generic argument computed at compile time from the row's
+//! [`Geometry`] by [`RtlWidths::of`] (the same `const fn`s `HwParams`
+//! answers with at run time: rust-hdl's `{ clog2(N) }` idiom). Nothing
+//! here writes a width or a preset name down.
 //!
 //! [`with_config!`] dispatches a generic body over the configuration that
-//! matches a runtime `HwParams`.
+//! matches a runtime `HwParams`; a configuration that is not a row of the
+//! table is refused with the list ([`config_name`]).
 
+use crate::fpga_top::{fields_width, input_fields, output_fields};
 use crate::HwError;
+use onespike_compiler::layout::{self, PointerEntry, WeightEntry};
+use onespike_compiler::params::{Geometry, PRESETS, PRESET_TABLE};
 use onespike_compiler::HwParams;
+
+/// The const-generic arguments of [`crate::top::Top`] and
+/// [`crate::fpga_top::FpgaTop`] for one geometry (see [`crate::core::Core`]
+/// for what each is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtlWidths {
+    pub nb: usize,
+    pub cb: usize,
+    pub pab: usize,
+    pub wab: usize,
+    pub wb: usize,
+    pub ib: usize,
+    pub vb: usize,
+    pub sb: usize,
+    pub sb1: usize,
+    pub srcb: usize,
+    pub srcb1: usize,
+    pub fb: usize,
+    pub fb1: usize,
+    pub pw: usize,
+    pub ww: usize,
+    pub iw: usize,
+    pub ow: usize,
+}
+
+impl RtlWidths {
+    /// Every width, from the geometry and the word layouts.
+    pub const fn of(g: &Geometry) -> RtlWidths {
+        let sb = g.step_bits as usize;
+        let srcb = g.source_bits() as usize;
+        let fb = g.fifo_addr_bits() as usize;
+        RtlWidths {
+            nb: g.neuron_bits() as usize,
+            cb: g.count_bits() as usize,
+            pab: g.pointer_addr_bits() as usize,
+            wab: g.weight_addr_bits() as usize,
+            wb: g.weight_bits as usize,
+            ib: g.current_bits as usize,
+            vb: g.membrane_bits as usize,
+            sb,
+            sb1: sb + 1,
+            srcb,
+            srcb1: srcb + 1,
+            fb,
+            fb1: fb + 1,
+            pw: layout::fields_width(&PointerEntry::fields(g)) as usize,
+            ww: layout::fields_width(&WeightEntry::fields(g)) as usize,
+            iw: fields_width(&input_fields(g)),
+            ow: fields_width(&output_fields(g)),
+        }
+    }
+}
+
+/// The widths of row `row` of [`PRESET_TABLE`] (for the const generics).
+pub const fn built_in(row: usize) -> RtlWidths {
+    RtlWidths::of(&PRESET_TABLE[row].geometry)
+}
+
+/// The rows [`with_config!`] instantiates: all of them. A row added to the
+/// table without an index here fails to compile.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_built_in_rows {
+    ($m:ident ! ($($a:tt)*)) => {
+        $crate::$m!($($a)* [0 1 2 3])
+    };
+}
+const _: () = assert!(
+    PRESET_TABLE.len() == 4,
+    "instantiate every row of PRESET_TABLE in __with_built_in_rows!"
+);
 
 /// The test configuration `tiny` (the compiler's preset of that name).
 pub fn tiny_params() -> HwParams {
@@ -21,158 +100,114 @@ pub fn tiny_narrow_params() -> HwParams {
     HwParams::preset("tiny_narrow").expect("built-in preset")
 }
 
-/// Parameters of each built-in configuration, by name.
+/// Parameters of each built-in configuration, in the table's order.
 pub fn supported_configs() -> Vec<HwParams> {
-    let mut v = vec![tiny_params(), tiny_narrow_params()];
-    for name in ["small", "default"] {
-        v.push(HwParams::preset(name).expect("built-in preset"));
-    }
-    v
+    PRESETS
+        .iter()
+        .map(|n| HwParams::preset(n).expect("built-in preset"))
+        .collect()
+}
+
+/// Row of [`PRESET_TABLE`] whose hardware `p` is (name and clock aside).
+pub fn built_in_row(p: &HwParams) -> Result<usize, HwError> {
+    let g = p.geometry();
+    PRESET_TABLE
+        .iter()
+        .position(|r| r.geometry == g)
+        .ok_or_else(|| HwError::UnsupportedConfig {
+            name: p.name.clone(),
+            known: PRESETS.join(", "),
+        })
 }
 
 /// Name of the built-in configuration that builds `p`.
 pub fn config_name(p: &HwParams) -> Result<&'static str, HwError> {
-    let known = [
-        ("tiny", tiny_params()),
-        ("tiny_narrow", tiny_narrow_params()),
-        ("small", HwParams::preset("small").unwrap()),
-        ("default", HwParams::preset("default").unwrap()),
-    ];
-    for (name, q) in known {
-        if p.same_hardware(&q) {
-            return Ok(name);
+    Ok(PRESET_TABLE[built_in_row(p)?].name)
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dispatch {
+    ($row:expr, $T:ident, $ty:ident, $body:expr, [$($i:literal)*]) => {
+        match $row {
+            $(Ok($i) => {
+                type $T = $crate::$ty!($i);
+                Ok($body)
+            })*
+            Ok(_) => unreachable!("every row of PRESET_TABLE is instantiated (checked at compile time)"),
+            Err(e) => Err(e),
         }
-    }
-    Err(HwError::UnsupportedConfig {
-        name: p.name.clone(),
-        known: "tiny, tiny_narrow, small, default".into(),
-    })
+    };
+}
+
+/// `Top` of row `$i` of the preset table.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __top_of_row {
+    ($i:literal) => {
+        $crate::top::Top<
+            { $crate::configs::built_in($i).nb },
+            { $crate::configs::built_in($i).cb },
+            { $crate::configs::built_in($i).pab },
+            { $crate::configs::built_in($i).wab },
+            { $crate::configs::built_in($i).wb },
+            { $crate::configs::built_in($i).ib },
+            { $crate::configs::built_in($i).vb },
+            { $crate::configs::built_in($i).sb },
+            { $crate::configs::built_in($i).sb1 },
+            { $crate::configs::built_in($i).srcb },
+            { $crate::configs::built_in($i).srcb1 },
+            { $crate::configs::built_in($i).fb },
+            { $crate::configs::built_in($i).fb1 },
+            { $crate::configs::built_in($i).pw },
+            { $crate::configs::built_in($i).ww },
+        >
+    };
+}
+
+/// `FpgaTop` of row `$i` of the preset table.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fpga_top_of_row {
+    ($i:literal) => {
+        $crate::fpga_top::FpgaTop<
+            { $crate::configs::built_in($i).nb },
+            { $crate::configs::built_in($i).cb },
+            { $crate::configs::built_in($i).pab },
+            { $crate::configs::built_in($i).wab },
+            { $crate::configs::built_in($i).wb },
+            { $crate::configs::built_in($i).ib },
+            { $crate::configs::built_in($i).vb },
+            { $crate::configs::built_in($i).sb },
+            { $crate::configs::built_in($i).sb1 },
+            { $crate::configs::built_in($i).srcb },
+            { $crate::configs::built_in($i).srcb1 },
+            { $crate::configs::built_in($i).fb },
+            { $crate::configs::built_in($i).fb1 },
+            { $crate::configs::built_in($i).pw },
+            { $crate::configs::built_in($i).ww },
+            { $crate::configs::built_in($i).iw },
+            { $crate::configs::built_in($i).ow },
+        >
+    };
 }
 
 /// Runs `$body` with `$T` bound to the `Top` type of the configuration
 /// matching `$params` (an `&HwParams`); evaluates to `Result<_, HwError>`.
-/// Table columns: NB CB PAB WAB WB IB VB SB SB1 SRCB SRCB1 FB FB1 PW WW.
 #[macro_export]
 macro_rules! with_config {
     ($params:expr, $T:ident => $body:expr) => {{
-        match $crate::configs::config_name($params) {
-            Ok("tiny") => {
-                type $T = $crate::top::Top<3, 4, 5, 8, 8, 16, 24, 6, 7, 6, 7, 2, 3, 12, 11>;
-                Ok($body)
-            }
-            Ok("tiny_narrow") => {
-                type $T = $crate::top::Top<3, 4, 5, 8, 8, 10, 10, 6, 7, 6, 7, 2, 3, 12, 11>;
-                Ok($body)
-            }
-            Ok("small") => {
-                type $T = $crate::top::Top<6, 7, 8, 11, 8, 16, 20, 6, 7, 9, 10, 4, 5, 18, 14>;
-                Ok($body)
-            }
-            Ok(_) => {
-                type $T = $crate::top::Top<7, 8, 10, 15, 8, 18, 24, 8, 9, 12, 13, 6, 7, 23, 15>;
-                Ok($body)
-            }
-            Err(e) => Err(e),
-        }
+        let row = $crate::configs::built_in_row($params);
+        $crate::__with_built_in_rows!(__dispatch!(row, $T, __top_of_row, $body,))
     }};
 }
 
-/// Like [`with_config!`] for the serial-host [`crate::fpga_top::FpgaTop`]
-/// (two more columns: the input and output vector widths IW, OW).
+/// Like [`with_config!`] for the serial-host [`crate::fpga_top::FpgaTop`].
 #[macro_export]
 macro_rules! with_fpga_config {
     ($params:expr, $F:ident => $body:expr) => {{
-        match $crate::configs::config_name($params) {
-            Ok("tiny") => {
-                type $F = $crate::fpga_top::FpgaTop<
-                    3,
-                    4,
-                    5,
-                    8,
-                    8,
-                    16,
-                    24,
-                    6,
-                    7,
-                    6,
-                    7,
-                    2,
-                    3,
-                    12,
-                    11,
-                    121,
-                    78,
-                >;
-                Ok($body)
-            }
-            Ok("tiny_narrow") => {
-                type $F = $crate::fpga_top::FpgaTop<
-                    3,
-                    4,
-                    5,
-                    8,
-                    8,
-                    10,
-                    10,
-                    6,
-                    7,
-                    6,
-                    7,
-                    2,
-                    3,
-                    12,
-                    11,
-                    121,
-                    64,
-                >;
-                Ok($body)
-            }
-            Ok("small") => {
-                type $F = $crate::fpga_top::FpgaTop<
-                    6,
-                    7,
-                    8,
-                    11,
-                    8,
-                    16,
-                    20,
-                    6,
-                    7,
-                    9,
-                    10,
-                    4,
-                    5,
-                    18,
-                    14,
-                    127,
-                    77,
-                >;
-                Ok($body)
-            }
-            Ok(_) => {
-                type $F = $crate::fpga_top::FpgaTop<
-                    7,
-                    8,
-                    10,
-                    15,
-                    8,
-                    18,
-                    24,
-                    8,
-                    9,
-                    12,
-                    13,
-                    6,
-                    7,
-                    23,
-                    15,
-                    133,
-                    88,
-                >;
-                Ok($body)
-            }
-            Err(e) => Err(e),
-        }
+        let row = $crate::configs::built_in_row($params);
+        $crate::__with_built_in_rows!(__dispatch!(row, $F, __fpga_top_of_row, $body,))
     }};
 }
 
@@ -189,14 +224,31 @@ mod tests {
     }
 
     #[test]
+    fn the_widths_are_the_ones_the_blocks_check() {
+        // Pinned for `default` (what the hand-written table held).
+        let w = RtlWidths::of(&HwParams::preset("default").unwrap().geometry());
+        assert_eq!(
+            [
+                w.nb, w.cb, w.pab, w.wab, w.wb, w.ib, w.vb, w.sb, w.sb1, w.srcb, w.srcb1, w.fb,
+                w.fb1, w.pw, w.ww, w.iw, w.ow
+            ],
+            [7, 8, 10, 15, 8, 18, 24, 8, 9, 12, 13, 6, 7, 23, 15, 133, 88]
+        );
+    }
+
+    #[test]
     fn an_unknown_config_is_refused_with_the_list() {
         let mut p = tiny_params();
         p.cores = 3;
         p.name = "mine".into();
         let e = config_name(&p).unwrap_err().to_string();
         assert!(
-            e.contains("mine") && e.contains("tiny, tiny_narrow, small, default"),
+            e.contains("mine") && e.contains("default, small, tiny, tiny_narrow"),
             "{e}"
         );
+        // Name and clock do not matter; the hardware does.
+        p.cores = 4;
+        p.clock_mhz = 12.0;
+        assert_eq!(config_name(&p).unwrap(), "tiny");
     }
 }

@@ -18,12 +18,13 @@ use crate::host_port::{CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS};
 use crate::k;
 use crate::step_controller::CYCLE_BITS;
 use crate::top::Top;
+use onespike_compiler::params::Geometry;
 use onespike_compiler::HwParams;
 use rust_hdl::prelude::*;
 
 /// `(name, width)` of the input vector fields, LSB first.
-pub fn input_fields(p: &HwParams) -> Vec<(&'static str, usize)> {
-    vec![
+pub const fn input_fields(g: &Geometry) -> [(&'static str, usize); 12] {
+    [
         ("cfg_we", 1),
         ("start", 1),
         ("in_valid", 1),
@@ -32,26 +33,36 @@ pub fn input_fields(p: &HwParams) -> Vec<(&'static str, usize)> {
         ("cfg_region", 2),
         ("cfg_index", CFG_INDEX_BITS),
         ("cfg_data", CFG_DATA_BITS),
-        ("in_source", p.source_bits() as usize),
-        ("in_step", p.step_bits as usize),
+        ("in_source", g.source_bits() as usize),
+        ("in_step", g.step_bits as usize),
         ("vread_core", CFG_CORE_BITS),
-        ("vread_addr", p.neuron_bits() as usize),
+        ("vread_addr", g.neuron_bits() as usize),
     ]
 }
 
 /// `(name, width)` of the output vector fields, LSB first.
-pub fn output_fields(p: &HwParams) -> Vec<(&'static str, usize)> {
-    vec![
+pub const fn output_fields(g: &Geometry) -> [(&'static str, usize); 9] {
+    [
         ("done", 1),
         ("running", 1),
         ("in_pending", 1),
         ("out_valid", 1),
         ("cycles", CYCLE_BITS),
-        ("step", p.step_bits as usize),
-        ("out_source", p.source_bits() as usize),
-        ("out_step", p.step_bits as usize),
-        ("vread_data", p.membrane_bits as usize),
+        ("step", g.step_bits as usize),
+        ("out_source", g.source_bits() as usize),
+        ("out_step", g.step_bits as usize),
+        ("vread_data", g.membrane_bits as usize),
     ]
+}
+
+/// Total width of `fields` (the `IW` and `OW` of [`FpgaTop`]).
+pub const fn fields_width(fields: &[(&'static str, usize)]) -> usize {
+    let (mut w, mut i) = (0, 0);
+    while i < fields.len() {
+        w += fields[i].1;
+        i += 1;
+    }
+    w
 }
 
 /// Offset of field `name` in `fields`.
@@ -149,10 +160,10 @@ impl<
     > FpgaTop<NB, CB, PAB, WAB, WB, IB, VB, SB, SB1, SRCB, SRCB1, FB, FB1, PW, WW, IW, OW>
 {
     pub fn new(p: &HwParams) -> Self {
-        let fi = input_fields(p);
-        let fo = output_fields(p);
-        assert_eq!(IW, fi.iter().map(|f| f.1).sum::<usize>(), "FpgaTop: IW");
-        assert_eq!(OW, fo.iter().map(|f| f.1).sum::<usize>(), "FpgaTop: OW");
+        let fi = input_fields(&p.geometry());
+        let fo = output_fields(&p.geometry());
+        assert_eq!(IW, fields_width(&fi), "FpgaTop: IW");
+        assert_eq!(OW, fields_width(&fo), "FpgaTop: OW");
         let i = |n| k::<8>(offset(&fi, n) as u64);
         let o = |n| k::<8>(offset(&fo, n) as u64);
         let flag = |n| k::<OW>(1u64 << offset(&fo, n));
@@ -372,8 +383,8 @@ impl<S: SerialPort> SerialHost<S> {
     pub fn new(port: S, p: &HwParams) -> Self {
         let mut h = SerialHost {
             port,
-            inputs: input_fields(p),
-            outputs: output_fields(p),
+            inputs: input_fields(&p.geometry()).to_vec(),
+            outputs: output_fields(&p.geometry()).to_vec(),
         };
         for _ in 0..2 {
             h.port.cycle(&SerialIn {

@@ -1,0 +1,1 @@
+../../../../target/release/onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/mnist --shift-pixels 1 --ema-decay 0.999 --epochs 30 -o mnist-bptt-shift.json --checkpoint mnist-bptt-shift.ck.json
