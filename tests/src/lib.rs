@@ -14,4 +14,5 @@
 
 pub mod backends;
 pub mod case;
+pub mod harness;
 pub mod random;
