@@ -29,8 +29,9 @@ pub struct Row {
     pub cycles_compared: usize,
     pub cycles_equal: usize,
     pub time: Duration,
-    /// Why the backend did not run (unavailable, or not applicable to
-    /// some cases), if it did not.
+    /// Cases it did not run (unavailable, or not applicable), and why
+    /// (the first reason).
+    pub skipped: usize,
     pub note: Option<String>,
 }
 
@@ -44,6 +45,7 @@ impl Row {
             cycles_compared: 0,
             cycles_equal: 0,
             time: Duration::ZERO,
+            skipped: 0,
             note: None,
         }
     }
@@ -176,7 +178,8 @@ impl Harness {
             let got = match got {
                 Ok(g) => g,
                 Err(e @ (RunError::Unavailable { .. } | RunError::NotApplicable { .. })) => {
-                    row.note = Some(e.to_string());
+                    row.skipped += 1;
+                    row.note.get_or_insert(e.to_string());
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -300,7 +303,12 @@ impl Harness {
                 r.time.as_secs_f64()
             ));
             if let Some(n) = &r.note {
-                s.push_str(&format!("{:<16} (skipped where {n})\n", ""));
+                s.push_str(&format!(
+                    "{:<16} (not run on {} case{}: {n})\n",
+                    "",
+                    r.skipped,
+                    if r.skipped == 1 { "" } else { "s" }
+                ));
             }
         }
         s
