@@ -977,3 +977,70 @@ fn random_raw_programs_agree_on_every_backend() {
 
 /// Raw programs per CI run.
 const RAW_PROGRAMS: u64 = 200;
+
+/// Generated cases per configuration in the test below.
+const CASES_PER_CONFIGURATION: u64 = 30;
+
+/// The generators on configurations beyond their own draws: one with no
+/// RTL (the simulator takes any valid configuration; it must still meet
+/// the reference model) and `default`, behind the README's figures, which
+/// meets Verilator (its model is built unless `ONESPIKE_NO_VERILATE_DEFAULT`
+/// is set; then, or without Verilator, the rust-hdl RTL on a few cases).
+#[test]
+fn generated_cases_on_any_configuration_agree() {
+    let tiny = HwParams::preset("tiny").unwrap();
+    let odd = HwParams {
+        name: "odd".into(),
+        cores: 5,
+        neurons_per_core: 4,
+        fifo_depth: 2,
+        ..tiny
+    };
+    let default = HwParams::preset("default").unwrap();
+    let default_on_verilator = verilator() && onespike_verilator::has_default_model();
+    if verilator() && !default_on_verilator {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must build the Verilated `default` model (ONESPIKE_NO_VERILATE_DEFAULT is set)"
+        );
+        eprintln!("note: no Verilated `default` model; the rust-hdl RTL runs a few of its cases");
+    }
+    let mut h = Harness::new(&[], &reproducer_dir());
+    for p in [&odd, &default] {
+        for k in 0..3 * CASES_PER_CONFIGURATION {
+            let (name, case) = onespike_tests::random::generated_case(1000, k, Some(p));
+            let name = format!("{name} on {}", p.name);
+            assert!(case.params().same_hardware(p), "{name}");
+            let mut on = vec![Backend::Reference, Backend::Sim];
+            if p.name == "default" {
+                if default_on_verilator {
+                    on.push(Backend::Verilator);
+                } else if k < 3 {
+                    on.push(Backend::RustHdl);
+                }
+            }
+            let r = h
+                .run_case_on(&name, &case, &on)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            if let Some(m) = r.mismatches.first() {
+                panic!("{m}");
+            }
+        }
+    }
+    print!("{}", h.table());
+    let row = |b: Backend| {
+        h.rows
+            .iter()
+            .find(|r| r.backend == b)
+            .map_or(0, |r| r.inputs)
+    };
+    assert!(row(Backend::Sim) == 2 * 3 * CASES_PER_CONFIGURATION as usize * 3);
+    assert!(
+        row(Backend::Reference) > row(Backend::Sim) / 2,
+        "most cases have a network"
+    );
+    assert!(
+        row(Backend::Verilator) + row(Backend::RustHdl) >= 9,
+        "`default` met no RTL"
+    );
+}
