@@ -76,11 +76,7 @@ impl std::fmt::Display for Mismatch {
             self.case, self.backend, self.input, self.difference
         )?;
         match &self.reproducer {
-            Some(p) => write!(
-                f,
-                "\n  reproducer: {} (copy it into tests/cases/ to keep it)",
-                p.display()
-            ),
+            Some(p) => write!(f, "\n  reproducer: {}", p.display()),
             None => Ok(()),
         }
     }

@@ -585,6 +585,11 @@ fn case_files() -> Vec<(String, Case)> {
     v
 }
 
+/// Panics with a mismatch and where its reproducer goes next.
+fn fail(m: &onespike_tests::harness::Mismatch) -> ! {
+    panic!("{m}\n  (copy the reproducer into tests/cases/ to keep it)")
+}
+
 /// Whether the Verilator backend runs (the shared policy: fails where
 /// Verilator is installed but its models were not built, and under CI).
 fn verilator() -> bool {
@@ -604,7 +609,7 @@ fn every_case_file_on(backend: Backend) {
             .run_case(&name, &case)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         if let Some(m) = r.mismatches.first() {
-            panic!("{m}");
+            fail(m);
         }
         let applies = backend != Backend::Reference || case.network.is_some();
         assert_eq!(
@@ -666,7 +671,7 @@ fn on_every_backend(
         .run_case_on(name, case, &backends)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     if let Some(m) = r.mismatches.first() {
-        panic!("{m}");
+        fail(m);
     }
     assert_eq!(
         r.results.len(),
@@ -1023,7 +1028,7 @@ fn generated_cases_on_any_configuration_agree() {
                 .run_case_on(&name, &case, &on)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             if let Some(m) = r.mismatches.first() {
-                panic!("{m}");
+                fail(m);
             }
         }
     }
