@@ -160,15 +160,14 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     );
     for m in &h.mismatches {
         println!("  {m}");
-        if let Some(p) = &m.reproducer {
-            println!("  rerun: onespike verify --cases {}", folder(p).display());
-        }
+    }
+    if h.mismatches.iter().any(|m| m.reproducer.is_some()) {
+        println!(
+            "rerun the reproducers: onespike verify --cases {}",
+            args.reproducer_dir.display()
+        );
     }
     std::process::exit(2);
-}
-
-fn folder(p: &Path) -> &Path {
-    super::outputs::folder_of(p)
 }
 
 fn parse_backends(names: &[String]) -> anyhow::Result<Vec<Backend>> {
