@@ -449,6 +449,154 @@ impl Program {
     pub fn synapse_count(&self) -> usize {
         self.cores.iter().map(|c| c.weights.len()).sum()
     }
+
+    /// The network this program computes, read back from its SRAM images
+    /// (the inverse of mapping), so that the reference model can judge a
+    /// program whose network is not at hand. Each layer's weights come
+    /// from the pointer and weight SRAMs of its cores; two synapses of one
+    /// source onto one neuron add up (as the hardware adds them).
+    ///
+    /// Refused, naming the core and the field, where the program has no
+    /// network form: a core that listens to a source of neither the
+    /// previous layer (the inputs, for layer 0) nor its own (recurrent),
+    /// cores of one layer with different thresholds or neuron modes, or a
+    /// summed weight beyond `weight_bits`.
+    pub fn network(&self, origin: &str) -> Result<QuantNetwork, IrError> {
+        let sizes: Vec<u32> = self.neurons.iter().map(|l| l.len() as u32).collect();
+        let mut layers: Vec<crate::ir::QuantLayer> = Vec::with_capacity(sizes.len());
+        for (l, &outputs) in sizes.iter().enumerate() {
+            let inputs = if l == 0 {
+                self.input_size
+            } else {
+                sizes[l - 1]
+            };
+            let mut ff = vec![0i64; (inputs * outputs) as usize];
+            let mut rec = vec![0i64; (outputs * outputs) as usize];
+            let mut any_rec = false;
+            let mut head: Option<(usize, i64, NeuronModel)> = None;
+            for (c, core) in self.cores.iter().enumerate() {
+                if core.layer as usize != l || core.neurons == 0 {
+                    continue;
+                }
+                let field = |f: &str| format!("cores[{c}].{f}");
+                match head {
+                    None => head = Some((c, core.threshold, core.neuron)),
+                    Some((c0, th, m)) => {
+                        if th != core.threshold || m != core.neuron {
+                            return Err(IrError::field(
+                                origin,
+                                field("threshold"),
+                                format!("layer {l} has cores with different thresholds or neuron modes (cores {c0} and {c}): no network has that form"),
+                            ));
+                        }
+                    }
+                }
+                // Layer index of each local neuron of this core.
+                let index_of = |local: u32| {
+                    self.neurons[l]
+                        .iter()
+                        .position(|s| s.core == c as u32 && s.local == local)
+                };
+                for (s, ptr) in core.pointers.iter().enumerate() {
+                    if ptr.count == 0 {
+                        continue;
+                    }
+                    let id = core.source_of_pointer(s);
+                    let (own, from) = if id < self.params.max_inputs {
+                        (
+                            false,
+                            (l == 0 && id < self.input_size).then_some(id as usize),
+                        )
+                    } else {
+                        match self.neuron_of(id) {
+                            Some((ls, j)) if ls + 1 == l => (false, Some(j)),
+                            Some((ls, j)) if ls == l => (true, Some(j)),
+                            _ => (false, None),
+                        }
+                    };
+                    let Some(from) = from else {
+                        return Err(IrError::field(
+                            origin,
+                            field(&format!("pointers[{s}]")),
+                            format!("source id {id} is neither layer {l}'s input nor its own layer: the program has no network form, so the reference model cannot run it"),
+                        ));
+                    };
+                    for k in ptr.base..ptr.base + ptr.count {
+                        let w = core.weights.get(k as usize).ok_or_else(|| {
+                            IrError::field(
+                                origin,
+                                field(&format!("pointers[{s}]")),
+                                "points beyond the weight SRAM image",
+                            )
+                        })?;
+                        let to = index_of(w.target).ok_or_else(|| {
+                            IrError::field(
+                                origin,
+                                field(&format!("weights[{k}]")),
+                                format!("target {} is not a placed neuron", w.target),
+                            )
+                        })?;
+                        if own {
+                            any_rec = true;
+                            rec[to * outputs as usize + from] += w.weight as i64;
+                        } else {
+                            ff[to * inputs as usize + from] += w.weight as i64;
+                        }
+                    }
+                }
+            }
+            let (threshold, neuron) = match head {
+                Some((_, th, m)) => (th, m),
+                None => (
+                    HwParams::signed_max(self.params.membrane_bits),
+                    NeuronModel::default(),
+                ),
+            };
+            let wmax = HwParams::signed_max(self.params.weight_bits);
+            let wmin = HwParams::signed_min(self.params.weight_bits);
+            let narrow = |v: Vec<i64>, what: &str| -> Result<Vec<i32>, IrError> {
+                v.into_iter()
+                    .map(|w| {
+                        if !(wmin..=wmax).contains(&w) {
+                            Err(IrError::field(
+                                origin,
+                                format!("layer {l} {what}"),
+                                format!("synapses of one source onto one neuron add up to {w}, beyond weight_bits = {}", self.params.weight_bits),
+                            ))
+                        } else {
+                            Ok(w as i32)
+                        }
+                    })
+                    .collect()
+            };
+            layers.push(crate::ir::QuantLayer {
+                kind: crate::ir::LayerKind::Dense,
+                inputs,
+                outputs,
+                threshold,
+                scale: 1.0,
+                weights: narrow(ff, "weights")?,
+                neuron,
+                recurrent: if any_rec {
+                    Some(narrow(rec, "recurrent weights")?)
+                } else {
+                    None
+                },
+            });
+        }
+        let net = QuantNetwork {
+            format: crate::ir::QUANT_FORMAT.into(),
+            version: FORMAT_VERSION,
+            input_size: self.input_size,
+            encoding: self.encoding,
+            time_steps: self.time_steps,
+            weight_bits: self.params.weight_bits,
+            layers,
+            decision: self.decision,
+        };
+        net.validate(origin)?;
+        Ok(net)
+    }
 }
 
 /// Why an input cannot be sent to the accelerator.
@@ -697,6 +845,30 @@ mod tests {
         p.neurons_per_core = n;
         p.cores = 8;
         p
+    }
+
+    #[test]
+    fn a_program_reads_back_as_its_network() {
+        let net = small_net();
+        for n in [2, 8] {
+            let prog = map_in_order(&net, &params(n)).unwrap();
+            assert_eq!(prog.network("test").unwrap(), net, "{n} neurons per core");
+        }
+        // Recurrent layers (balanced mapper, second listen window).
+        let mut rec = small_net();
+        rec.layers[0].recurrent = Some((0..25).map(|k| if k % 6 == 1 { -2 } else { 0 }).collect());
+        rec.layers[0].neuron = NeuronModel::lif(1);
+        let (prog, _) = crate::map_balanced(&rec, &params(2), None).unwrap();
+        assert_eq!(prog.network("test").unwrap(), rec);
+        // A core listening to a source of neither neighbouring layer: refused.
+        let mut odd = map_in_order(&net, &params(8)).unwrap();
+        odd.cores[1].listen_base = 0;
+        odd.cores[1].pointers[0] = PointerEntry { base: 0, count: 1 };
+        let e = odd.network("odd.json").unwrap_err().to_string();
+        assert!(
+            e.contains("cores[1].pointers[0]") && e.contains("no network form"),
+            "{e}"
+        );
     }
 
     #[test]

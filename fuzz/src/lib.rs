@@ -158,7 +158,7 @@ pub fn program_json(data: &[u8]) {
 pub fn case_json(data: &[u8]) {
     let path = scratch("case.json", data);
     if let Ok(case) = case::Case::load(&path) {
-        if case.network.time_steps <= MAX_STEPS {
+        if case.program.time_steps <= MAX_STEPS {
             for input in case.inputs.iter().take(4) {
                 let _ = case.reference(input);
             }

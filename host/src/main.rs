@@ -1,8 +1,9 @@
 //! The `onespike` command line: one subcommand per stage of the flow
-//! (train, compile, sim, verilog, synth, report) and `run`, which chains
-//! them into one output folder. Glue only; the work is in the libraries
+//! (train, compile, sim, verilog, synth, report), `run`, which chains
+//! them into one output folder, and `verify`, which holds the backends to
+//! each other. Glue only; the work is in the libraries
 //! (`onespike-dataset`, `onespike-train`, `onespike-compiler`,
-//! `onespike-sim`, `onespike-hw`).
+//! `onespike-sim`, `onespike-hw`, and the harness of `onespike-tests`).
 //!
 //! The crate `onespike-host` has no library target: nothing may depend on
 //! it. It is the only crate that uses `anyhow` and clap.
@@ -33,6 +34,7 @@ enum Command {
     Synth(cmd::synth::Args),
     Report(cmd::report::Args),
     Run(cmd::run::Args),
+    Verify(cmd::verify::Args),
     Import(cmd::nir::ImportArgs),
     Export(cmd::nir::ExportArgs),
 }
@@ -47,6 +49,7 @@ fn main() {
         Command::Synth(a) => cmd::synth::main(a),
         Command::Report(a) => cmd::report::main(a),
         Command::Run(a) => cmd::run::main(a),
+        Command::Verify(a) => cmd::verify::main(a),
         Command::Import(a) => cmd::nir::import_main(a),
         Command::Export(a) => cmd::nir::export_main(a),
     };

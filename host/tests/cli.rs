@@ -29,7 +29,7 @@ fn help_lists_every_stage() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for sub in [
-        "train", "compile", "sim", "verilog", "synth", "report", "run",
+        "train", "compile", "sim", "verilog", "synth", "report", "run", "verify",
     ] {
         assert!(text.contains(sub), "--help lacks {sub}:\n{text}");
         let sub_help = onespike(&[sub, "--help"]);

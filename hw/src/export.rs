@@ -66,6 +66,22 @@ pub fn tool_available(tool: &str) -> bool {
         .is_ok()
 }
 
+/// The skip policy of every test that needs an external tool: `true`
+/// where `tool` runs; where it is missing, a loud skip (`false`), except
+/// under CI (`CI` set, as `.ci/run` installs every tool), where a missing
+/// tool fails the test.
+pub fn tool_for_tests(tool: &str) -> bool {
+    if tool_available(tool) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{tool} is not installed, and CI must run every tool's tests (.ci/run installs it)"
+    );
+    eprintln!("SKIPPED: {tool} is not installed; its checks did not run");
+    false
+}
+
 /// Runs `cmd args...`; an error carries the tool's stderr.
 pub fn run_tool(tool: &str, args: &[&str], file: &Path) -> Result<String, HwError> {
     let out = std::process::Command::new(tool)

@@ -1,10 +1,11 @@
 //! The exported Verilog goes through every tool of the flow with zero
 //! errors: Verilator lint, Icarus, Yosys `synth_ice40` (memories become
 //! SB_RAM40_4K block RAM) and `synth_xilinx`. A tool that is not installed
-//! is skipped with a printed note (CI installs them all).
+//! is skipped with a printed note, except under CI, which installs them
+//! all (`onespike_hw::export::tool_for_tests`).
 
 use onespike_compiler::HwParams;
-use onespike_hw::export::{run_tool, tool_available, write_fpga_verilog, write_verilog};
+use onespike_hw::export::{run_tool, tool_for_tests, write_fpga_verilog, write_verilog};
 use onespike_hw::synth::parse_yosys_stats;
 use std::path::PathBuf;
 
@@ -14,12 +15,10 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// The shared policy (`tool_for_tests`): a loud skip where the tool is
+/// missing, a failure under CI.
 fn have(tool: &str) -> bool {
-    let ok = tool_available(tool);
-    if !ok {
-        eprintln!("note: {tool} is not installed; skipping its check");
-    }
-    ok
+    tool_for_tests(tool)
 }
 
 #[test]

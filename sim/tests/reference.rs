@@ -1,7 +1,8 @@
-//! The simulator against the integer reference model on many random
-//! networks and inputs (cheap: no RTL here), the cycle formulas of
-//! docs/hw.md, the action counters' invariants, and the errors of bad
-//! input.
+//! The simulator's own properties: the cycle formulas of docs/hw.md, the
+//! action counters' invariants, independence of inferences, and the errors
+//! of bad input. (The simulator against the reference model and the RTL on
+//! random cases, any configuration included, is the regression
+//! testbench's: `tests/tests/regression.rs`.)
 
 mod common;
 
@@ -9,79 +10,6 @@ use common::*;
 use onespike_compiler::program::InputError;
 use onespike_compiler::{HwParams, Program};
 use onespike_sim::{simulate, SimError, SimOptions, Simulator};
-
-fn configs() -> Vec<HwParams> {
-    let tiny = HwParams::preset("tiny").unwrap();
-    let narrow = HwParams::preset("tiny_narrow").unwrap();
-    // A configuration no RTL is built for: the simulator takes any valid one.
-    let odd = HwParams {
-        name: "odd".into(),
-        cores: 5,
-        neurons_per_core: 4,
-        fifo_depth: 2,
-        ..tiny.clone()
-    };
-    vec![
-        tiny,
-        narrow,
-        odd,
-        HwParams::preset("small").unwrap(),
-        HwParams::preset("default").unwrap(),
-    ]
-}
-
-#[test]
-fn hundreds_of_random_networks_match_the_reference() {
-    let mut cases = 0;
-    for p in configs() {
-        let n = p.neurons_per_core;
-        let max_in = p.max_inputs.min(300);
-        for seed in 0..40u64 {
-            let sizes: Vec<u32> = match seed % 4 {
-                0 => vec![max_in / 2, n, 4],
-                1 if p.cores >= 4 => vec![max_in, n + n / 2, n / 2 + 1, 3],
-                1 => vec![max_in, n / 2 + 1, 3],
-                2 => vec![7, 3],
-                _ => vec![max_in / 3 + 1, (2 * n).min(p.cores * n / 2), 5],
-            };
-            // Halve the density until the weight SRAMs hold the network.
-            let mut spec = NetSpec::new(
-                &sizes,
-                [0.1, 0.3, 0.7][seed as usize % 3],
-                8 + seed as u32 % 40,
-            );
-            let (net, prog) = loop {
-                let net = random_network(seed, &spec);
-                match onespike_compiler::map_in_order(&net, &p) {
-                    Ok(_) => break (net.clone(), map(&net, &p, seed)),
-                    Err(_) => spec.density /= 2.0,
-                }
-            };
-            let mut sim = Simulator::new(&prog).unwrap();
-            for (k, input) in random_inputs(seed, sizes[0] as usize, 3, 0.5, spec.input_steps + 1)
-                .iter()
-                .enumerate()
-            {
-                let opts = SimOptions {
-                    early_exit: k == 1,
-                    all_spikes: k != 2,
-                    max_cycles: u64::MAX,
-                    timing: Default::default(),
-                };
-                let got = sim.run(input, &opts).unwrap();
-                let what = format!("{} seed {seed} input {k}", p.name);
-                assert_matches_reference(
-                    &got,
-                    &reference(&net, &p, input, opts.early_exit),
-                    &opts,
-                    &what,
-                );
-                cases += 1;
-            }
-        }
-    }
-    assert_eq!(cases, 5 * 40 * 3);
-}
 
 /// docs/hw.md's pinned example: 3 inputs into 5 neurons that never fire;
 /// input 0 has 3 synapses, input 1 one, input 2 none.
@@ -114,7 +42,7 @@ fn pinned_program() -> Program {
         }],
         decision: Default::default(),
     };
-    onespike_compiler::map_in_order(&net, &configs()[0]).unwrap()
+    onespike_compiler::map_in_order(&net, &HwParams::preset("tiny").unwrap()).unwrap()
 }
 
 #[test]
@@ -142,7 +70,7 @@ fn the_documented_cycle_costs_hold() {
 
 #[test]
 fn counters_add_up() {
-    let p = configs()[0].clone();
+    let p = HwParams::preset("tiny").unwrap();
     let net = random_network(3, &NetSpec::new(&[20, 16, 6], 0.5, 16));
     let prog = map(&net, &p, 0);
     let input = random_inputs(3, 20, 1, 0.8, 4).remove(0);
@@ -229,7 +157,7 @@ fn bad_input_is_refused_with_the_limit() {
 
 #[test]
 fn inferences_are_independent_of_what_ran_before() {
-    let p = configs()[0].clone();
+    let p = HwParams::preset("tiny").unwrap();
     let net = random_network(8, &NetSpec::new(&[12, 10, 4], 0.4, 20));
     let prog = map(&net, &p, 0);
     let ins = random_inputs(8, 12, 4, 0.6, 8);

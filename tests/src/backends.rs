@@ -4,11 +4,10 @@
 //! backend-independent [`Expected`] record (cycles included where the
 //! backend has a clock), so that one comparison serves them all.
 
-use crate::case::{expected_of, first_difference, Case, Expected};
+use crate::case::{expected_of, Case, Expected};
 use onespike_compiler::spikes::decide;
 use onespike_hw::driver::{Driver, Pins, RtlRun, RunConfig};
 use onespike_hw::hdl_model::HdlModel;
-use std::path::{Path, PathBuf};
 
 /// Cycle budget of one inference (far above any case's need: a run that
 /// reaches it has hung).
@@ -27,6 +26,31 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Every backend, in the order a case runs on them (the judge first,
+    /// then the fastest cycle-level backend, whose cycles the RTL must
+    /// repeat).
+    pub const ALL: [Backend; 4] = [
+        Backend::Reference,
+        Backend::Sim,
+        Backend::Verilator,
+        Backend::RustHdl,
+    ];
+
+    /// The name on the command line (`--backends`).
+    pub fn flag(self) -> &'static str {
+        match self {
+            Backend::Reference => "reference",
+            Backend::Sim => "sim",
+            Backend::RustHdl => "rtl",
+            Backend::Verilator => "verilator",
+        }
+    }
+
+    /// The backend of a `--backends` name.
+    pub fn from_flag(s: &str) -> Option<Backend> {
+        Backend::ALL.into_iter().find(|b| b.flag() == s)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Reference => "reference model",
@@ -46,6 +70,12 @@ pub enum RunError {
         backend: &'static str,
         reason: String,
     },
+    /// The case has no network, so the reference model cannot judge it.
+    #[error("{backend} does not apply: {reason}")]
+    NotApplicable {
+        backend: &'static str,
+        reason: String,
+    },
     #[error("{backend} failed on input {input}: {message}")]
     Failed {
         backend: &'static str,
@@ -54,20 +84,38 @@ pub enum RunError {
     },
 }
 
+/// Whether `backend` can run configuration `p` on this build; if not,
+/// why, naming the configuration. Only the built-in presets have RTL.
+pub fn availability(backend: Backend, p: &onespike_compiler::HwParams) -> Result<(), String> {
+    match backend {
+        Backend::Reference | Backend::Sim => Ok(()),
+        Backend::RustHdl => onespike_hw::configs::config_name(p)
+            .map(drop)
+            .map_err(|e| format!("configuration `{}` has no rust-hdl RTL ({e})", p.name)),
+        Backend::Verilator => onespike_verilator::VerilatorModel::new(p)
+            .map(drop)
+            .map_err(|e| format!("configuration `{}` has no Verilator model: {e}", p.name)),
+    }
+}
+
 /// Runs every input of `case` on `backend`.
 pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
     match backend {
+        Backend::Reference if case.network.is_none() => Err(RunError::NotApplicable {
+            backend: backend.name(),
+            reason: "the program has no network form (arbitrary listen windows)".into(),
+        }),
         Backend::Reference => case
             .inputs
             .iter()
             .enumerate()
             .map(|(k, inp)| {
                 case.reference(inp)
-                    .map(|r| expected_of(&r))
+                    .map(|r| case.observed(expected_of(&r)))
                     .map_err(|e| RunError::Failed {
                         backend: backend.name(),
                         input: k,
-                        message: e.to_string(),
+                        message: e,
                     })
             })
             .collect(),
@@ -102,7 +150,7 @@ pub fn run_sim(case: &Case) -> Result<Vec<onespike_sim::SimRun>, RunError> {
     let mut sim = onespike_sim::Simulator::new(&case.program).map_err(|e| fail(0, e))?;
     let opts = onespike_sim::SimOptions {
         early_exit: case.early_exit,
-        all_spikes: true,
+        all_spikes: !case.output_only,
         max_cycles: MAX_CYCLES,
         timing: case.timing.into(),
     };
@@ -123,7 +171,7 @@ fn run_rtl<P: Pins>(backend: Backend, pins: P, case: &Case) -> Result<Vec<Expect
     };
     let cfg = RunConfig {
         early_exit: case.early_exit,
-        all_spikes: true,
+        all_spikes: !case.output_only,
         max_cycles: MAX_CYCLES,
         timing: case.timing.into(),
     };
@@ -162,96 +210,18 @@ pub fn expected_of_sim(r: &onespike_sim::SimRun) -> Expected {
     }
 }
 
-/// A disagreement between a backend and a case's expectation.
-#[derive(Debug)]
-pub struct Mismatch {
-    pub backend: &'static str,
-    pub input: usize,
-    /// The first difference, in words.
-    pub difference: String,
-    /// Where the one-input reproducer case was written.
-    pub reproducer: Option<PathBuf>,
-}
-
-impl std::fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: input {}: {}",
-            self.backend, self.input, self.difference
-        )?;
-        match &self.reproducer {
-            Some(p) => write!(
-                f,
-                "\n  reproducer: {} (copy it into tests/cases/ to keep it)",
-                p.display()
-            ),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Compares `got` (from `backend`) with `want` input by input; on the first
-/// difference writes a one-input reproducer of `case` as `name` into
-/// `repro_dir` and returns the mismatch. Cycles are compared when both
-/// sides have them.
-pub fn compare(
-    backend: Backend,
-    case: &Case,
-    name: &str,
-    want: &[Expected],
-    got: &[Expected],
-    repro_dir: &Path,
-) -> Result<(), Mismatch> {
-    for (k, (w, g)) in want.iter().zip(got).enumerate() {
-        if let Some(difference) = first_difference(w, g) {
-            let mut repro = case.only_input(k);
-            repro.expected[0] = w.clone();
-            repro.description = format!(
-                "reproducer: {} disagreed on input {k} of {name}: {difference}",
-                backend.name()
-            );
-            let path = repro_dir.join(format!("{}-input{k}.json", sanitize(name)));
-            let written = std::fs::create_dir_all(repro_dir)
-                .ok()
-                .and_then(|_| repro.save(&path).ok())
-                .map(|_| path);
-            return Err(Mismatch {
-                backend: backend.name(),
-                input: k,
-                difference,
-                reproducer: written,
-            });
-        }
-    }
-    if want.len() != got.len() {
-        return Err(Mismatch {
-            backend: backend.name(),
-            input: want.len().min(got.len()),
-            difference: format!("{} results expected, {} reported", want.len(), got.len()),
-            reproducer: None,
-        });
-    }
-    Ok(())
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
+/// Fills the expectations of a case without a network from the
+/// simulator's spikes, potentials, class and steps. Cycles are left
+/// unrecorded: the harness holds the RTL backends to the simulator's
+/// cycles as they run, so they are not an expectation the simulator could
+/// meet by itself.
+pub fn record_on_simulator(case: &mut Case) -> Result<(), RunError> {
+    case.expected = run_sim(case)?
+        .iter()
+        .map(|r| Expected {
+            cycles: None,
+            ..expected_of_sim(r)
         })
-        .collect()
-}
-
-/// Where reproducers go: `$CARGO_TARGET_DIR/regression-failures`, else
-/// `target/regression-failures` of the workspace.
-pub fn reproducer_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("regression-failures")
+        .collect();
+    Ok(())
 }

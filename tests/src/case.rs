@@ -76,9 +76,17 @@ pub struct Case {
     /// What the case pins, in a sentence.
     pub description: String,
     pub early_exit: bool,
+    /// Only the output layer's spikes on the output stream (the host's
+    /// `all_spikes` flag off): hidden layers' spikes are then expected
+    /// empty on every backend.
+    pub output_only: bool,
     /// How the host drives `in_valid` and `out_ready`.
     pub timing: Timing,
-    pub network: QuantNetwork,
+    /// The network the program computes, for the reference model; `None`
+    /// for a program that has no network form (a raw program with
+    /// arbitrary listen windows): then the simulator and the RTL judge
+    /// each other and the reference model does not apply.
+    pub network: Option<QuantNetwork>,
     /// `network` compiled for the case's hardware (`program.params`).
     pub program: Program,
     /// Input events of each input.
@@ -94,9 +102,12 @@ struct CaseFile {
     version: u32,
     description: String,
     early_exit: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    output_only: bool,
     #[serde(default, skip_serializing_if = "Timing::is_eager")]
     timing: Timing,
-    network: QuantNetwork,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    network: Option<QuantNetwork>,
     program: Program,
     inputs: Vec<String>,
     expected: Vec<String>,
@@ -147,22 +158,67 @@ impl Case {
             .validate(description)
             .map_err(|e| IrError::field(description, "params", e.to_string()))?;
         let (program, _) = map_balanced(&network, &params, None)?;
+        Ok(Case::of_program(
+            description,
+            program,
+            Some(network),
+            early_exit,
+            inputs,
+        )?)
+    }
+
+    /// A case of an already compiled `program` (not mapped again), with
+    /// the reference model's expectations where `network` is given;
+    /// without one, `expected` is left empty for a backend to fill
+    /// ([`crate::backends::record_on_simulator`]).
+    pub fn of_program<I: SpikeInput>(
+        description: &str,
+        program: Program,
+        network: Option<QuantNetwork>,
+        early_exit: bool,
+        inputs: Vec<I>,
+    ) -> Result<Case, IrError> {
         let mut c = Case {
             description: description.into(),
             early_exit,
+            output_only: false,
             timing: Timing::default(),
             network,
             program,
             inputs: inputs.iter().map(|i| i.events()).collect(),
             expected: Vec::new(),
         };
-        c.expected = c
-            .inputs
-            .iter()
-            .map(|inp| c.reference(inp).map(|r| expected_of(&r)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| IrError::field(description, "inputs", e.to_string()))?;
+        if c.network.is_some() {
+            c.expected = c
+                .inputs
+                .iter()
+                .map(|inp| c.reference(inp).map(|r| c.observed(expected_of(&r))))
+                .collect::<Result<_, _>>()
+                .map_err(|e| IrError::field(description, "inputs", e.to_string()))?;
+        }
+        c.check(description, c.network.is_some())?;
         Ok(c)
+    }
+
+    /// What the output stream shows of `e`: with [`Case::output_only`],
+    /// the hidden layers' spikes are dropped.
+    pub fn observed(&self, mut e: Expected) -> Expected {
+        if self.output_only {
+            let last = e.spikes.layers.len().saturating_sub(1);
+            for l in &mut e.spikes.layers[..last] {
+                l.clear();
+            }
+        }
+        e
+    }
+
+    /// Layer sizes of the program (and of the network, when there is one).
+    pub fn layer_sizes(&self) -> Vec<u32> {
+        self.program
+            .neurons
+            .iter()
+            .map(|l| l.len() as u32)
+            .collect()
     }
 
     /// The case reduced to its input `k` (a reproducer).
@@ -181,11 +237,16 @@ impl Case {
         }
     }
 
-    pub fn reference(
-        &self,
-        input: &[Spike],
-    ) -> Result<Inference, onespike_compiler::reference::RefError> {
-        ReferenceModel::new(&self.network).run(input, self.options())
+    /// The reference model's inference of `input` (an error for a case
+    /// without a network: see [`Case::network`]).
+    pub fn reference(&self, input: &[Spike]) -> Result<Inference, String> {
+        let net = self
+            .network
+            .as_ref()
+            .ok_or("the case's program has no network form: the reference model does not apply")?;
+        ReferenceModel::new(net)
+            .run(input, self.options())
+            .map_err(|e| e.to_string())
     }
 
     /// Loads a case file of version 3 (or 2), checking it whole.
@@ -222,7 +283,7 @@ impl Case {
                         ),
                     ));
                 }
-                let sizes: Vec<u32> = f.network.layers.iter().map(|l| l.outputs).collect();
+                let sizes: Vec<u32> = f.program.neurons.iter().map(|l| l.len() as u32).collect();
                 let inputs = f
                     .inputs
                     .iter()
@@ -244,6 +305,7 @@ impl Case {
                 Case {
                     description: f.description,
                     early_exit: f.early_exit,
+                    output_only: f.output_only,
                     timing: f.timing,
                     network: f.network,
                     program: f.program,
@@ -252,7 +314,7 @@ impl Case {
                 }
             }
         };
-        c.check(&origin)?;
+        c.check(&origin, true)?;
         Ok(c)
     }
 
@@ -283,39 +345,43 @@ impl Case {
         Case {
             description: old.description,
             early_exit: old.early_exit,
+            output_only: false,
             timing: Timing::default(),
-            network: old.network,
+            network: Some(old.network),
             program: old.program,
             inputs: old.inputs.iter().map(|i| i.events()).collect(),
             expected,
         }
     }
 
-    fn check(&self, origin: &str) -> Result<(), IrError> {
-        self.network.validate(origin)?;
+    /// Checks the case whole; `with_expected`: one expectation per input.
+    fn check(&self, origin: &str, with_expected: bool) -> Result<(), IrError> {
         self.program.validate(origin)?;
-        let net = &self.network;
-        let sizes_agree = self.program.input_size == net.input_size
-            && self.program.time_steps == net.time_steps
-            && self.program.decision == net.decision
-            && self.program.neurons.len() == net.layers.len()
-            && self
-                .program
-                .neurons
-                .iter()
-                .zip(&net.layers)
-                .all(|(n, l)| n.len() == l.outputs as usize);
-        if !sizes_agree {
-            return Err(IrError::field(
-                origin,
-                "program",
-                "does not have the network's shape",
-            ));
+        let input_size = self.program.input_size;
+        if let Some(net) = &self.network {
+            net.validate(origin)?;
+            let sizes_agree = input_size == net.input_size
+                && self.program.time_steps == net.time_steps
+                && self.program.decision == net.decision
+                && self.program.neurons.len() == net.layers.len()
+                && self
+                    .program
+                    .neurons
+                    .iter()
+                    .zip(&net.layers)
+                    .all(|(n, l)| n.len() == l.outputs as usize);
+            if !sizes_agree {
+                return Err(IrError::field(
+                    origin,
+                    "program",
+                    "does not have the network's shape",
+                ));
+            }
         }
         HostTiming::from(self.timing)
             .validate()
             .map_err(|m| IrError::field(origin, "timing", m))?;
-        if self.inputs.len() != self.expected.len() {
+        if with_expected && self.inputs.len() != self.expected.len() {
             return Err(IrError::field(
                 origin,
                 "expected",
@@ -327,14 +393,11 @@ impl Case {
             ));
         }
         for (k, inp) in self.inputs.iter().enumerate() {
-            if let Some(s) = inp.iter().find(|s| s.neuron >= net.input_size) {
+            if let Some(s) = inp.iter().find(|s| s.neuron >= input_size) {
                 return Err(IrError::field(
                     origin,
                     format!("inputs[{k}]"),
-                    format!(
-                        "channel {} is beyond input_size = {}",
-                        s.neuron, net.input_size
-                    ),
+                    format!("channel {} is beyond input_size = {input_size}", s.neuron),
                 ));
             }
         }
@@ -348,6 +411,7 @@ impl Case {
             version: CASE_VERSION,
             description: self.description.clone(),
             early_exit: self.early_exit,
+            output_only: self.output_only,
             timing: self.timing,
             network: self.network.clone(),
             program: self.program.clone(),

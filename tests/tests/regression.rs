@@ -14,11 +14,10 @@ use onespike_compiler::encode::InputEncoding;
 use onespike_compiler::neuron::{NeuronModel, Reset};
 use onespike_compiler::spikes::{Decision, Spike};
 use onespike_compiler::{HwParams, QuantNetwork};
-use onespike_tests::backends::{
-    compare, expected_of_sim, reproducer_dir, run, run_sim, Backend, RunError,
-};
+use onespike_tests::backends::{run, Backend};
 use onespike_tests::case::{first_difference, Case, Expected, Timing};
-use onespike_tests::random::{random_case, random_multispike_case};
+use onespike_tests::harness::{reproducer_dir, verilator_required, Harness};
+use onespike_tests::random::{random_case, random_multispike_case, random_program_case};
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 
@@ -522,6 +521,11 @@ fn generators() -> Vec<(&'static str, Case)> {
         ));
     }
     out.extend(mode_generators());
+    // A raw program (no network form: the simulator and the RTL judge
+    // each other), from the shared generator.
+    let mut raw = random_program_case(7);
+    raw.description = "a raw program with arbitrary listen windows and no network form".into();
+    out.push(("raw_program_arbitrary_windows", raw));
     out
 }
 
@@ -553,7 +557,7 @@ fn generated_cases_match_their_files() {
             on_disk.expected.iter().all(|e| e.cycles.is_some()),
             "{name}: cycle counts not recorded"
         );
-        assert_eq!(without_cycles(on_disk), case, "{name}: the generator and the file disagree; rerun with ONESPIKE_BLESS=1 and review the diff");
+        assert_eq!(without_cycles(on_disk), without_cycles(case), "{name}: the generator and the file disagree; rerun with ONESPIKE_BLESS=1 and review the diff");
     }
 }
 
@@ -581,65 +585,62 @@ fn case_files() -> Vec<(String, Case)> {
     v
 }
 
-/// Whether Verilator must be present: it is on this machine's PATH (so the
-/// models were built unless ONESPIKE_NO_VERILATOR was set on purpose).
-fn verilator_required() -> bool {
-    std::env::var_os("ONESPIKE_NO_VERILATOR").is_none()
-        && std::process::Command::new("verilator")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
+/// Panics with a mismatch and where its reproducer goes next.
+fn fail(m: &onespike_tests::harness::Mismatch) -> ! {
+    panic!("{m}\n  (copy the reproducer into tests/cases/ to keep it)")
 }
 
-/// Runs `case` on `backend` and compares with `want`; Verilator missing is
-/// a skip only where Verilator is not installed.
-/// Returns the backend's results, or `None` when it was skipped.
-fn check(backend: Backend, name: &str, case: &Case, want: &[Expected]) -> Option<Vec<Expected>> {
-    match run(backend, case) {
-        Ok(got) => {
-            if let Err(m) = compare(backend, case, name, want, &got, &reproducer_dir()) {
-                panic!("{name}: {m}");
-            }
-            Some(got)
-        }
-        Err(RunError::Unavailable { .. })
-            if backend == Backend::Verilator && !verilator_required() =>
-        {
-            None
-        }
-        Err(e) => panic!("{name}: {e}"),
+/// Whether the Verilator backend runs (the shared policy: fails where
+/// Verilator is installed but its models were not built, and under CI).
+fn verilator() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(verilator_required)
+}
+
+/// Runs every case file on `backend` through the shared harness; panics on
+/// the first mismatch (its reproducer written).
+fn every_case_file_on(backend: Backend) {
+    if backend == Backend::Verilator && !verilator() {
+        return;
     }
+    let mut h = Harness::new(&[backend], &reproducer_dir());
+    for (name, case) in case_files() {
+        let r = h
+            .run_case(&name, &case)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Some(m) = r.mismatches.first() {
+            fail(m);
+        }
+        let applies = backend != Backend::Reference || case.network.is_some();
+        assert_eq!(
+            r.results.len(),
+            applies as usize,
+            "{name}: {} did not run: {:?}",
+            backend.name(),
+            h.rows[0].note
+        );
+    }
+    print!("{}", h.table());
 }
 
 #[test]
 fn every_case_file_passes_on_the_reference_model() {
-    for (name, case) in case_files() {
-        check(Backend::Reference, &name, &case, &case.expected);
-    }
+    every_case_file_on(Backend::Reference);
 }
 
 #[test]
 fn every_case_file_passes_on_the_simulator() {
-    for (name, case) in case_files() {
-        check(Backend::Sim, &name, &case, &case.expected);
-    }
+    every_case_file_on(Backend::Sim);
 }
 
 #[test]
 fn every_case_file_passes_on_the_rust_hdl_rtl() {
-    for (name, case) in case_files() {
-        check(Backend::RustHdl, &name, &case, &case.expected);
-    }
+    every_case_file_on(Backend::RustHdl);
 }
 
 #[test]
 fn every_case_file_passes_on_verilator() {
-    for (name, case) in case_files() {
-        if check(Backend::Verilator, &name, &case, &case.expected).is_none() {
-            eprintln!("note: Verilator is not installed; skipped");
-            return;
-        }
-    }
+    every_case_file_on(Backend::Verilator);
 }
 
 /// Random cases per CI run, and how many of them also run on the (slow)
@@ -647,67 +648,74 @@ fn every_case_file_passes_on_verilator() {
 const RANDOM_CASES: u64 = 1000;
 const RUST_HDL_EVERY: u64 = 10;
 
-/// Runs a random case on the simulator (against the case's reference-model
-/// expectations), then Verilator and, every `RUST_HDL_EVERY`th seed (or
-/// without Verilator), the rust-hdl RTL, each against the backend before
-/// it, cycles included. Returns the simulator's runs, the last backend's
-/// results and whether rust-hdl ran.
+/// Runs a random case through the shared harness on the simulator
+/// (against the case's expectations), then Verilator and, every
+/// `RUST_HDL_EVERY`th seed (or without Verilator), the rust-hdl RTL, each
+/// held to the simulator's cycles. Returns the simulator's runs, the last
+/// backend's results and whether rust-hdl ran.
 fn on_every_backend(
+    h: &mut Harness,
     case: &Case,
     name: &str,
     seed: u64,
-    verilator_ran: &mut usize,
 ) -> (Vec<onespike_sim::SimRun>, Vec<Expected>, bool) {
-    // The reference model's results are the expectation; the simulator's
-    // cycles become the expectation of the RTL backends.
-    let sim = run_sim(case).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut want: Vec<Expected> = sim.iter().map(expected_of_sim).collect();
-    if let Err(m) = compare(
-        Backend::Sim,
-        case,
-        name,
-        &case.expected,
-        &want,
-        &reproducer_dir(),
-    ) {
-        panic!("{name}: {m}");
+    let rtl = seed.is_multiple_of(RUST_HDL_EVERY) || !verilator();
+    let mut backends = vec![Backend::Sim];
+    if verilator() {
+        backends.push(Backend::Verilator);
     }
-    if let Some(got) = check(Backend::Verilator, name, case, &want) {
-        *verilator_ran += 1;
-        want = got;
-    }
-    let rtl = seed.is_multiple_of(RUST_HDL_EVERY) || *verilator_ran == 0;
     if rtl {
-        want = check(Backend::RustHdl, name, case, &want).unwrap();
+        backends.push(Backend::RustHdl);
     }
-    (sim, want, rtl)
+    let r = h
+        .run_case_on(name, case, &backends)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    if let Some(m) = r.mismatches.first() {
+        fail(m);
+    }
+    assert_eq!(
+        r.results.len(),
+        backends.len(),
+        "{name}: a backend did not run:\n{}",
+        h.table()
+    );
+    let last = r.results.last().expect("the simulator ran").1.clone();
+    (r.sim.expect("the simulator ran"), last, rtl)
+}
+
+/// Cases of `backend` so far.
+fn cases_on(h: &Harness, backend: Backend) -> usize {
+    h.rows
+        .iter()
+        .find(|r| r.backend == backend)
+        .map_or(0, |r| r.cases)
 }
 
 #[test]
 fn random_cases_agree_on_every_backend() {
     let mut cycles = 0u64;
-    let mut verilator_ran = 0;
+    let mut h = Harness::new(&[], &reproducer_dir());
     // Coverage: random cases that prove little would pass too.
     let (mut spikes, mut cut_short, mut deep_fired, mut fan_in, mut stalled) = (0usize, 0, 0, 0, 0);
     for seed in 0..RANDOM_CASES {
         let case = random_case(seed);
-        let (sim, want, _) =
-            on_every_backend(&case, &format!("random-{seed}"), seed, &mut verilator_ran);
+        let (sim, want, _) = on_every_backend(&mut h, &case, &format!("random-{seed}"), seed);
         cycles += want.iter().filter_map(|e| e.cycles).sum::<u64>();
         for (e, input) in case.expected.iter().zip(&case.inputs) {
             spikes += e.spikes.total() as usize;
-            cut_short += (e.steps_run < case.network.time_steps) as usize;
+            cut_short += (e.steps_run < case.program.time_steps) as usize;
             deep_fired += (e.spikes.layers.len() >= 2 && !e.spikes.output().is_empty()) as usize;
-            fan_in += (input.len() == case.network.input_size as usize
+            fan_in += (input.len() == case.program.input_size as usize
                 && input.iter().all(|s| s.step == 0)) as usize;
         }
         // Back-pressure: runs in which the bus waited on a full event FIFO.
         stalled += sim.iter().filter(|r| r.router.stall_cycles > 0).count();
     }
     println!(
-        "{RANDOM_CASES} random cases on the reference model and the simulator: Verilator on {verilator_ran}, {cycles} cycles compared; \
+        "{RANDOM_CASES} random cases on the reference model and the simulator: Verilator on {}, {cycles} cycles compared; \
          {spikes} spikes, {cut_short} runs ended early, {deep_fired} with a deeper output layer firing, {fan_in} all-inputs-at-once, \
-         {stalled} with full-FIFO stalls"
+         {stalled} with full-FIFO stalls",
+        cases_on(&h, Backend::Verilator)
     );
     let runs = RANDOM_CASES as usize * onespike_tests::random::INPUTS_PER_CASE;
     assert!(
@@ -755,14 +763,17 @@ fn random_multispike_cases_agree_on_every_backend() {
     }
     let mut c = Cover::default();
     let mut cycles = 0u64;
-    let mut verilator_ran = 0;
+    let mut h = Harness::new(&[], &reproducer_dir());
     for seed in 0..MULTISPIKE_CASES {
         let case = random_multispike_case(seed);
         let name = format!("random-multispike-{seed}");
-        let (sim, want, rtl) = on_every_backend(&case, &name, seed, &mut verilator_ran);
+        let (sim, want, rtl) = on_every_backend(&mut h, &case, &name, seed);
         c.rtl_cases += rtl as usize;
         cycles += want.iter().filter_map(|e| e.cycles).sum::<u64>();
-        let net = &case.network;
+        let net = case
+            .network
+            .as_ref()
+            .expect("multi-spike cases have a network");
         let any_multi = net.layers.iter().any(|l| l.neuron.multi_spike());
         for l in &net.layers {
             let m = l.neuron;
@@ -817,8 +828,9 @@ fn random_multispike_cases_agree_on_every_backend() {
         c.host_gaps += (case.timing.in_gap_percent > 0) as usize;
     }
     println!(
-        "{MULTISPIKE_CASES} random multi-spike cases on the reference model and the simulator: Verilator on {verilator_ran}, \
+        "{MULTISPIKE_CASES} random multi-spike cases on the reference model and the simulator: Verilator on {}, \
          rust-hdl on {}, {cycles} cycles compared; coverage {c:?}",
+        cases_on(&h, Backend::Verilator),
         c.rtl_cases
     );
     let n = MULTISPIKE_CASES as usize;
@@ -883,23 +895,157 @@ fn first_difference_names_the_earliest_differing_spike() {
 }
 
 #[test]
-fn a_mismatch_names_the_backend_and_writes_a_reproducer() {
-    let (name, case) = generators().into_iter().nth(4).unwrap();
-    let mut got = case.expected.clone();
-    got[2].cycles = Some(7);
-    let mut want = case.expected.clone();
-    want[2].cycles = Some(8);
+fn a_mismatch_names_the_backend_and_writes_a_reproducer_without_overwriting() {
+    let (name, mut case) = generators().into_iter().nth(4).unwrap();
+    let path = cases_dir().join(format!("{name}.json"));
+    let recorded = Case::load(&path).unwrap();
+    let true_cycles = recorded.expected[2].cycles.unwrap();
+    // A corrupted expectation: the simulator must disagree on input 2.
+    case.expected = recorded.expected.clone();
+    case.expected[2].cycles = Some(true_cycles + 1);
     let dir = std::env::temp_dir().join(format!("onespike-repro-{}", std::process::id()));
-    let m = compare(Backend::RustHdl, &case, name, &want, &got, &dir).unwrap_err();
-    let msg = m.to_string();
-    assert!(
-        msg.contains("rust-hdl RTL")
-            && msg.contains("input 2")
-            && msg.contains("cycles: expected 8, got 7"),
-        "{msg}"
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut written = Vec::new();
+    for _ in 0..2 {
+        let mut h = Harness::new(&[Backend::Reference, Backend::Sim], &dir);
+        h.run_case(name, &case).unwrap();
+        assert!(!h.passed());
+        assert_eq!(h.mismatches.len(), 1, "the reference model agrees");
+        let m = &h.mismatches[0];
+        let msg = m.to_string();
+        assert!(
+            msg.contains("simulator")
+                && msg.contains("input 2")
+                && msg.contains(&format!(
+                    "cycles: expected {}, got {true_cycles}",
+                    true_cycles + 1
+                )),
+            "{msg}"
+        );
+        let table = h.table();
+        assert!(
+            table.contains("2/3")
+                || table.contains(&format!("{}/{}", case.inputs.len() - 1, case.inputs.len())),
+            "{table}"
+        );
+        let repro = Case::load(m.reproducer.as_ref().unwrap()).unwrap();
+        assert_eq!(repro.inputs, vec![case.inputs[2].clone()]);
+        assert_eq!(repro.expected[0].cycles, Some(true_cycles + 1));
+        written.push(m.reproducer.clone().unwrap());
+    }
+    assert_ne!(
+        written[0], written[1],
+        "a second run must not overwrite the first reproducer"
     );
-    let repro = Case::load(m.reproducer.as_ref().unwrap()).unwrap();
-    assert_eq!(repro.inputs, vec![case.inputs[2].clone()]);
-    assert_eq!(repro.expected[0].cycles, Some(8));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn random_raw_programs_agree_on_every_backend() {
+    // The simulator records the expectation; Verilator and (every tenth,
+    // or without Verilator) the rust-hdl RTL must repeat it cycle for cycle.
+    // ONESPIKE_RAW_PROGRAMS=n runs n programs instead (a longer sweep).
+    let n: u64 = std::env::var("ONESPIKE_RAW_PROGRAMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(RAW_PROGRAMS);
+    let mut h = Harness::new(&[], &reproducer_dir());
+    let (mut stalled, mut spikes, mut output_only, mut without_network, mut late) = (0, 0, 0, 0, 0);
+    let mut rtl = 0;
+    for seed in 0..n {
+        let case = random_program_case(seed);
+        let (sim, _, ran_rtl) =
+            on_every_backend(&mut h, &case, &format!("raw-program-{seed}"), seed);
+        rtl += ran_rtl as usize;
+        stalled += sim.iter().filter(|r| r.router.stall_cycles > 0).count();
+        spikes += sim.iter().map(|r| r.spike_count).sum::<u64>();
+        output_only += case.output_only as usize;
+        without_network += case.network.is_none() as usize;
+        late += sim.iter().filter(|r| r.steps_run > 32).count();
+    }
+    println!(
+        "{n} raw programs: Verilator on {}, rust-hdl on {rtl}; {spikes} spikes, {stalled} runs with full-FIFO stalls, \
+         {output_only} output-only, {without_network} without a network form, {late} runs past step 32",
+        cases_on(&h, Backend::Verilator)
+    );
+    if n == RAW_PROGRAMS {
+        assert!(
+            stalled > 0
+                && spikes > 0
+                && output_only > 0
+                && without_network > n as usize / 2
+                && late > 0,
+            "raw programs miss corners"
+        );
+    }
+}
+
+/// Raw programs per CI run.
+const RAW_PROGRAMS: u64 = 200;
+
+/// Generated cases per configuration in the test below.
+const CASES_PER_CONFIGURATION: u64 = 30;
+
+/// The generators on configurations beyond their own draws: one with no
+/// RTL (the simulator takes any valid configuration; it must still meet
+/// the reference model) and `default`, behind the README's figures, which
+/// meets Verilator (its model is built unless `ONESPIKE_NO_VERILATE_DEFAULT`
+/// is set; then, or without Verilator, the rust-hdl RTL on a few cases).
+#[test]
+fn generated_cases_on_any_configuration_agree() {
+    let tiny = HwParams::preset("tiny").unwrap();
+    let odd = HwParams {
+        name: "odd".into(),
+        cores: 5,
+        neurons_per_core: 4,
+        fifo_depth: 2,
+        ..tiny
+    };
+    let default = HwParams::preset("default").unwrap();
+    let default_on_verilator = verilator() && onespike_verilator::has_default_model();
+    if verilator() && !default_on_verilator {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must build the Verilated `default` model (ONESPIKE_NO_VERILATE_DEFAULT is set)"
+        );
+        eprintln!("note: no Verilated `default` model; the rust-hdl RTL runs a few of its cases");
+    }
+    let mut h = Harness::new(&[], &reproducer_dir());
+    for p in [&odd, &default] {
+        for k in 0..3 * CASES_PER_CONFIGURATION {
+            let (name, case) = onespike_tests::random::generated_case(1000, k, Some(p));
+            let name = format!("{name} on {}", p.name);
+            assert!(case.params().same_hardware(p), "{name}");
+            let mut on = vec![Backend::Reference, Backend::Sim];
+            if p.name == "default" {
+                if default_on_verilator {
+                    on.push(Backend::Verilator);
+                } else if k < 3 {
+                    on.push(Backend::RustHdl);
+                }
+            }
+            let r = h
+                .run_case_on(&name, &case, &on)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            if let Some(m) = r.mismatches.first() {
+                fail(m);
+            }
+        }
+    }
+    print!("{}", h.table());
+    let row = |b: Backend| {
+        h.rows
+            .iter()
+            .find(|r| r.backend == b)
+            .map_or(0, |r| r.inputs)
+    };
+    assert!(row(Backend::Sim) == 2 * 3 * CASES_PER_CONFIGURATION as usize * 3);
+    assert!(
+        row(Backend::Reference) > row(Backend::Sim) / 2,
+        "most cases have a network"
+    );
+    assert!(
+        row(Backend::Verilator) + row(Backend::RustHdl) >= 9,
+        "`default` met no RTL"
+    );
 }

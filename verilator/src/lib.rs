@@ -124,6 +124,32 @@ pub fn available() -> bool {
     cfg!(has_verilator)
 }
 
+/// The skip policy of every test that runs the Verilated models (the
+/// regression, this crate's tests): `true` where the models were built.
+/// Where they were not: verilator installed (and the build not told
+/// `ONESPIKE_NO_VERILATOR`) fails the test, because the build went wrong;
+/// verilator missing (or the build told not to use it) is a loud skip,
+/// except under CI, where it fails (`onespike_hw::export::tool_for_tests`).
+pub fn models_for_tests() -> bool {
+    if available() {
+        return true;
+    }
+    let deliberate = std::env::var_os("ONESPIKE_NO_VERILATOR").is_some();
+    assert!(
+        deliberate || !onespike_hw::export::tool_available("verilator"),
+        "verilator is installed but onespike-verilator was built without models: rebuild (cargo clean -p onespike-verilator) and read its build warnings"
+    );
+    if deliberate {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ONESPIKE_NO_VERILATOR is set under CI: the Verilator tests must run there"
+        );
+        eprintln!("SKIPPED: built with ONESPIKE_NO_VERILATOR; the Verilator checks did not run");
+        return false;
+    }
+    onespike_hw::export::tool_for_tests("verilator")
+}
+
 /// Whether the `default` preset's model was built (unless `ONESPIKE_NO_VERILATE_DEFAULT` was set).
 pub fn has_default_model() -> bool {
     cfg!(has_verilator_default)

@@ -12,6 +12,7 @@ pub mod run;
 pub mod sim;
 pub mod synth;
 pub mod train;
+pub mod verify;
 pub mod verilog;
 
 /// Help text shared by every `--config` flag.

@@ -111,7 +111,7 @@ pub struct Setup {
 }
 
 /// The program's hardware must be `cfg`'s (name and clock aside).
-fn check_same_hardware(prog: &Program, cfg: &HwParams, file: &Path) -> anyhow::Result<()> {
+pub fn check_same_hardware(prog: &Program, cfg: &HwParams, file: &Path) -> anyhow::Result<()> {
     let norm = |p: &HwParams| HwParams {
         name: String::new(),
         clock_mhz: 0.0,

@@ -1,0 +1,27 @@
+//! The serial-host FPGA top in Verilator: a program loaded through the
+//! shift interface runs to the wide port's cycle count and potential
+//! (`hw/tests/timing.rs`). The accelerator's Verilated models meet the
+//! other backends in the regression testbench (`tests/tests/regression.rs`),
+//! not here.
+
+#[path = "../../hw/tests/common/mod.rs"]
+mod common;
+
+use onespike_hw::tiny_params;
+
+/// The shared policy: fails where Verilator is installed but the models
+/// were not built, and under CI where it is missing.
+fn skip() -> bool {
+    !onespike_verilator::models_for_tests()
+}
+
+#[test]
+fn the_serial_fpga_top_runs_a_program_in_verilator() {
+    if skip() {
+        return;
+    }
+    common::serial_smoke(
+        onespike_verilator::VerilatorFpgaTiny::new().unwrap(),
+        &tiny_params(),
+    );
+}
