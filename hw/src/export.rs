@@ -6,7 +6,8 @@ use onespike_compiler::HwParams;
 use rust_hdl::prelude::*;
 use std::path::Path;
 
-/// The synthesizable Verilog of the accelerator built for `p` (top module `top`).
+/// The synthesizable Verilog of the accelerator built for `p` (top module
+/// `top`).
 pub fn verilog(p: &HwParams) -> Result<String, HwError> {
     crate::with_config!(p, T => {
         let mut top = T::new(p);
@@ -15,13 +16,44 @@ pub fn verilog(p: &HwParams) -> Result<String, HwError> {
     })
 }
 
-/// The Verilog of the serial-host FPGA top for `p` (top module `top`).
+/// Top module of [`fpga_verilog`]'s text.
+pub const FPGA_TOP_MODULE: &str = "fpga_top";
+
+/// The Verilog of the serial-host FPGA top for `p` (top module
+/// [`FPGA_TOP_MODULE`]; its submodules are `fpga_top$...`), so that it and
+/// `top.v` (module `top`, submodules `top$...`) can live in one project.
 pub fn fpga_verilog(p: &HwParams) -> Result<String, HwError> {
     crate::with_fpga_config!(p, F => {
         let mut top = F::new(p);
         top.connect_all();
-        generate_verilog(&top)
+        rename_modules(&generate_verilog(&top), "top", FPGA_TOP_MODULE)
     })
+}
+
+/// `text` with every Verilog identifier `from` or `from$...` (rust-hdl's
+/// module names: the top and its submodules by path) starting with `to`
+/// instead. Identifiers are whole tokens of `[A-Za-z0-9_$]`, so no other
+/// name that merely contains `from` changes.
+fn rename_modules(text: &str, from: &str, to: &str) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(text.len() + text.len() / 50);
+    let mut rest = text;
+    while let Some(start) = rest.find(is_ident) {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| !is_ident(c)).unwrap_or(tail.len());
+        let token = &tail[..end];
+        match token.strip_prefix(from) {
+            Some(suffix) if suffix.is_empty() || suffix.starts_with('$') => {
+                out.push_str(to);
+                out.push_str(suffix);
+            }
+            _ => out.push_str(token),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Writes `fpga_top.v`, the serial-host FPGA top, into `dir`.
@@ -106,4 +138,39 @@ pub fn run_tool(tool: &str, args: &[&str], file: &Path) -> Result<String, HwErro
         });
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_module_names_are_renamed() {
+        let v = "module top(a);\n  top$acc acc(.stop(top_x), .x(top));\nendmodule\nmodule top$acc(b); // top\n";
+        assert_eq!(
+            rename_modules(v, "top", "fpga_top"),
+            "module fpga_top(a);\n  fpga_top$acc acc(.stop(top_x), .x(fpga_top));\nendmodule\nmodule fpga_top$acc(b); // fpga_top\n"
+        );
+    }
+
+    #[test]
+    fn the_two_files_share_no_module_name() {
+        let p = crate::tiny_params();
+        let names = |v: &str| -> std::collections::HashSet<String> {
+            v.lines()
+                .filter_map(|l| l.strip_prefix("module "))
+                .map(|l| l.split('(').next().unwrap().trim().to_string())
+                .collect()
+        };
+        let (a, b) = (
+            names(&verilog(&p).unwrap()),
+            names(&fpga_verilog(&p).unwrap()),
+        );
+        assert!(b.contains(FPGA_TOP_MODULE) && a.contains("top"));
+        assert!(
+            a.is_disjoint(&b),
+            "{:?}",
+            a.intersection(&b).collect::<Vec<_>>()
+        );
+    }
 }

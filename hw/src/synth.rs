@@ -94,7 +94,11 @@ pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<Syn
     let v = write_fpga_verilog(p, dir)?;
     let json = dir.join("fpga_top.json");
     let ylog = dir.join("yosys.log");
-    let script = format!("synth_ice40 -top top -json {}", json.display());
+    let script = format!(
+        "synth_ice40 -top {} -json {}",
+        crate::export::FPGA_TOP_MODULE,
+        json.display()
+    );
     run_tool(
         "yosys",
         &[

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Export the accelerator as synthesizable Verilog for a hardware configuration.
 ///
 /// Writes `top.v` (the accelerator with its wide host port, top module
-/// `top`), `fpga_top.v` (the same behind a serial host interface of ten
+/// `top`), `fpga_top.v` (module `fpga_top`: the same behind a serial host interface of ten
 /// pins, for pin-limited FPGAs) and `params.toml` (the configuration it was
 /// built for). Interfaces and timing: docs/hw.md.
 #[derive(clap::Args)]
