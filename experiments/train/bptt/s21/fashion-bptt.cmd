@@ -1,0 +1,1 @@
+../../../../target/release/onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/fashion-mnist --shift-pixels 1 --mirror --ema-decay 0.999 --epochs 30 -o fashion-bptt.json --checkpoint fashion-bptt.ck.json
