@@ -38,7 +38,8 @@ pub fn read(path: &Path) -> Result<NirFile, NirError> {
     let root = file.root();
     let version = match root.dataset("version") {
         Ok(ds) => Some(
-            ds.read_string()
+            checked_shape(&ds)
+                .and_then(|_| ds.read_string().map_err(|e| e.to_string()))
                 .map_err(|e| file_err(path, format!("/version: {e}")))?
                 .into_iter()
                 .next()
@@ -110,10 +111,10 @@ fn read_node(path: &Path, at: &str, group: &hdf5_pure::Group) -> Result<Node, Ni
         let edges = match group.dataset("edges") {
             Err(_) => Vec::new(),
             Ok(ds) => {
+                let shape = checked_shape(&ds).map_err(|e| field("edges", e))?;
                 let flat = ds
                     .read_string()
                     .map_err(|e| field("edges", e.to_string()))?;
-                let shape = ds.shape().map_err(|e| field("edges", e.to_string()))?;
                 if flat.is_empty() {
                     Vec::new()
                 } else if shape.len() != 2 || shape[1] != 2 {
@@ -158,17 +159,33 @@ fn read_node(path: &Path, at: &str, group: &hdf5_pure::Group) -> Result<Node, Ni
     })
 }
 
+/// Most values one dataset may declare (64 Mi: far more than any network
+/// the hardware holds). A malformed file can declare any shape, and the
+/// reader allocates the declared size before it finds the data missing.
+pub const MAX_DATASET_VALUES: u64 = 1 << 26;
+
+/// The declared shape of `ds`, refused past [`MAX_DATASET_VALUES`] before
+/// anything is read.
+fn checked_shape(ds: &hdf5_pure::Dataset) -> Result<Vec<usize>, String> {
+    let dims = ds.shape().map_err(|e| e.to_string())?;
+    let total = dims
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+        .filter(|&n| n <= MAX_DATASET_VALUES);
+    match total {
+        Some(_) => Ok(dims.into_iter().map(|d| d as usize).collect()),
+        None => Err(format!(
+            "declares shape {dims:?}, more than {MAX_DATASET_VALUES} values (the reader's limit)"
+        )),
+    }
+}
+
 fn read_value(group: &hdf5_pure::Group, name: &str) -> Result<Value, String> {
     let ds = group
         .dataset(name)
         .map_err(|e| format!("is missing ({e})"))?;
+    let shape = checked_shape(&ds)?;
     let dtype = ds.dtype().map_err(|e| e.to_string())?;
-    let shape: Vec<usize> = ds
-        .shape()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|d| d as usize)
-        .collect();
     let numeric = |d: Dtype| -> Result<Value, String> {
         let data = ds.read_f64().map_err(|e| e.to_string())?;
         let want: usize = shape.iter().product();
@@ -311,5 +328,52 @@ fn write_value(g: &mut GroupBuilder, key: &str, v: &Value, compress: bool) {
                 ds.with_chunks(&shape).with_deflate(4);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Array, Graph, Node, Value};
+
+    /// A file whose dataset declares 3 x 2^40 values is refused with the
+    /// limit named, before the reader allocates the declared size (which
+    /// aborted the process: found by the seeded fuzz replay).
+    #[test]
+    fn a_dataset_declaring_a_huge_shape_is_refused_before_it_is_read() {
+        let mut params = BTreeMap::new();
+        params.insert(
+            "weight".to_string(),
+            Value::Array(Array::f32(&[3, 7], vec![0.5; 21])),
+        );
+        let mut nodes = BTreeMap::new();
+        nodes.insert(
+            "fc".to_string(),
+            Node::Prim {
+                kind: "Linear".into(),
+                params,
+                metadata: BTreeMap::new(),
+            },
+        );
+        let g = Graph {
+            nodes,
+            edges: Vec::new(),
+            metadata: BTreeMap::new(),
+        };
+        let mut bytes = to_bytes(&g, false).unwrap();
+        let dims: Vec<u8> = [3u64, 7].iter().flat_map(|d| d.to_le_bytes()).collect();
+        let at = bytes
+            .windows(dims.len())
+            .position(|w| w == dims.as_slice())
+            .expect("the dataspace's dimensions are in the file");
+        bytes[at + 8..at + 16].copy_from_slice(&(1u64 << 40).to_le_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.nir");
+        std::fs::write(&path, &bytes).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("more than 67108864 values") && e.contains("weight"),
+            "{e}"
+        );
     }
 }
