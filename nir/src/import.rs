@@ -1426,9 +1426,42 @@ pub fn import(
             order[l - 1].clone()
         };
         let n = p.n;
-        let (_, _, mut ff) = f.terms.get(&prev).cloned().expect("chain").dense();
-        let mut rec = f.terms.get(name).cloned().map(|m| m.dense().2);
+        let (rows, cols, mut ff) = f.terms.get(&prev).cloned().expect("chain").dense();
+        // Shapes a well-formed graph has; a file whose arrays disagree with
+        // its neurons' shapes is refused here, not indexed past its end.
+        let mismatch = |what: &str, got: String, want: String| {
+            field_err(
+                path,
+                name,
+                "edges",
+                format!("{what} is {got}, but the node has {n} neurons and `{prev}` gives {sizes_in} values: {want}"),
+            )
+        };
+        if (rows, cols) != (n, sizes_in) {
+            return Err(mismatch(
+                "the weight matrix into it",
+                format!("{rows}x{cols}"),
+                format!("it must be {n}x{sizes_in}"),
+            ));
+        }
+        let mut rec = match f.terms.get(name).cloned().map(|m| m.dense()) {
+            Some((r, c, d)) if (r, c) != (n, n) => {
+                return Err(mismatch(
+                    "its recurrent matrix",
+                    format!("{r}x{c}"),
+                    format!("it must be {n}x{n}"),
+                ))
+            }
+            other => other.map(|m| m.2),
+        };
         let mut bias = f.bias.clone();
+        if bias.len() != n || p.gain.len() != n || p.drive.len() != n {
+            return Err(mismatch(
+                "its bias, gain or drive",
+                format!("{}, {} or {} long", bias.len(), p.gain.len(), p.drive.len()),
+                format!("each must be {n} long"),
+            ));
+        }
         // Gains into the weights: what one spike adds to v.
         for j in 0..n {
             let g = p.gain[j];
