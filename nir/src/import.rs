@@ -366,6 +366,29 @@ struct Ctx<'a> {
     visiting: BTreeSet<String>,
 }
 
+/// Most values one signal (an input, a layer's neurons) may have: 2^20,
+/// the most neurons a layer of the largest configuration holds (256 cores
+/// of 4096). A malformed file can declare any shape; larger ones are
+/// refused before anything the size of the signal is allocated.
+pub const MAX_SIGNAL: usize = 1 << 20;
+
+/// The number of values of `shape` (node `node`, field `field`), refused
+/// past [`MAX_SIGNAL`] (or on overflow).
+fn signal_len(path: &str, node: &str, field: &str, shape: &[usize]) -> Result<usize, NirError> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_SIGNAL)
+        .ok_or_else(|| {
+            field_err(
+                path,
+                node,
+                field,
+                format!("shape {shape:?} has more than {MAX_SIGNAL} values (the importer's limit)"),
+            )
+        })
+}
+
 impl Ctx<'_> {
     fn arr(&self, node: &str, field: &str) -> Result<Array, NirError> {
         let p = &self.nodes[node];
@@ -424,7 +447,7 @@ impl Ctx<'_> {
             return Ok(f.clone());
         }
         if let Some(shape) = self.source_shape.get(node) {
-            let n: usize = shape.iter().product();
+            let n = signal_len(self.path, node, "shape", shape)?;
             let mut terms = BTreeMap::new();
             terms.insert(node.to_string(), Mat::Identity(n));
             return Ok(Form {
@@ -443,6 +466,7 @@ impl Ctx<'_> {
         }
         let input = self.input_form(node)?;
         let out = self.apply_op(node, input)?;
+        signal_len(self.path, node, "shape", &out.shape)?;
         self.visiting.remove(node);
         self.memo.insert(node.to_string(), out.clone());
         Ok(out)
@@ -726,8 +750,18 @@ impl Ctx<'_> {
             }
             sp_out.push((padded - span) / stride[d] + 1);
         }
+        let mut out_shape = vec![c_out];
+        out_shape.extend(&sp_out);
+        let rows = signal_len(self.path, node, "weight", &out_shape)?;
+        if rows.checked_mul(n_in).is_none_or(|m| m > MAX_SIGNAL * 256) {
+            return Err(field_err(
+                self.path,
+                node,
+                "weight",
+                format!("unrolls to a {rows}x{n_in} matrix, more than the importer's limit of {} entries", MAX_SIGNAL * 256),
+            ));
+        }
         let n_out_sp: usize = sp_out.iter().product();
-        let rows = c_out * n_out_sp;
         let mut data = vec![0.0; rows * n_in];
         let cin_g = c_in / groups;
         let cout_g = c_out / groups;
@@ -1189,7 +1223,7 @@ pub fn import(
         Some(Value::Array(a)) => a.data.iter().map(|&x| x as usize).collect(),
         _ => return Err(field_err(path, &input, "shape", "is missing")),
     };
-    let in_len: usize = in_shape.iter().product();
+    let in_len = signal_len(path, &input, "shape", &in_shape)?;
     if in_len == 0 {
         return Err(field_err(
             path,
@@ -1271,6 +1305,7 @@ pub fn import(
             Some(Value::Array(_)) => Vec::new(),
             _ => return Err(field_err(path, name, key, "is missing")),
         };
+        signal_len(path, name, key, &shape)?;
         source_shape.insert(name.clone(), shape);
     }
     let mut incoming: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -1299,6 +1334,7 @@ pub fn import(
             if let Ok(f) = ctx.input_form(&name) {
                 let upstream_sized = f.terms.keys().all(|s| s == &name || !pending.contains(s));
                 if upstream_sized {
+                    signal_len(path, &name, "shape", &f.shape)?;
                     ctx.source_shape.insert(name.clone(), f.shape.clone());
                     pending.remove(&name);
                     progress = true;
@@ -1445,7 +1481,7 @@ pub fn import(
             ));
         }
         let mut rec = match f.terms.get(name).cloned().map(|m| m.dense()) {
-            Some((r, c, d)) if (r, c) != (n, n) => {
+            Some((r, c, _)) if (r, c) != (n, n) => {
                 return Err(mismatch(
                     "its recurrent matrix",
                     format!("{r}x{c}"),

@@ -269,7 +269,7 @@ impl Case {
                         "differ from the case's params",
                     ));
                 }
-                Case::from_v2(old)
+                Case::from_v2(old, &origin)?
             }
             _ => {
                 let f: CaseFile = serde_json::from_value(v).map_err(|e| parse(e.to_string()))?;
@@ -318,12 +318,21 @@ impl Case {
         Ok(c)
     }
 
-    fn from_v2(old: LegacyCaseV2) -> Case {
+    fn from_v2(old: LegacyCaseV2, origin: &str) -> Result<Case, IrError> {
         let sizes: Vec<u32> = old.network.layers.iter().map(|l| l.outputs).collect();
         let expected = old
             .expected
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(k, e)| {
+                let shape: Vec<u32> = e.spikes.iter().map(|l| l.len() as u32).collect();
+                if shape != sizes {
+                    return Err(IrError::field(
+                        origin,
+                        format!("expected[{k}].spikes"),
+                        format!("has layers of {shape:?} neurons, the network {sizes:?}"),
+                    ));
+                }
                 let mut spikes = SpikeRecord::new(&sizes);
                 for (l, layer) in e.spikes.iter().enumerate() {
                     for (j, s) in layer.iter().enumerate() {
@@ -333,16 +342,16 @@ impl Case {
                     }
                 }
                 spikes.sort();
-                Expected {
+                Ok(Expected {
                     spikes,
                     final_v: e.final_v.clone(),
                     class: e.class,
                     steps_run: e.steps_run,
                     cycles: e.cycles,
-                }
+                })
             })
-            .collect();
-        Case {
+            .collect::<Result<_, _>>()?;
+        Ok(Case {
             description: old.description,
             early_exit: old.early_exit,
             output_only: false,
@@ -351,7 +360,7 @@ impl Case {
             program: old.program,
             inputs: old.inputs.iter().map(|i| i.events()).collect(),
             expected,
-        }
+        })
     }
 
     /// Checks the case whole; `with_expected`: one expectation per input.

@@ -1,0 +1,1 @@
+../../../../target/release/onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/mnist --shift-pixels 1 --ema-decay 0.999 --epochs 30 --rate-weight 0.3 -o mnist-bptt-shift-rate.json --checkpoint mnist-bptt-shift-rate.ck.json

@@ -1,0 +1,1 @@
+../../../../target/release/onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/mnist --coding rows --arch 28-256-10 --input-steps 28 --time-steps 30 --recurrent --ema-decay 0.999 --epochs 30 -o rows-rec.json --checkpoint rows-rec.ck.json
