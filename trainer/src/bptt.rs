@@ -998,6 +998,34 @@ mod tests {
     use super::*;
     use ndarray::array;
 
+    /// A recurrent hidden layer (weights `w0`, recurrent `r0`) into an
+    /// output layer `w1`, both of `neuron` with threshold 1.
+    fn recurrent_pair<'a>(
+        w0: &'a Array2<f64>,
+        r0: &'a Array2<f64>,
+        w1: &'a Array2<f64>,
+        neuron: NeuronModel,
+        time_steps: usize,
+    ) -> Net<'a> {
+        Net {
+            layers: vec![
+                Layer {
+                    w: w0.view(),
+                    rec: Some(r0.view()),
+                    theta: 1.0,
+                    neuron,
+                },
+                Layer {
+                    w: w1.view(),
+                    rec: None,
+                    theta: 1.0,
+                    neuron,
+                },
+            ],
+            time_steps,
+        }
+    }
+
     fn lif(v_shift: u32, i_shift: u32, reset: Reset) -> NeuronModel {
         NeuronModel {
             v_shift: Some(v_shift),
@@ -1172,23 +1200,7 @@ mod tests {
                 reset,
             };
             let eval = |w0: &Array2<f64>, r0: &Array2<f64>, w1: &Array2<f64>| {
-                let net = Net {
-                    layers: vec![
-                        Layer {
-                            w: w0.view(),
-                            rec: Some(r0.view()),
-                            theta: 1.0,
-                            neuron,
-                        },
-                        Layer {
-                            w: w1.view(),
-                            rec: None,
-                            theta: 1.0,
-                            neuron,
-                        },
-                    ],
-                    time_steps: 6,
-                };
+                let net = recurrent_pair(w0, r0, w1, neuron, 6);
                 let tr = forward_with(&net, &input, Some(k), Algebra::Auto);
                 let (sums, direct) = loss(&net, &tr, &labels, &lw);
                 let bp = Backprop {
@@ -1258,23 +1270,7 @@ mod tests {
                 i_shift: Some(1),
                 reset,
             };
-            let net = Net {
-                layers: vec![
-                    Layer {
-                        w: w0.view(),
-                        rec: Some(r0.view()),
-                        theta: 1.0,
-                        neuron,
-                    },
-                    Layer {
-                        w: w1.view(),
-                        rec: None,
-                        theta: 1.0,
-                        neuron,
-                    },
-                ],
-                time_steps: t_max,
-            };
+            let net = recurrent_pair(&w0, &r0, &w1, neuron, t_max);
             let dense = forward_using(&net, &input, Algebra::Dense);
             let sparse = forward_using(&net, &input, Algebra::Sparse);
             let spikes: f64 = dense.s.iter().map(|s| s.sum()).sum();
