@@ -42,14 +42,17 @@ fn row<'a>(stdout: &'a str, backend: &str) -> Vec<&'a str> {
     line[backend.len()..].split_whitespace().collect()
 }
 
-/// `tiny` with a deeper event FIFO: a configuration with no RTL.
+/// `tiny` with a deeper event FIFO, 6-bit weights and a 20-bit membrane:
+/// a configuration that is not built in.
 fn write_custom_config(path: &Path) {
     let tiny =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/tiny.toml"))
             .unwrap();
     let custom = tiny
         .replace("name = \"tiny\"", "name = \"custom\"")
-        .replace("fifo_depth = 4", "fifo_depth = 8");
+        .replace("fifo_depth = 4", "fifo_depth = 8")
+        .replace("weight_bits = 8", "weight_bits = 6")
+        .replace("membrane_bits = 24", "membrane_bits = 20");
     assert_ne!(custom, tiny);
     std::fs::write(path, custom).unwrap();
 }
@@ -232,49 +235,61 @@ fn bad_input_names_the_file_and_field_and_writes_nothing() {
     ]));
     let e = run(&["--program", &p, "--data", "default"]);
     assert!(e.contains("784 pixels") && e.contains("prog.json"), "{e}");
-    // An unknown backend, and RTL asked for on a configuration without it.
+    // An unknown backend, and a backend asked for that cannot run here.
     let e = run(&["--random", "1", "--backends", "sim,fpga"]);
     assert!(e.contains("fpga") && e.contains("reference, sim"), "{e}");
-    let cfg = d.join("custom.toml");
-    write_custom_config(&cfg);
-    let e = run(&[
-        "--random",
-        "2",
-        "--config",
-        &cfg.display().to_string(),
-        "--backends",
-        "sim,rtl",
-    ]);
-    assert!(e.contains("custom") && e.contains("no rust-hdl RTL"), "{e}");
+    let r = repro.display().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_onespike"))
+        .args(["verify", "--random", "1", "--backends", "sim,verilator"])
+        .args(["--reproducer-dir", &r])
+        .env("ONESPIKE_NO_VERILATOR", "1")
+        .output()
+        .unwrap();
+    let (stdout, e) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{e}");
+    assert!(e.contains("--backends verilator") && e.contains("ONESPIKE_NO_VERILATOR"), "{e}");
     assert!(!repro.exists(), "nothing written on bad input");
     // Everything in the folder is what the test put there.
     let after = snapshot(&d);
     assert!(after.len() >= before.len());
 }
 
+/// A configuration that is not built in gets its Verilog and both RTL
+/// backends (compiled on first use, `onespike_hw::generated`), which meet
+/// the reference model and the simulator.
 #[test]
-fn a_configuration_without_rtl_runs_the_other_backends_and_says_so() {
+fn a_configuration_that_is_not_built_in_runs_on_every_backend() {
     let d = scratch("verify-custom");
     let cfg = d.join("custom.toml");
     write_custom_config(&cfg);
+    let c = cfg.display().to_string();
+    let v = d.join("verilog");
+    assert_success(&onespike(&["verilog", "--config", &c, "-o", &v.display().to_string()]));
+    let top = std::fs::read_to_string(v.join("top.v")).unwrap();
+    let fpga = std::fs::read_to_string(v.join("fpga_top.v")).unwrap();
+    assert!(top.contains("module top(") && fpga.contains("module fpga_top("));
+    let params = onespike_compiler::HwParams::load(&v.join("params.toml")).unwrap();
+    assert_eq!((params.name.as_str(), params.weight_bits), ("custom", 6));
+
     let out = onespike(&[
         "verify",
         "--random",
         "3",
         "--config",
-        &cfg.display().to_string(),
+        &c,
         "--reproducer-dir",
         &d.join("f").display().to_string(),
     ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("rust-hdl RTL not run: configuration `custom` has no rust-hdl RTL"),
-        "{stdout}"
-    );
+    assert_eq!(row(&stdout, "simulator")[..3], ["3", "9", "9/9"], "{stdout}");
     assert_eq!(
-        row(&stdout, "simulator")[..3],
-        ["3", "9", "9/9"],
+        row(&stdout, "rust-hdl RTL")[..4],
+        ["3", "9", "9/9", "9/9"],
         "{stdout}"
     );
+    if onespike_verilator::available() {
+        assert_eq!(row(&stdout, "Verilator")[..4], ["3", "9", "9/9", "9/9"], "{stdout}");
+    }
+    assert!(stdout.contains("all backends agree"), "{stdout}");
 }

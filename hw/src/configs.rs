@@ -15,7 +15,7 @@
 use crate::fpga_top::{fields_width, input_fields, output_fields};
 use crate::HwError;
 use onespike_compiler::layout::{self, PointerEntry, WeightEntry};
-use onespike_compiler::params::{Geometry, PRESETS, PRESET_TABLE};
+pub use onespike_compiler::params::{Geometry, PRESETS, PRESET_TABLE};
 use onespike_compiler::HwParams;
 
 /// The const-generic arguments of [`crate::top::Top`] and
@@ -68,11 +68,6 @@ impl RtlWidths {
             ow: fields_width(&output_fields(g)),
         }
     }
-}
-
-/// The widths of row `row` of [`PRESET_TABLE`] (for the const generics).
-pub const fn built_in(row: usize) -> RtlWidths {
-    RtlWidths::of(&PRESET_TABLE[row].geometry)
 }
 
 /// The rows [`with_config!`] instantiates: all of them. A row added to the
@@ -140,28 +135,39 @@ macro_rules! __dispatch {
     };
 }
 
+/// `$crate::$m::$t<...>` with each listed [`RtlWidths`] field of the
+/// geometry `$g` as a const-generic argument.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __of_geometry {
+    ($m:ident :: $t:ident, $g:expr, [$($f:ident)*]) => {
+        $crate::$m::$t<$({ $crate::configs::RtlWidths::of(&$g).$f },)*>
+    };
+}
+
+/// `Top` built for the geometry `$g` (a const expression of type
+/// [`Geometry`]): every const-generic argument is [`RtlWidths::of`] it.
+#[macro_export]
+macro_rules! top_of {
+    ($g:expr) => {
+        $crate::__of_geometry!(top::Top, $g, [nb cb pab wab wb ib vb sb sb1 srcb srcb1 fb fb1 pw ww])
+    };
+}
+
+/// [`crate::fpga_top::FpgaTop`] built for the geometry `$g`.
+#[macro_export]
+macro_rules! fpga_top_of {
+    ($g:expr) => {
+        $crate::__of_geometry!(fpga_top::FpgaTop, $g, [nb cb pab wab wb ib vb sb sb1 srcb srcb1 fb fb1 pw ww iw ow])
+    };
+}
+
 /// `Top` of row `$i` of the preset table.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __top_of_row {
     ($i:literal) => {
-        $crate::top::Top<
-            { $crate::configs::built_in($i).nb },
-            { $crate::configs::built_in($i).cb },
-            { $crate::configs::built_in($i).pab },
-            { $crate::configs::built_in($i).wab },
-            { $crate::configs::built_in($i).wb },
-            { $crate::configs::built_in($i).ib },
-            { $crate::configs::built_in($i).vb },
-            { $crate::configs::built_in($i).sb },
-            { $crate::configs::built_in($i).sb1 },
-            { $crate::configs::built_in($i).srcb },
-            { $crate::configs::built_in($i).srcb1 },
-            { $crate::configs::built_in($i).fb },
-            { $crate::configs::built_in($i).fb1 },
-            { $crate::configs::built_in($i).pw },
-            { $crate::configs::built_in($i).ww },
-        >
+        $crate::top_of!($crate::configs::PRESET_TABLE[$i].geometry)
     };
 }
 
@@ -170,25 +176,7 @@ macro_rules! __top_of_row {
 #[macro_export]
 macro_rules! __fpga_top_of_row {
     ($i:literal) => {
-        $crate::fpga_top::FpgaTop<
-            { $crate::configs::built_in($i).nb },
-            { $crate::configs::built_in($i).cb },
-            { $crate::configs::built_in($i).pab },
-            { $crate::configs::built_in($i).wab },
-            { $crate::configs::built_in($i).wb },
-            { $crate::configs::built_in($i).ib },
-            { $crate::configs::built_in($i).vb },
-            { $crate::configs::built_in($i).sb },
-            { $crate::configs::built_in($i).sb1 },
-            { $crate::configs::built_in($i).srcb },
-            { $crate::configs::built_in($i).srcb1 },
-            { $crate::configs::built_in($i).fb },
-            { $crate::configs::built_in($i).fb1 },
-            { $crate::configs::built_in($i).pw },
-            { $crate::configs::built_in($i).ww },
-            { $crate::configs::built_in($i).iw },
-            { $crate::configs::built_in($i).ow },
-        >
+        $crate::fpga_top_of!($crate::configs::PRESET_TABLE[$i].geometry)
     };
 }
 

@@ -7,13 +7,14 @@ use rust_hdl::prelude::*;
 use std::path::Path;
 
 /// The synthesizable Verilog of the accelerator built for `p` (top module
-/// `top`).
+/// `top`): any configuration. A built-in one is elaborated in this
+/// process; any other by its library, compiled on first use
+/// ([`crate::generated`]).
 pub fn verilog(p: &HwParams) -> Result<String, HwError> {
-    crate::with_config!(p, T => {
-        let mut top = T::new(p);
-        top.connect_all();
-        generate_verilog(&top)
-    })
+    match crate::configs::built_in_row(p) {
+        Ok(_) => crate::with_config!(p, T => verilog_of(T::new(p))),
+        Err(_) => crate::generated::library(p)?.verilog(p, crate::rtl_lib::Which::Top),
+    }
 }
 
 /// Top module of [`fpga_verilog`]'s text.
@@ -22,12 +23,23 @@ pub const FPGA_TOP_MODULE: &str = "fpga_top";
 /// The Verilog of the serial-host FPGA top for `p` (top module
 /// [`FPGA_TOP_MODULE`]; its submodules are `fpga_top$...`), so that it and
 /// `top.v` (module `top`, submodules `top$...`) can live in one project.
+/// Any configuration, as [`verilog`].
 pub fn fpga_verilog(p: &HwParams) -> Result<String, HwError> {
-    crate::with_fpga_config!(p, F => {
-        let mut top = F::new(p);
-        top.connect_all();
-        rename_modules(&generate_verilog(&top), "top", FPGA_TOP_MODULE)
-    })
+    match crate::configs::built_in_row(p) {
+        Ok(_) => crate::with_fpga_config!(p, F => fpga_verilog_of(F::new(p))),
+        Err(_) => crate::generated::library(p)?.verilog(p, crate::rtl_lib::Which::Fpga),
+    }
+}
+
+/// The Verilog of an accelerator top block (module `top`).
+pub fn verilog_of<T: Block>(mut top: T) -> String {
+    top.connect_all();
+    generate_verilog(&top)
+}
+
+/// The Verilog of a serial-host FPGA top block (module [`FPGA_TOP_MODULE`]).
+pub fn fpga_verilog_of<F: Block>(top: F) -> String {
+    rename_modules(&verilog_of(top), "top", FPGA_TOP_MODULE)
 }
 
 /// `text` with every Verilog identifier `from` or `from$...` (rust-hdl's

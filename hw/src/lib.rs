@@ -12,9 +12,11 @@
 //!
 //! Must not depend on: `sim` or `host`. Every size comes from
 //! `onespike_compiler::HwParams`; every word layout from
-//! `onespike_compiler::layout`. rust-hdl widths are const generics, so the
-//! hardware is built for the configurations listed in [`configs`]; any
-//! other `HwParams` is refused with [`HwError::UnsupportedConfig`].
+//! `onespike_compiler::layout`. rust-hdl widths are const generics: the
+//! configurations of the compiler's preset table are instantiated here
+//! ([`configs`]); any other `HwParams` gets its instantiation compiled on
+//! first use into a library loaded at run time ([`generated`],
+//! [`rtl_lib`]), which also serves the Verilog of [`export`].
 //!
 //! Tests (hand-clocked `simulate()` loops, never the threaded Simulation
 //! API): block tests of the FIFO beside it, of a core in
@@ -52,9 +54,11 @@ pub mod driver;
 pub mod event_fifo;
 pub mod export;
 pub mod fpga_top;
+pub mod generated;
 pub mod hdl_model;
 pub mod host_port;
 pub mod neuron;
+pub mod rtl_lib;
 pub mod step_controller;
 pub mod synth;
 pub mod top;
@@ -65,7 +69,7 @@ pub use driver::{Driver, Inputs, Outputs, Pins, RtlRun};
 /// Why the hardware side refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HwError {
-    #[error("configuration `{name}` is not built into onespike-hw; built-in configurations: {known} (widths are const generics: add a line to hw/src/configs.rs)")]
+    #[error("configuration `{name}` is not built into onespike-hw (built in: {known}); its RTL comes from onespike_hw::generated, compiled on first use")]
     UnsupportedConfig { name: String, known: String },
     #[error("the program was compiled for configuration `{program}` but the hardware model is `{model}`")]
     ConfigMismatch { program: String, model: String },

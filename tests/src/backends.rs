@@ -84,14 +84,18 @@ pub enum RunError {
     },
 }
 
-/// Whether `backend` can run configuration `p` on this build; if not,
-/// why, naming the configuration. Only the built-in presets have RTL.
+/// Whether `backend` can run configuration `p` here; if not, why, naming
+/// the configuration. Every configuration has RTL: a built-in one in this
+/// process, any other from its library, compiled on first use
+/// (`onespike_hw::generated`); the Verilator model of either is built on
+/// first use too, so this may take a while once per configuration.
 pub fn availability(backend: Backend, p: &onespike_compiler::HwParams) -> Result<(), String> {
     match backend {
         Backend::Reference | Backend::Sim => Ok(()),
-        Backend::RustHdl => onespike_hw::configs::config_name(p)
+        Backend::RustHdl if onespike_hw::configs::built_in_row(p).is_ok() => Ok(()),
+        Backend::RustHdl => onespike_hw::generated::library(p)
             .map(drop)
-            .map_err(|e| format!("configuration `{}` has no rust-hdl RTL ({e})", p.name)),
+            .map_err(|e| format!("configuration `{}` has no rust-hdl RTL: {e}", p.name)),
         Backend::Verilator => onespike_verilator::VerilatorModel::new(p)
             .map(drop)
             .map_err(|e| format!("configuration `{}` has no Verilator model: {e}", p.name)),
@@ -120,13 +124,21 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
             })
             .collect(),
         Backend::Sim => Ok(run_sim(case)?.iter().map(expected_of_sim).collect()),
-        Backend::RustHdl => onespike_hw::with_config!(case.params(), T => {
-            run_rtl(backend, HdlModel::<T>::new(case.params()), case)
-        })
-        .map_err(|e| RunError::Unavailable {
-            backend: backend.name(),
-            reason: e.to_string(),
-        })?,
+        Backend::RustHdl if onespike_hw::configs::built_in_row(case.params()).is_ok() => {
+            onespike_hw::with_config!(case.params(), T => {
+                run_rtl(backend, HdlModel::<T>::new(case.params()), case)
+            })
+            .expect("a built-in configuration")
+        }
+        Backend::RustHdl => {
+            let model = onespike_hw::generated::model(case.params()).map_err(|e| {
+                RunError::Unavailable {
+                    backend: backend.name(),
+                    reason: e.to_string(),
+                }
+            })?;
+            run_rtl(backend, model, case)
+        }
         Backend::Verilator => {
             let model = onespike_verilator::VerilatorModel::new(case.params()).map_err(|e| {
                 RunError::Unavailable {

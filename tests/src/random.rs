@@ -471,9 +471,11 @@ fn random_program(rng: &mut ChaCha8Rng, p: &HwParams, time_steps: u32) -> Progra
             let b = weights.len() as u32;
             for _ in 0..k {
                 let target = rng.gen_range(0..neurons);
+                // -20..=40, within the configuration's weight width.
+                let wmax = (1i32 << (p.weight_bits - 1)) - 1;
                 let mut w = 0;
                 while w == 0 {
-                    w = rng.gen_range(-20..=40);
+                    w = rng.gen_range(-20.min(wmax)..=40.min(wmax));
                 }
                 let t = target as usize;
                 if (w > 0 && pos[t] + w as i64 > imax) || (w < 0 && neg[t] + (w as i64) < -imax) {

@@ -4,237 +4,409 @@
 //! later testbench or simulator benchmark) runs it exactly like the rust-hdl
 //! model.
 //!
-//! Models exist for the configurations listed in `build.rs` (`tiny`,
-//! `tiny_narrow`, `small`; `default` too when built with
-//! built unless `ONESPIKE_NO_VERILATE_DEFAULT` is set, see [`has_default_model`]). Without Verilator at build time the crate builds with no
-//! models and [`VerilatorModel::new`] says so.
+//! Any configuration has a model: on first use, the configuration's
+//! Verilog (`onespike_hw::export`, which compiles the rust-hdl RTL of a
+//! configuration that is not built in) is verilated (`verilator --cc -O3`),
+//! compiled with a small C++ shim at `-O3` into a shared library that
+//! speaks `onespike_hw::rtl_lib`'s ABI, and loaded. The library is cached
+//! under `onespike_hw::generated::cache_dir()/verilator/`, keyed by a hash
+//! of the Verilog text, the shim and the Verilator version, so a changed
+//! design gets a new model and an unchanged one is built once per machine.
 //!
-//! Must not depend on: `sim`, `host`. Tests: `tests/` (RTL vs reference).
+//! Must not depend on: `sim`, `host`. Tests: `tests/` (the FPGA top); the
+//! accelerator's models meet the other backends in the regression.
 
 use onespike_compiler::HwParams;
 use onespike_hw::driver::{Inputs, Outputs, Pins};
-use std::ffi::c_void;
+use onespike_hw::fpga_top::{SerialIn, SerialOut, SerialPort};
+use onespike_hw::rtl_lib::{DynModel, DynSerial, RtlLibrary, Which};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerilatorError {
-    #[error("onespike-verilator was built without Verilator (install verilator and rebuild)")]
-    NotBuilt,
-    #[error("no Verilated model for configuration `{0}`; models: tiny, tiny_narrow, small, and default unless built with ONESPIKE_NO_VERILATE_DEFAULT")]
-    NoModel(String),
+    #[error("Verilator is not installed (apt-get install verilator)")]
+    NotInstalled,
+    #[error("ONESPIKE_NO_VERILATOR is set: the Verilator backend is switched off")]
+    Disabled,
+    #[error("building the Verilator model of `{config}` in {dir}: {message}")]
+    Build {
+        config: String,
+        dir: String,
+        message: String,
+    },
     #[error(transparent)]
     Hw(#[from] onespike_hw::HwError),
 }
 
-type NewFn = unsafe extern "C" fn() -> *mut c_void;
-type EvalFn = unsafe extern "C" fn(*mut c_void, *const Inputs, *mut Outputs);
-type TickFn = unsafe extern "C" fn(*mut c_void);
-type FreeFn = unsafe extern "C" fn(*mut c_void);
-
-#[cfg(has_verilator)]
-mod ffi {
-    use super::*;
-    macro_rules! model {
-        ($new:ident, $eval:ident, $tick:ident, $free:ident) => {
-            extern "C" {
-                pub fn $new() -> *mut c_void;
-                pub fn $eval(h: *mut c_void, i: *const Inputs, o: *mut Outputs);
-                pub fn $tick(h: *mut c_void);
-                pub fn $free(h: *mut c_void);
-            }
-        };
-    }
-    model!(os_tiny_new, os_tiny_eval, os_tiny_tick, os_tiny_free);
-    model!(
-        os_tiny_narrow_new,
-        os_tiny_narrow_eval,
-        os_tiny_narrow_tick,
-        os_tiny_narrow_free
-    );
-    model!(os_small_new, os_small_eval, os_small_tick, os_small_free);
-    #[cfg(has_verilator_default)]
-    model!(
-        os_default_new,
-        os_default_eval,
-        os_default_tick,
-        os_default_free
-    );
-}
-
-#[cfg(has_verilator)]
-mod ffi_fpga {
-    use onespike_hw::fpga_top::{SerialIn, SerialOut};
-    use std::ffi::c_void;
-    extern "C" {
-        pub fn os_fpga_tiny_new() -> *mut c_void;
-        pub fn os_fpga_tiny_cycle(h: *mut c_void, i: *const SerialIn, o: *mut SerialOut);
-        pub fn os_fpga_tiny_free(h: *mut c_void);
-    }
-}
-
-/// The Verilated serial-host FPGA top of the `tiny` configuration.
-pub struct VerilatorFpgaTiny {
-    #[cfg_attr(not(has_verilator), allow(dead_code))]
-    handle: *mut c_void,
-}
-
-impl VerilatorFpgaTiny {
-    pub fn new() -> Result<VerilatorFpgaTiny, VerilatorError> {
-        #[cfg(has_verilator)]
-        {
-            // SAFETY: the shim returns a fresh heap object owned by this value.
-            Ok(VerilatorFpgaTiny {
-                handle: unsafe { ffi_fpga::os_fpga_tiny_new() },
-            })
-        }
-        #[cfg(not(has_verilator))]
-        Err(VerilatorError::NotBuilt)
-    }
-}
-
-impl onespike_hw::fpga_top::SerialPort for VerilatorFpgaTiny {
-    fn cycle(
-        &mut self,
-        pins: &onespike_hw::fpga_top::SerialIn,
-    ) -> onespike_hw::fpga_top::SerialOut {
-        #[allow(unused_mut)]
-        let mut out = onespike_hw::fpga_top::SerialOut::default();
-        // SAFETY: live handle; #[repr(C)] structs in the shim's field order.
-        #[cfg(has_verilator)]
-        unsafe {
-            ffi_fpga::os_fpga_tiny_cycle(self.handle, pins, &mut out)
-        };
-        #[cfg(not(has_verilator))]
-        let _ = pins;
-        out
-    }
-}
-
-impl Drop for VerilatorFpgaTiny {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from `os_fpga_tiny_new` and is freed once.
-        #[cfg(has_verilator)]
-        unsafe {
-            ffi_fpga::os_fpga_tiny_free(self.handle)
-        };
-    }
-}
-
-/// Whether Verilated models were built.
+/// Whether Verilator models can be built here: `verilator` runs and
+/// `ONESPIKE_NO_VERILATOR` is unset.
 pub fn available() -> bool {
-    cfg!(has_verilator)
+    why_unavailable().is_none()
+}
+
+fn why_unavailable() -> Option<VerilatorError> {
+    if std::env::var_os("ONESPIKE_NO_VERILATOR").is_some() {
+        return Some(VerilatorError::Disabled);
+    }
+    if !onespike_hw::export::tool_available("verilator") {
+        return Some(VerilatorError::NotInstalled);
+    }
+    None
 }
 
 /// The skip policy of every test that runs the Verilated models (the
-/// regression, this crate's tests): `true` where the models were built.
-/// Where they were not: verilator installed (and the build not told
-/// `ONESPIKE_NO_VERILATOR`) fails the test, because the build went wrong;
-/// verilator missing (or the build told not to use it) is a loud skip,
-/// except under CI, where it fails (`onespike_hw::export::tool_for_tests`).
+/// regression, this crate's tests): `true` where they can be built (a
+/// failing build then fails the test); where Verilator is missing or
+/// switched off (`ONESPIKE_NO_VERILATOR`), a loud skip, except under CI,
+/// where it fails (`onespike_hw::export::tool_for_tests`).
 pub fn models_for_tests() -> bool {
-    if available() {
-        return true;
-    }
-    let deliberate = std::env::var_os("ONESPIKE_NO_VERILATOR").is_some();
-    assert!(
-        deliberate || !onespike_hw::export::tool_available("verilator"),
-        "verilator is installed but onespike-verilator was built without models: rebuild (cargo clean -p onespike-verilator) and read its build warnings"
-    );
-    if deliberate {
+    if std::env::var_os("ONESPIKE_NO_VERILATOR").is_some() {
         assert!(
             std::env::var_os("CI").is_none(),
             "ONESPIKE_NO_VERILATOR is set under CI: the Verilator tests must run there"
         );
-        eprintln!("SKIPPED: built with ONESPIKE_NO_VERILATOR; the Verilator checks did not run");
+        eprintln!("SKIPPED: ONESPIKE_NO_VERILATOR is set; the Verilator checks did not run");
         return false;
     }
     onespike_hw::export::tool_for_tests("verilator")
 }
 
-/// Whether the `default` preset's model was built (unless `ONESPIKE_NO_VERILATE_DEFAULT` was set).
-pub fn has_default_model() -> bool {
-    cfg!(has_verilator_default)
-}
-
 /// One Verilated accelerator instance.
-pub struct VerilatorModel {
-    handle: *mut c_void,
-    eval: EvalFn,
-    tick: TickFn,
-    free: FreeFn,
-}
+pub struct VerilatorModel(DynModel);
 
 impl VerilatorModel {
-    /// A fresh model of the configuration `p` (which must be built in).
+    /// A fresh model of configuration `p` (any configuration; the first
+    /// use on this machine builds it).
     pub fn new(p: &HwParams) -> Result<VerilatorModel, VerilatorError> {
-        let name = onespike_hw::configs::config_name(p)?;
-        #[cfg(has_verilator)]
-        {
-            let fns: Option<(NewFn, EvalFn, TickFn, FreeFn)> = match name {
-                "tiny" => Some((
-                    ffi::os_tiny_new,
-                    ffi::os_tiny_eval,
-                    ffi::os_tiny_tick,
-                    ffi::os_tiny_free,
-                )),
-                "tiny_narrow" => Some((
-                    ffi::os_tiny_narrow_new,
-                    ffi::os_tiny_narrow_eval,
-                    ffi::os_tiny_narrow_tick,
-                    ffi::os_tiny_narrow_free,
-                )),
-                "small" => Some((
-                    ffi::os_small_new,
-                    ffi::os_small_eval,
-                    ffi::os_small_tick,
-                    ffi::os_small_free,
-                )),
-                #[cfg(has_verilator_default)]
-                "default" => Some((
-                    ffi::os_default_new,
-                    ffi::os_default_eval,
-                    ffi::os_default_tick,
-                    ffi::os_default_free,
-                )),
-                _ => None,
-            };
-            let (new, eval, tick, free) =
-                fns.ok_or_else(|| VerilatorError::NoModel(name.into()))?;
-            // SAFETY: the shim returns a fresh heap object owned by this value.
-            let handle = unsafe { new() };
-            Ok(VerilatorModel {
-                handle,
-                eval,
-                tick,
-                free,
-            })
-        }
-        #[cfg(not(has_verilator))]
-        {
-            let _ = name;
-            let _: Option<(NewFn, EvalFn, TickFn, FreeFn)> = None;
-            Err(VerilatorError::NotBuilt)
-        }
+        Ok(VerilatorModel(library(p, Which::Top)?.model(p)?))
     }
 }
 
 impl Pins for VerilatorModel {
     fn eval(&mut self, inputs: &Inputs) -> Outputs {
-        let mut out = Outputs::default();
-        // SAFETY: `handle` is live until drop; both structs are #[repr(C)]
-        // with the field order of the shim's OsInputs/OsOutputs.
-        unsafe { (self.eval)(self.handle, inputs, &mut out) };
-        out
+        self.0.eval(inputs)
     }
-
     fn tick(&mut self) {
-        // SAFETY: as above.
-        unsafe { (self.tick)(self.handle) };
+        self.0.tick()
     }
 }
 
-impl Drop for VerilatorModel {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from the matching `new` and is freed once.
-        unsafe { (self.free)(self.handle) };
+/// One Verilated serial-host FPGA top (`fpga_top.v`).
+pub struct VerilatorFpga(DynSerial);
+
+impl VerilatorFpga {
+    /// A fresh FPGA top of configuration `p`, built on first use.
+    pub fn new(p: &HwParams) -> Result<VerilatorFpga, VerilatorError> {
+        Ok(VerilatorFpga(library(p, Which::Fpga)?.serial(p)?))
     }
+}
+
+impl SerialPort for VerilatorFpga {
+    fn cycle(&mut self, pins: &SerialIn) -> SerialOut {
+        self.0.cycle(pins)
+    }
+}
+
+const INPUTS: &[&str] = &[
+    "reset",
+    "start",
+    "cfg_we",
+    "cfg_core",
+    "cfg_region",
+    "cfg_index",
+    "cfg_data",
+    "in_valid",
+    "in_source",
+    "in_step",
+    "in_end",
+    "out_ready",
+    "vread_core",
+    "vread_addr",
+];
+const OUTPUTS: &[&str] = &[
+    "done",
+    "running",
+    "cycles",
+    "step",
+    "in_ready",
+    "out_valid",
+    "out_source",
+    "out_step",
+    "vread_data",
+];
+const SERIAL_INPUTS: &[&str] = &["reset", "sdi", "shift", "apply", "capture"];
+const SERIAL_OUTPUTS: &[&str] = &["sdo", "done", "out_valid", "in_pending"];
+
+/// The C++ shim over the Verilated class `Vtop`: `onespike_hw::rtl_lib`'s
+/// ABI, with `struct` fields in the order of the `#[repr(C)]` pin structs.
+fn shim(which: Which) -> String {
+    let fields = |names: &[&str]| -> String {
+        names.iter().map(|n| format!("    uint64_t {n};\n")).collect()
+    };
+    let sets = |names: &[&str]| -> String {
+        names.iter().map(|n| format!("    m->{n} = in->{n};\n")).collect()
+    };
+    let gets = |names: &[&str]| -> String {
+        names
+            .iter()
+            .map(|n| format!("    out->{n} = (uint64_t)m->{n};\n"))
+            .collect()
+    };
+    let head = format!(
+        r#"// Generated by onespike-verilator: onespike_hw::rtl_lib's C ABI over a Verilated model.
+#include "Vtop.h"
+#include "verilated.h"
+#include <cstdint>
+
+extern "C" {{
+uint32_t os_abi() {{ return {abi}; }}
+"#,
+        abi = onespike_hw::rtl_lib::ABI_VERSION
+    );
+    let new_free = |prefix: &str| {
+        format!(
+            r#"void* os_{prefix}new(const char*) {{
+    Vtop* m = new Vtop;
+    m->clock = 0;
+    m->eval();
+    return m;
+}}
+void os_{prefix}free(void* h) {{
+    Vtop* m = static_cast<Vtop*>(h);
+    m->final();
+    delete m;
+}}
+"#
+        )
+    };
+    let body = match which {
+        Which::Top => format!(
+            r#"struct OsInputs {{
+{in_fields}}};
+struct OsOutputs {{
+{out_fields}}};
+{new_free}int32_t os_eval(void* h, const OsInputs* in, OsOutputs* out) {{
+    Vtop* m = static_cast<Vtop*>(h);
+{sets}    m->clock = 0;
+    m->eval();
+{gets}    return 0;
+}}
+int32_t os_tick(void* h) {{
+    Vtop* m = static_cast<Vtop*>(h);
+    m->clock = 1;
+    m->eval();
+    m->clock = 0;
+    m->eval();
+    return 0;
+}}
+"#,
+            in_fields = fields(INPUTS),
+            out_fields = fields(OUTPUTS),
+            new_free = new_free(""),
+            sets = sets(INPUTS),
+            gets = gets(OUTPUTS),
+        ),
+        // One call is one clock cycle: drive, settle, sample, rising edge.
+        Which::Fpga => format!(
+            r#"struct OsSerialIn {{
+{in_fields}}};
+struct OsSerialOut {{
+{out_fields}}};
+{new_free}int32_t os_fpga_cycle(void* h, const OsSerialIn* in, OsSerialOut* out) {{
+    Vtop* m = static_cast<Vtop*>(h);
+{sets}    m->clock = 0;
+    m->eval();
+{gets}    m->clock = 1;
+    m->eval();
+    m->clock = 0;
+    m->eval();
+    return 0;
+}}
+"#,
+            in_fields = fields(SERIAL_INPUTS),
+            out_fields = fields(SERIAL_OUTPUTS),
+            new_free = new_free("fpga_"),
+            sets = sets(SERIAL_INPUTS),
+            gets = gets(SERIAL_OUTPUTS),
+        ),
+    };
+    format!("{head}{body}}}\n")
+}
+
+fn verilator_version() -> String {
+    Command::new("verilator")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The loaded model library of `p` (`top.v` or `fpga_top.v`), built first
+/// if this machine has none for exactly this Verilog.
+pub fn library(p: &HwParams, which: Which) -> Result<Arc<RtlLibrary>, VerilatorError> {
+    if let Some(e) = why_unavailable() {
+        return Err(e);
+    }
+    // The Verilog depends on the geometry only: export it once per process.
+    type Libraries = Mutex<std::collections::HashMap<(String, bool), Arc<RtlLibrary>>>;
+    static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
+    let key = (
+        onespike_hw::generated::geometry_key(p),
+        which == Which::Fpga,
+    );
+    let libraries = LIBRARIES.get_or_init(Default::default);
+    if let Some(l) = libraries.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(l.clone());
+    }
+    let l = build_library(p, which)?;
+    libraries
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, l.clone());
+    Ok(l)
+}
+
+fn build_library(p: &HwParams, which: Which) -> Result<Arc<RtlLibrary>, VerilatorError> {
+    let text = match which {
+        Which::Top => onespike_hw::export::verilog(p)?,
+        Which::Fpga => onespike_hw::export::fpga_verilog(p)?,
+    };
+    let shim = shim(which);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&text, &shim, verilator_version()).hash(&mut h);
+    let kind = match which {
+        Which::Top => "top",
+        Which::Fpga => "fpga_top",
+    };
+    let root = onespike_hw::generated::cache_dir().join("verilator");
+    let dir = root.join(format!("{kind}-{:016x}", h.finish()));
+    let lib = dir.join(lib_name());
+    if !lib.exists() {
+        static BUILDING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+        if !lib.exists() {
+            let fail = |message: String| VerilatorError::Build {
+                config: p.name.clone(),
+                dir: dir.display().to_string(),
+                message,
+            };
+            eprintln!(
+                "verilating `{}` ({kind}.v) into {}, once for this design",
+                p.name,
+                dir.display()
+            );
+            build(&text, &shim, &root, &dir).map_err(fail)?;
+        }
+    }
+    Ok(onespike_hw::rtl_lib::load(&lib)?)
+}
+
+/// Verilates `text` and compiles it with `shim` into `dir/libmodel.so`,
+/// building in a private folder that is renamed into place when complete
+/// (so a reader never sees half a model).
+fn build(text: &str, shim: &str, root: &Path, dir: &Path) -> Result<(), String> {
+    let tmp = root.join(format!(
+        ".build-{}-{}",
+        std::process::id(),
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let result = build_in(text, shim, &tmp);
+    let result = result.and_then(|()| match std::fs::rename(&tmp, dir) {
+        Ok(()) => Ok(()),
+        // Another process finished the same model first: use that one.
+        Err(_) if dir.join(lib_name()).exists() => Ok(()),
+        Err(e) => Err(format!("moving {} into place: {e}", tmp.display())),
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+fn lib_name() -> String {
+    format!(
+        "{}model{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = text.lines().rev().take(30).collect();
+    Err(format!(
+        "{:?} failed:\n{}",
+        cmd.get_program(),
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    ))
+}
+
+fn build_in(text: &str, shim: &str, tmp: &Path) -> Result<(), String> {
+    let top = tmp.join("top.v");
+    std::fs::write(&top, text).map_err(|e| format!("{}: {e}", top.display()))?;
+    std::fs::write(tmp.join("shim.cpp"), shim).map_err(|e| e.to_string())?;
+    let obj = tmp.join("obj");
+    run(Command::new("verilator")
+        .args(["--cc", "-O3", "-Wno-fatal", "--prefix", "Vtop", "--Mdir"])
+        .arg(&obj)
+        .arg(&top))?;
+    let root = Command::new("verilator")
+        .args(["--getenv", "VERILATOR_ROOT"])
+        .output()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .map_err(|e| format!("verilator --getenv VERILATOR_ROOT: {e}"))?;
+    let include = root.join("include");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&obj)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "cpp"))
+        .collect();
+    sources.sort();
+    sources.push(tmp.join("shim.cpp"));
+    sources.push(include.join("verilated.cpp"));
+    sources.push(include.join("verilated_threads.cpp"));
+    let cxx = std::env::var_os("CXX").unwrap_or_else(|| "c++".into());
+    // Compile the files on every core, then link.
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let objects: Vec<PathBuf> = (0..sources.len())
+        .map(|k| tmp.join(format!("{k}.o")))
+        .collect();
+    let errors = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(sources.len()) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(src) = sources.get(k) else { break };
+                let r = run(Command::new(&cxx)
+                    .args(["-std=c++17", "-O3", "-fPIC", "-w", "-c"])
+                    .arg("-I")
+                    .arg(&obj)
+                    .arg("-I")
+                    .arg(&include)
+                    .arg("-I")
+                    .arg(include.join("vltstd"))
+                    .arg(src)
+                    .arg("-o")
+                    .arg(&objects[k]));
+                if let Err(e) = r {
+                    errors.lock().unwrap().push(e);
+                }
+            });
+        }
+    });
+    if let Some(e) = errors.into_inner().unwrap().into_iter().next() {
+        return Err(e);
+    }
+    run(Command::new(&cxx)
+        .args(["-shared", "-pthread", "-Wl,-Bsymbolic", "-o"])
+        .arg(tmp.join(lib_name()))
+        .args(&objects))
 }

@@ -61,7 +61,9 @@ pub struct Args {
     pub rtl_inputs: usize,
     /// Hardware configuration (a preset or a TOML file): generated cases
     /// are drawn on it; a program or case file must have been compiled
-    /// for it. Only the built-in presets have RTL backends.
+    /// for it. Any configuration has both RTL backends: one that is not
+    /// built in gets its rust-hdl RTL and its Verilator model compiled
+    /// once, on first use (docs/hw.md, "Any configuration").
     #[arg(long, help = super::CONFIG_HELP)]
     pub config: Option<String>,
     /// Folder for reproducer case files (created on a mismatch only).

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 /// Writes `top.v` (the accelerator with its wide host port, top module
 /// `top`), `fpga_top.v` (module `fpga_top`: the same behind a serial host interface of ten
 /// pins, for pin-limited FPGAs) and `params.toml` (the configuration it was
-/// built for). Interfaces and timing: docs/hw.md.
+/// built for). Interfaces and timing: docs/hw.md. Any configuration: one
+/// that is not built in has its RTL compiled once on first use (minutes
+/// for the first such configuration, about half a minute for each later
+/// one; docs/hw.md, "Any configuration").
 #[derive(clap::Args)]
 pub struct Args {
     #[arg(long, default_value = "default", help = super::CONFIG_HELP)]
@@ -32,7 +35,6 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     };
     check_folder_files("-o", &args.out, &FILES, &inputs)?;
     let params = HwParams::from_preset_or_file(&args.config)?;
-    onespike_hw::configs::config_name(&params)?;
     write_folder("-o", &args.out, |out| run_stage(&params, &args.out, out))?;
     Ok(())
 }
