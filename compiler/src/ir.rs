@@ -365,13 +365,13 @@ impl FloatNetwork {
         save_json(path, self)
     }
 
-    /// Fraction of synapses that are absent (zero).
+    /// Fraction of synapses that are absent (zero), feed-forward and
+    /// recurrent weights alike.
     pub fn sparsity(&self) -> f64 {
         let (zeros, total) = self.layers.iter().fold((0usize, 0usize), |(z, t), l| {
-            (
-                z + l.weights.iter().filter(|&&w| w == 0.0).count(),
-                t + l.weights.len(),
-            )
+            let all = l.weights.iter().chain(l.recurrent.iter().flatten());
+            let (lz, lt) = all.fold((0, 0), |(z, t), &w| (z + usize::from(w == 0.0), t + 1));
+            (z + lz, t + lt)
         });
         zeros as f64 / total.max(1) as f64
     }

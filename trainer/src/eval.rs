@@ -92,7 +92,12 @@ impl Trainer {
             self.hardware_eval_with(test, true)?
         };
         let (q, _) = quantize(&self.network(), params.weight_bits)?;
-        let total: usize = q.layers.iter().map(|l| l.weights.len()).sum();
+        // Feed-forward and recurrent synapses, as `synapse_count` counts.
+        let total: usize = q
+            .layers
+            .iter()
+            .map(|l| l.weights.len() + l.recurrent.as_ref().map_or(0, |r| r.len()))
+            .sum();
         Ok(FinalReport {
             test_images: test.len(),
             test_float_accuracy: fe.accuracy,
