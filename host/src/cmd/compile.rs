@@ -20,7 +20,7 @@ pub struct Args {
     /// give --encoding and --time-steps, see `onespike import`).
     #[arg(long)]
     pub model: PathBuf,
-    #[arg(long, default_value = "default", help = super::CONFIG_HELP)]
+    #[arg(long, default_value = "default", help = super::config_help())]
     pub config: String,
     /// Program file to write (JSON).
     #[arg(short, long)]

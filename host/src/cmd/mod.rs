@@ -15,6 +15,11 @@ pub mod train;
 pub mod verify;
 pub mod verilog;
 
-/// Help text shared by every `--config` flag.
-pub const CONFIG_HELP: &str =
-    "Hardware configuration: a preset name (default, small, tiny, tiny_narrow) or the path of a TOML file";
+/// Help text shared by every `--config` flag (the preset names from the
+/// compiler's table).
+pub fn config_help() -> String {
+    format!(
+        "Hardware configuration: a preset name ({}) or the path of a TOML file (any configuration has RTL: one that is not a preset is compiled once, on first use)",
+        onespike_compiler::params::PRESETS.join(", ")
+    )
+}

@@ -26,7 +26,7 @@ pub struct Args {
     /// Dataset: `default` (embedded MNIST subset) or a directory of IDX files.
     #[arg(long, default_value = "default")]
     pub data: String,
-    #[arg(long, default_value = "default", help = super::CONFIG_HELP)]
+    #[arg(long, default_value = "default", help = super::config_help())]
     pub config: String,
     /// Output folder (created if missing).
     #[arg(short, long, default_value = "onespike-out")]

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Configurations (preset names or TOML files); repeat the flag for several.
-    #[arg(long, default_values_t = vec!["small".to_string()], help = super::CONFIG_HELP)]
+    #[arg(long, default_values_t = vec!["small".to_string()], help = super::config_help())]
     pub config: Vec<String>,
     /// nextpnr-ice40 device (hx1k, hx8k, up5k, ...).
     #[arg(long, default_value = "hx8k")]

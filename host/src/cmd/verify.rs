@@ -64,7 +64,7 @@ pub struct Args {
     /// for it. Any configuration has both RTL backends: one that is not
     /// built in gets its rust-hdl RTL and its Verilator model compiled
     /// once, on first use (docs/hw.md, "Any configuration").
-    #[arg(long, help = super::CONFIG_HELP)]
+    #[arg(long, help = super::config_help())]
     pub config: Option<String>,
     /// Folder for reproducer case files (created on a mismatch only).
     #[arg(long, default_value = "verify-failures")]

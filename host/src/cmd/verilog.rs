@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// one; docs/hw.md, "Any configuration").
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value = "default", help = super::CONFIG_HELP)]
+    #[arg(long, default_value = "default", help = super::config_help())]
     pub config: String,
     /// Output folder (created if missing).
     #[arg(short, long, default_value = "verilog")]
