@@ -1,21 +1,20 @@
 //! Benchmark (not a test): the simulator against Verilator on the same
-//! MNIST-sized network and the same MNIST test images, on the `default`
-//! preset (16 cores of 128 neurons). Prints simulated inferences/s and
-//! equivalent cycles/s (the accelerator's cycles per wall-clock second) of
-//! both, one thread each, and their ratio; checks on the way that both
-//! give the same spikes, potentials and cycle counts.
+//! program and the same MNIST test images, one thread each, in one run:
+//! the simulator's steady state and whole job, Verilator through a plain
+//! C++ testbench at `-O3` (`onespike_verilator::testbench`; steady state
+//! and the whole process), and for comparison the Rust driver through one
+//! FFI call per cycle. Stops unless every image's spikes, potentials and
+//! cycles agree.
 //!
 //! ```text
 //! cargo bench -p onespike-sim --bench vs_verilator
+//! ONESPIKE_BENCH_PROGRAM=onespike-out/program.json cargo bench -p onespike-sim --bench vs_verilator
 //! ```
 //!
-//! `onespike-verilator` builds the `default` preset's model on first use
-//! (cached; see its crate docs). Options:
-//! `ONESPIKE_BENCH_PROGRAM=path/program.json` benchmarks a compiled
-//! program (e.g. `onespike run`'s) instead of the built-in synthetic
-//! 784-128-10 network; `ONESPIKE_BENCH_IMAGES=n` sets how many images
-//! Verilator runs (default 20; the simulator runs all 1000 of the embedded
-//! subset, repeated until one second has passed).
+//! The Verilator testbench and model are built on first use and cached.
+//! `ONESPIKE_BENCH_PROGRAM` benchmarks a compiled program (e.g. the one
+//! `onespike run` writes) instead of the built-in synthetic 784-128-10
+//! network; `ONESPIKE_BENCH_IMAGES=n` sets how many images (default 200).
 
 use flate2::read::GzDecoder;
 use onespike_compiler::{map_in_order, HwParams, InputEncoding, Program, QuantNetwork};
@@ -92,9 +91,13 @@ fn main() {
             "synthetic 784-128-10 network".to_string(),
         ),
     };
+    let p = prog.params.clone();
+    let n: usize = std::env::var("ONESPIKE_BENCH_IMAGES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     let images = mnist_images();
-    let inputs: Vec<Vec<onespike_compiler::Spike>> =
-        images.iter().map(|im| prog.encoding.encode(im)).collect();
+    let n = n.min(images.len());
     let opts = SimOptions::default();
     let run = RunConfig {
         early_exit: opts.early_exit,
@@ -103,14 +106,15 @@ fn main() {
         timing: Default::default(),
     };
 
-    // Simulator: every image, repeated until a second has passed.
+    // Simulator, whole job in this process: build the simulator, encode and
+    // run the n images once, cold.
+    let t0 = Instant::now();
     let mut sim = Simulator::new(&prog).unwrap();
+    let inputs: Vec<Vec<onespike_compiler::Spike>> =
+        images[..n].iter().map(|im| prog.encoding.encode(im)).collect();
     let sim_runs: Vec<SimRun> = inputs.iter().map(|i| sim.run(i, &opts).unwrap()).collect();
-    let cycles_per_pass: u64 = sim_runs.iter().map(|r| r.cycles).sum();
-    let spikes: u64 = sim_runs
-        .iter()
-        .map(|r| r.per_core.iter().map(|c| c.spikes).sum::<u64>())
-        .sum();
+    let sim_whole = t0.elapsed().as_secs_f64();
+    // Steady state: the same images again and again for at least a second.
     let t0 = Instant::now();
     let mut passes = 0u64;
     while passes == 0 || t0.elapsed().as_secs_f64() < 1.0 {
@@ -119,57 +123,74 @@ fn main() {
         }
         passes += 1;
     }
-    let sim_s = t0.elapsed().as_secs_f64();
-    let sim_inf = (passes * inputs.len() as u64) as f64 / sim_s;
-    let sim_cps = (passes * cycles_per_pass) as f64 / sim_s;
+    let sim_inf = (passes * n as u64) as f64 / t0.elapsed().as_secs_f64();
+    let cycles: u64 = sim_runs.iter().map(|r| r.cycles).sum();
+    let spikes: u64 = sim_runs
+        .iter()
+        .map(|r| r.per_core.iter().map(|c| c.spikes).sum::<u64>())
+        .sum();
 
+    println!("onespike-sim vs Verilator on `{}` ({what}), {n} embedded MNIST test images, one thread each", p.name);
     println!(
-        "onespike-sim vs Verilator on `{}` ({what}), embedded MNIST test images",
-        p.name
+        "  workload: {:.0} cycles, {:.1} spikes per inference on average",
+        cycles as f64 / n as f64,
+        spikes as f64 / n as f64
     );
     println!(
-        "  workload: {:.0} cycles, {:.1} spikes per inference on average ({} images)",
-        cycles_per_pass as f64 / inputs.len() as f64,
-        spikes as f64 / inputs.len() as f64,
-        inputs.len()
+        "  simulator:            {sim_inf:>10.1} inferences/s steady state ({:.3e} cycles/s); whole job {:.3} s ({:.1} inferences/s)",
+        sim_inf * cycles as f64 / n as f64,
+        sim_whole,
+        n as f64 / sim_whole
     );
-    println!(
-        "  simulator: {sim_inf:>12.1} inferences/s  {:>10.3e} cycles/s  (1 thread)",
-        sim_cps
-    );
-
     if !onespike_verilator::available() {
         println!("  Verilator: not installed (or ONESPIKE_NO_VERILATOR is set); only the simulator ran");
         return;
     }
-    let n: usize = std::env::var("ONESPIKE_BENCH_IMAGES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20)
-        .min(inputs.len());
+
+    // Verilator through a plain C++ testbench at -O3 (built once, cached):
+    // the steady state is the program's own inference loop; the whole job
+    // is the process (model construction, stimulus, host writes, images).
+    use onespike_verilator::testbench::{run_testbench, testbench, write_stimulus};
+    let exe = testbench(&p).unwrap();
+    let stim = std::env::temp_dir().join(format!("onespike-bench-{}.txt", std::process::id()));
+    write_stimulus(&prog, &inputs, &run, &stim).unwrap();
+    let tb = run_testbench(&exe, &stim).unwrap();
+    let _ = std::fs::remove_file(&stim);
+    for (k, (got, want)) in tb.inputs.iter().zip(&sim_runs).enumerate() {
+        let (spikes, v) = got.record(&prog).unwrap();
+        assert!(
+            got.cycles == want.cycles && spikes == want.spikes && v == want.final_v,
+            "image {k}: the C++ testbench and the simulator disagree ({} vs {} cycles)",
+            got.cycles,
+            want.cycles
+        );
+    }
+    assert_eq!(tb.inputs.len(), n);
+    let tb_inf = n as f64 / tb.run_seconds;
+    println!(
+        "  Verilator, C++ -O3:   {tb_inf:>10.1} inferences/s steady state ({:.3e} cycles/s); whole process {:.3} s ({:.1} inferences/s; parse {:.3} s, model and host writes {:.3} s)",
+        tb_inf * cycles as f64 / n as f64,
+        tb.process_seconds,
+        n as f64 / tb.process_seconds,
+        tb.parse_seconds,
+        tb.load_seconds
+    );
+
+    // The old way, for comparison: the Rust driver, one FFI call per cycle.
+    let m = n.min(20);
     let model = onespike_verilator::VerilatorModel::new(&p).unwrap();
     let mut d = Driver::new(model, &p);
     d.load(&prog, &run).unwrap();
     let t0 = Instant::now();
-    let mut rtl_cycles = 0u64;
-    let mut rtl = Vec::new();
-    for i in &inputs[..n] {
+    for (i, want) in inputs[..m].iter().zip(&sim_runs) {
         let r = d.infer(&prog, i, &run).unwrap();
-        rtl_cycles += r.cycles;
-        rtl.push(r);
+        assert!(same(want, &r), "the simulator and Verilator (FFI) disagree");
     }
-    let v_s = t0.elapsed().as_secs_f64();
-    let mismatches = sim_runs
-        .iter()
-        .zip(&rtl)
-        .filter(|(a, b)| !same(a, b))
-        .count();
-    assert_eq!(
-        mismatches, 0,
-        "the simulator and Verilator disagree on {mismatches} of {n} images"
+    let ffi_inf = m as f64 / t0.elapsed().as_secs_f64();
+    println!("  Verilator, Rust FFI:  {ffi_inf:>10.1} inferences/s ({m} images, the Pins driver one call per cycle)");
+    println!(
+        "  ratio, simulator / Verilator C++: {:.1}x steady state, {:.1}x whole job; every image agrees on spikes, potentials and cycles",
+        sim_inf / tb_inf,
+        tb.process_seconds / sim_whole
     );
-    let v_inf = n as f64 / v_s;
-    let v_cps = rtl_cycles as f64 / v_s;
-    println!("  Verilator: {v_inf:>12.1} inferences/s  {:>10.3e} cycles/s  (1 thread, {n} images, driver through the Pins FFI)", v_cps);
-    println!("  ratio:     {:>12.1}x inferences/s; the {n} images agree on spikes, potentials and cycles", sim_inf / v_inf);
 }

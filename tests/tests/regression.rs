@@ -1049,3 +1049,49 @@ fn generated_cases_on_any_configuration_agree() {
         "`default` or `odd` met no RTL"
     );
 }
+
+/// The plain C++ testbench of `onespike_verilator::testbench` (the fair
+/// Verilator benchmark's driver) runs generated cases on `tiny` and
+/// `default` to the simulator's spikes, potentials and cycle counts, input
+/// by input: its host protocol is the driver's.
+#[test]
+fn the_cpp_testbench_gives_the_simulators_results() {
+    if !verilator() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("onespike-tb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut checked = 0;
+    for p in [HwParams::preset("tiny").unwrap(), HwParams::preset("default").unwrap()] {
+        let exe = onespike_verilator::testbench::testbench(&p).unwrap();
+        for k in 0..6 {
+            let (name, case) = onespike_tests::random::generated_case(77, k, Some(&p));
+            let opts = onespike_sim::SimOptions {
+                early_exit: case.early_exit,
+                all_spikes: !case.output_only,
+                ..Default::default()
+            };
+            let run = onespike_hw::driver::RunConfig {
+                early_exit: opts.early_exit,
+                all_spikes: opts.all_spikes,
+                ..Default::default()
+            };
+            let mut sim = onespike_sim::Simulator::new(&case.program).unwrap();
+            let stim = dir.join(format!("{}-{k}.txt", p.name));
+            onespike_verilator::testbench::write_stimulus(&case.program, &case.inputs, &run, &stim)
+                .unwrap();
+            let tb = onespike_verilator::testbench::run_testbench(&exe, &stim).unwrap();
+            assert_eq!(tb.inputs.len(), case.inputs.len(), "{name}");
+            for (i, (input, got)) in case.inputs.iter().zip(&tb.inputs).enumerate() {
+                let want = sim.run(input, &opts).unwrap();
+                let (spikes, v) = got.record(&case.program).unwrap();
+                assert_eq!(got.cycles, want.cycles, "{name} on {}: input {i} cycles", p.name);
+                assert_eq!(spikes, want.spikes, "{name} on {}: input {i} spikes", p.name);
+                assert_eq!(v, want.final_v, "{name} on {}: input {i} potentials", p.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "{checked}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

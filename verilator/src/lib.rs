@@ -16,6 +16,8 @@
 //! Must not depend on: `sim`, `host`. Tests: `tests/` (the FPGA top); the
 //! accelerator's models meet the other backends in the regression.
 
+pub mod testbench;
+
 use onespike_compiler::HwParams;
 use onespike_hw::driver::{Inputs, Outputs, Pins};
 use onespike_hw::fpga_top::{SerialIn, SerialOut, SerialPort};
@@ -274,40 +276,72 @@ fn build_library(p: &HwParams, which: Which) -> Result<Arc<RtlLibrary>, Verilato
         Which::Top => onespike_hw::export::verilog(p)?,
         Which::Fpga => onespike_hw::export::fpga_verilog(p)?,
     };
-    let shim = shim(which);
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&text, &shim, verilator_version()).hash(&mut h);
     let kind = match which {
         Which::Top => "top",
         Which::Fpga => "fpga_top",
     };
-    let root = onespike_hw::generated::cache_dir().join("verilator");
-    let dir = root.join(format!("{kind}-{:016x}", h.finish()));
-    let lib = dir.join(lib_name());
-    if !lib.exists() {
-        static BUILDING: Mutex<()> = Mutex::new(());
-        let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-        if !lib.exists() {
-            let fail = |message: String| VerilatorError::Build {
-                config: p.name.clone(),
-                dir: dir.display().to_string(),
-                message,
-            };
-            eprintln!(
-                "verilating `{}` ({kind}.v) into {}, once for this design",
-                p.name,
-                dir.display()
-            );
-            build(&text, &shim, &root, &dir).map_err(fail)?;
-        }
-    }
+    let lib = cached_build(p, kind, &text, &shim(which), Link::Library)?;
     Ok(onespike_hw::rtl_lib::load(&lib)?)
 }
 
-/// Verilates `text` and compiles it with `shim` into `dir/libmodel.so`,
-/// building in a private folder that is renamed into place when complete
-/// (so a reader never sees half a model).
-fn build(text: &str, shim: &str, root: &Path, dir: &Path) -> Result<(), String> {
+/// What a build links: a shared library for the ABI, or a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Link {
+    Library,
+    Program,
+}
+
+impl Link {
+    fn file_name(self) -> String {
+        match self {
+            Link::Library => format!(
+                "{}model{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            ),
+            Link::Program => format!("testbench{}", std::env::consts::EXE_SUFFIX),
+        }
+    }
+}
+
+/// The file built from the Verilog `text` and the C++ `driver` (a shim or a
+/// testbench) under the cache's `verilator/<kind>-<hash>/`, building it
+/// first if this machine has none for exactly these inputs.
+pub(crate) fn cached_build(
+    p: &HwParams,
+    kind: &str,
+    text: &str,
+    driver: &str,
+    link: Link,
+) -> Result<PathBuf, VerilatorError> {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (text, driver, link, verilator_version()).hash(&mut h);
+    let root = onespike_hw::generated::cache_dir().join("verilator");
+    let dir = root.join(format!("{kind}-{:016x}", h.finish()));
+    let out = dir.join(link.file_name());
+    if !out.exists() {
+        static BUILDING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+        if !out.exists() {
+            eprintln!(
+                "verilating `{}` ({kind}) into {}, once for this design",
+                p.name,
+                dir.display()
+            );
+            build(text, driver, &root, &dir, link).map_err(|message| VerilatorError::Build {
+                config: p.name.clone(),
+                dir: dir.display().to_string(),
+                message,
+            })?;
+        }
+    }
+    Ok(out)
+}
+
+/// Verilates `text` and compiles it with `driver` into `dir`, building in
+/// a private folder that is renamed into place when complete (so a reader
+/// never sees half a model).
+fn build(text: &str, driver: &str, root: &Path, dir: &Path, link: Link) -> Result<(), String> {
     let tmp = root.join(format!(
         ".build-{}-{}",
         std::process::id(),
@@ -315,23 +349,15 @@ fn build(text: &str, shim: &str, root: &Path, dir: &Path) -> Result<(), String> 
     ));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let result = build_in(text, shim, &tmp);
+    let result = build_in(text, driver, &tmp, link);
     let result = result.and_then(|()| match std::fs::rename(&tmp, dir) {
         Ok(()) => Ok(()),
         // Another process finished the same model first: use that one.
-        Err(_) if dir.join(lib_name()).exists() => Ok(()),
+        Err(_) if dir.join(link.file_name()).exists() => Ok(()),
         Err(e) => Err(format!("moving {} into place: {e}", tmp.display())),
     });
     let _ = std::fs::remove_dir_all(&tmp);
     result
-}
-
-fn lib_name() -> String {
-    format!(
-        "{}model{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    )
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
@@ -348,10 +374,10 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     ))
 }
 
-fn build_in(text: &str, shim: &str, tmp: &Path) -> Result<(), String> {
+fn build_in(text: &str, driver: &str, tmp: &Path, link: Link) -> Result<(), String> {
     let top = tmp.join("top.v");
     std::fs::write(&top, text).map_err(|e| format!("{}: {e}", top.display()))?;
-    std::fs::write(tmp.join("shim.cpp"), shim).map_err(|e| e.to_string())?;
+    std::fs::write(tmp.join("shim.cpp"), driver).map_err(|e| e.to_string())?;
     let obj = tmp.join("obj");
     run(Command::new("verilator")
         .args(["--cc", "-O3", "-Wno-fatal", "--prefix", "Vtop", "--Mdir"])
@@ -405,8 +431,10 @@ fn build_in(text: &str, shim: &str, tmp: &Path) -> Result<(), String> {
     if let Some(e) = errors.into_inner().unwrap().into_iter().next() {
         return Err(e);
     }
-    run(Command::new(&cxx)
-        .args(["-shared", "-pthread", "-Wl,-Bsymbolic", "-o"])
-        .arg(tmp.join(lib_name()))
-        .args(&objects))
+    let mut cmd = Command::new(&cxx);
+    match link {
+        Link::Library => cmd.args(["-shared", "-pthread", "-Wl,-Bsymbolic", "-o"]),
+        Link::Program => cmd.args(["-O3", "-pthread", "-o"]),
+    };
+    run(cmd.arg(tmp.join(link.file_name())).args(&objects))
 }
