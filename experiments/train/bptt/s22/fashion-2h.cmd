@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/fashion-mnist --arch 784-400-400-10 --shift-pixels 1 --mirror --ema-decay 0.999 --lr 1e-3 --lr-decay 0.95 --epochs 30 -o fashion-2h.json --checkpoint fashion-2h.ck.json

@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/fashion-mnist --arch 784-800-10 --shift-pixels 1 --mirror --ema-decay 0.999 --epochs 30 -o fashion-800m.json --checkpoint fashion-800m.ck.json

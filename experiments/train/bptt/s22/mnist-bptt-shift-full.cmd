@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/mnist --shift-pixels 1 --ema-decay 0.999 --epochs 30 --reset-grad full -o mnist-bptt-shift-full.json --checkpoint mnist-bptt-shift-full.ck.json
