@@ -143,6 +143,10 @@ pub struct Compiled {
     pub program: Program,
     /// Mapping report (cores versus the lower bound, SRAM bits, per core).
     pub report: MapReport,
+    /// When the program leaves cores of `params` idle: `params` with only
+    /// as many cores as it uses, on which the same network maps too
+    /// (checked by mapping it), so no core idles.
+    pub no_idle: Option<HwParams>,
 }
 
 /// Quantizes `net` for `params`, refuses it early if it cannot fit, and
@@ -169,11 +173,20 @@ pub fn compile(
         }
     };
     let (program, report) = map_balanced(&q, params, activity.as_ref())?;
+    let no_idle = (report.cores_used < params.cores)
+        .then(|| HwParams {
+            name: format!("{}_{}cores", params.name, report.cores_used),
+            cores: report.cores_used,
+            ..params.clone()
+        })
+        .filter(|p| p.validate("no-idle configuration").is_ok())
+        .filter(|p| map_balanced(&q, p, activity.as_ref()).is_ok());
     Ok(Compiled {
         quantized: q,
         quant_report,
         program,
         report,
+        no_idle,
     })
 }
 

@@ -199,6 +199,7 @@ pub fn tech_toml(data: &[u8]) {
                 cycles_busy: m,
                 cycles_stalled: m,
                 cycles_idle: m,
+                cycles_gated: m,
                 pointer_reads: m,
                 weight_reads: m,
                 state_reads: m,
@@ -210,6 +211,8 @@ pub fn tech_toml(data: &[u8]) {
                 current_leaks: m,
                 fifo_pushes: m,
                 fifo_pops: m,
+                spike_queue_pushes: m,
+                spike_queue_pops: m,
                 bus_transfers: m,
             };
             let e = model.price(&counts);

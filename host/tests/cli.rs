@@ -92,6 +92,15 @@ fn compile_writes_a_program_that_loads() {
     assert_eq!(p.neurons.len(), 2);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("accuracy"), "{stdout}");
+    // 784-20-10 uses 2 of default's 16 cores (balanced over them): the
+    // compiler names the configuration with no idle core, having mapped
+    // the network onto it.
+    let used = p.cores.len();
+    let line = format!(
+        "{} of 16 cores idle (power-gated in the energy model); a configuration with cores = {used} (else as `default`) fits this network with no idle core",
+        16 - used
+    );
+    assert!(stdout.contains(&line), "{stdout}");
 }
 
 /// A compiled program for the `default` preset (784-24-10, sparse), via

@@ -214,7 +214,7 @@ impl Core {
             k.current_leaks += active;
         }
         k.state_writes += active;
-        k.fifo_pushes += fired;
+        k.spike_queue_pushes += fired;
         self.stats.spikes += fired;
     }
 
@@ -321,10 +321,19 @@ impl Core {
     }
 
     /// End of the inference, `cycles` long: fills in the cycle partition.
-    pub fn finish(&mut self, cycles: u64) {
+    /// A core the program leaves unused (`in_use` false) is power-gated:
+    /// all its cycles are gated ones.
+    pub fn finish(&mut self, cycles: u64, in_use: bool) {
         let c = &mut self.stats.counts;
-        c.cycles_busy = self.stats.busy_cycles;
-        c.cycles_idle = cycles - c.cycles_busy - c.cycles_stalled;
+        if in_use {
+            c.cycles_busy = self.stats.busy_cycles;
+            c.cycles_idle = cycles - c.cycles_busy - c.cycles_stalled;
+        } else {
+            c.cycles_busy = 0;
+            c.cycles_stalled = 0;
+            c.cycles_idle = 0;
+            c.cycles_gated = cycles;
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! prices, from a versioned technology table ([`TechTable`]) that users can
 //! replace, and the memory sizes and widths of [`HwParams`].
 
-use onespike_compiler::layout::{EventPacket, PointerEntry, WeightEntry};
+use onespike_compiler::layout::{PointerEntry, WeightEntry};
 use onespike_compiler::HwParams;
 use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
@@ -62,6 +62,15 @@ pub struct TechTable {
     pub sram_write_factor: f64,
     pub bus_pj_per_bit: f64,
     pub static_mw_per_core: f64,
+    /// Share of `static_mw_per_core` that a power-gated core (one the
+    /// program leaves unused) still draws, in 0..=1. A table without the
+    /// entry gates nothing (1.0).
+    #[serde(default = "ungated")]
+    pub gated_leakage_fraction: f64,
+}
+
+fn ungated() -> f64 {
+    1.0
 }
 
 impl TechTable {
@@ -134,6 +143,12 @@ impl TechTable {
             return bad(
                 &format!("sram_read_64b[{k}]"),
                 "kib and pj must be > 0".into(),
+            );
+        }
+        if !(0.0..=1.0).contains(&self.gated_leakage_fraction) {
+            return bad(
+                "gated_leakage_fraction",
+                format!("is {}, must be in 0..=1", self.gated_leakage_fraction),
             );
         }
         for (field, v) in [
@@ -230,6 +245,10 @@ pub struct ActionCounts {
     pub cycles_stalled: u64,
     /// Cycles with nothing to do.
     pub cycles_idle: u64,
+    /// Cycles of a core the program leaves unused, power-gated (such a
+    /// core counts no busy, stalled or idle cycles).
+    #[serde(default)]
+    pub cycles_gated: u64,
     pub pointer_reads: u64,
     pub weight_reads: u64,
     pub state_reads: u64,
@@ -247,8 +266,15 @@ pub struct ActionCounts {
     /// Current leaks `I - (I >> k)` at the current width.
     #[serde(default)]
     pub current_leaks: u64,
+    /// Event FIFO words written and read (source id and window bit).
     pub fifo_pushes: u64,
     pub fifo_pops: u64,
+    /// Spike queue words written and read (local neuron index).
+    #[serde(default)]
+    pub spike_queue_pushes: u64,
+    #[serde(default)]
+    pub spike_queue_pops: u64,
+    /// Source ids moved over the router's bus.
     pub bus_transfers: u64,
 }
 
@@ -257,6 +283,7 @@ impl AddAssign<&ActionCounts> for ActionCounts {
         self.cycles_busy += o.cycles_busy;
         self.cycles_stalled += o.cycles_stalled;
         self.cycles_idle += o.cycles_idle;
+        self.cycles_gated += o.cycles_gated;
         self.pointer_reads += o.pointer_reads;
         self.weight_reads += o.weight_reads;
         self.state_reads += o.state_reads;
@@ -268,6 +295,8 @@ impl AddAssign<&ActionCounts> for ActionCounts {
         self.current_leaks += o.current_leaks;
         self.fifo_pushes += o.fifo_pushes;
         self.fifo_pops += o.fifo_pops;
+        self.spike_queue_pushes += o.spike_queue_pushes;
+        self.spike_queue_pops += o.spike_queue_pops;
         self.bus_transfers += o.bus_transfers;
     }
 }
@@ -280,8 +309,11 @@ pub struct EnergyBreakdown {
     pub state_memory_pj: f64,
     pub accumulate_pj: f64,
     pub compare_pj: f64,
+    /// Event FIFOs and spike queues.
     pub fifo_pj: f64,
     pub bus_pj: f64,
+    /// Leakage and clock: every cycle of a core in use, and the gated
+    /// fraction of every cycle of a core left unused.
     pub static_pj: f64,
     pub total_pj: f64,
 }
@@ -302,11 +334,22 @@ pub struct ActionEnergies {
     pub membrane_leak_pj: f64,
     #[serde(default)]
     pub current_leak_pj: f64,
+    /// An event FIFO word: `fifo_depth` words of the source id's width
+    /// plus the window bit.
     pub fifo_push_pj: f64,
     pub fifo_pop_pj: f64,
+    /// A spike queue word: `neurons_per_core` words of a neuron index.
+    #[serde(default)]
+    pub spike_queue_push_pj: f64,
+    #[serde(default)]
+    pub spike_queue_pop_pj: f64,
+    /// A source id on the bus (`bus_pj_per_bit` per bit of its width).
     pub bus_transfer_pj: f64,
     /// Static energy of one core for one cycle at the configured clock.
     pub static_per_core_cycle_pj: f64,
+    /// The same for a power-gated core.
+    #[serde(default)]
+    pub static_gated_per_core_cycle_pj: f64,
 }
 
 /// The table applied to one hardware configuration.
@@ -321,11 +364,17 @@ impl EnergyModel {
     pub fn new(table: &TechTable, p: &HwParams) -> EnergyModel {
         let ptr_w = PointerEntry::layout(p).width();
         let wgt_w = WeightEntry::layout(p).width();
-        let ev_w = EventPacket::layout(p).width();
+        let g = p.geometry();
+        // The RTL's words: the event FIFO holds a source id and the window
+        // bit, the spike queue a local neuron index, the bus a source id.
+        let source_w = g.source_bits();
         // Neuron state word: I, V and the fired flag.
         let state_w = p.current_bits + p.membrane_bits + 1;
         let state_read = table.sram_read_pj(p.neurons_per_core as u64, state_w);
-        let fifo = table.sram_read_pj(p.fifo_depth as u64, ev_w);
+        let fifo = table.sram_read_pj(p.fifo_depth as u64, source_w + 1);
+        let queue = table.sram_read_pj(p.neurons_per_core as u64, g.neuron_bits().max(1));
+        // mW * ns = pJ.
+        let static_pj = table.static_mw_per_core * 1000.0 / p.clock_mhz;
         EnergyModel {
             table_name: table.name.clone(),
             table_source: table.source.clone(),
@@ -341,15 +390,18 @@ impl EnergyModel {
                 current_leak_pj: table.add_pj(p.current_bits),
                 fifo_push_pj: fifo * table.sram_write_factor,
                 fifo_pop_pj: fifo,
-                bus_transfer_pj: table.bus_pj_per_bit * ev_w as f64,
-                // mW * ns = pJ.
-                static_per_core_cycle_pj: table.static_mw_per_core * 1000.0 / p.clock_mhz,
+                spike_queue_push_pj: queue * table.sram_write_factor,
+                spike_queue_pop_pj: queue,
+                bus_transfer_pj: table.bus_pj_per_bit * source_w as f64,
+                static_per_core_cycle_pj: static_pj,
+                static_gated_per_core_cycle_pj: static_pj * table.gated_leakage_fraction,
             },
         }
     }
 
     /// Prices counts (of one core, or summed over cores); static energy is
-    /// charged for every counted core-cycle, busy, stalled or idle.
+    /// charged for every counted core-cycle, busy, stalled or idle, and its
+    /// gated fraction for every gated one.
     pub fn price(&self, c: &ActionCounts) -> EnergyBreakdown {
         let e = &self.energies;
         let f = |n: u64, pj: f64| n as f64 * pj;
@@ -364,9 +416,13 @@ impl EnergyModel {
                 + f(c.membrane_leaks, e.membrane_leak_pj)
                 + f(c.current_leaks, e.current_leak_pj),
             compare_pj: f(c.compares, e.compare_pj),
-            fifo_pj: f(c.fifo_pushes, e.fifo_push_pj) + f(c.fifo_pops, e.fifo_pop_pj),
+            fifo_pj: f(c.fifo_pushes, e.fifo_push_pj)
+                + f(c.fifo_pops, e.fifo_pop_pj)
+                + f(c.spike_queue_pushes, e.spike_queue_push_pj)
+                + f(c.spike_queue_pops, e.spike_queue_pop_pj),
             bus_pj: f(c.bus_transfers, e.bus_transfer_pj),
-            static_pj: f(core_cycles, e.static_per_core_cycle_pj),
+            static_pj: f(core_cycles, e.static_per_core_cycle_pj)
+                + f(c.cycles_gated, e.static_gated_per_core_cycle_pj),
             total_pj: 0.0,
         };
         b.total_pj = b.pointer_sram_pj
@@ -416,6 +472,44 @@ mod tests {
         assert!((b.total_pj - 2.0 * a.total_pj).abs() < 1e-9);
         assert!((a.weight_sram_pj - 10.0 * m.energies.weight_read_pj).abs() < 1e-12);
         assert_eq!(m.price(&ActionCounts::default()).total_pj, 0.0);
+    }
+
+    #[test]
+    fn fifos_queues_and_the_bus_are_priced_at_their_rtl_widths() {
+        let p = HwParams::preset("default").unwrap();
+        let t = TechTable::default_table();
+        let e = EnergyModel::new(&t, &p).energies;
+        let g = p.geometry();
+        // `default`: 12-bit source ids (16 cores of 128 neurons, and the
+        // inputs), 7-bit neuron indices.
+        assert_eq!((g.source_bits(), g.neuron_bits()), (12, 7));
+        assert_eq!(e.fifo_pop_pj, t.sram_read_pj(p.fifo_depth as u64, 13));
+        assert_eq!(e.spike_queue_pop_pj, t.sram_read_pj(128, 7));
+        assert!((e.bus_transfer_pj - 12.0 * t.bus_pj_per_bit).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_unused_core_leaks_the_gated_fraction_of_a_used_one() {
+        let p = HwParams::preset("default").unwrap();
+        let t = TechTable::default_table();
+        assert_eq!(t.gated_leakage_fraction, 0.05);
+        let m = EnergyModel::new(&t, &p);
+        let used = m.price(&ActionCounts {
+            cycles_idle: 1000,
+            ..Default::default()
+        });
+        let gated = m.price(&ActionCounts {
+            cycles_gated: 1000,
+            ..Default::default()
+        });
+        assert!(gated.static_pj > 0.0);
+        assert!((gated.static_pj - 0.05 * used.static_pj).abs() < 1e-9);
+        // A table without the entry gates nothing.
+        let old = DEFAULT_TECH_TOML.replace("gated_leakage_fraction = 0.05", "");
+        assert_eq!(TechTable::from_toml(&old, "t").unwrap().gated_leakage_fraction, 1.0);
+        let bad = DEFAULT_TECH_TOML.replace("gated_leakage_fraction = 0.05", "gated_leakage_fraction = 2.0");
+        let e = TechTable::from_toml(&bad, "t").unwrap_err().to_string();
+        assert!(e.contains("gated_leakage_fraction"), "{e}");
     }
 
     #[test]

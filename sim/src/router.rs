@@ -136,7 +136,7 @@ pub fn route_step(
                 let core = &mut cores[k];
                 let local = core.spike_local[core.spikes.len() - core.spikes.unpopped()];
                 core.spikes.pop_at(y);
-                core.stats.counts.fifo_pops += 1;
+                core.stats.counts.spike_queue_pops += 1;
                 if core.spikes.unpopped() == 0 {
                     pending.retain(|&q| q != k);
                 }

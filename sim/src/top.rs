@@ -171,8 +171,9 @@ impl Simulator {
         let per_core: Vec<CoreStats> = self
             .cores
             .iter_mut()
-            .map(|core| {
-                core.finish(cycles);
+            .zip(&l.cores)
+            .map(|(core, cfg)| {
+                core.finish(cycles, cfg.layer.is_some());
                 counts += &core.stats.counts;
                 core.stats.clone()
             })

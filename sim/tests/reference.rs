@@ -93,18 +93,30 @@ fn counters_add_up() {
     for c in &r.per_core {
         let k = &c.counts;
         assert_eq!(
-            k.cycles_busy + k.cycles_stalled + k.cycles_idle,
+            k.cycles_busy + k.cycles_stalled + k.cycles_idle + k.cycles_gated,
             r.cycles,
             "core {}",
             c.core
         );
-        assert_eq!(k.cycles_busy, c.busy_cycles);
+        if c.layer.is_some() {
+            assert_eq!(k.cycles_busy, c.busy_cycles);
+            assert_eq!(k.cycles_gated, 0);
+        } else {
+            // Power-gated in the energy model: every cycle a gated one.
+            assert_eq!(k.cycles_gated, r.cycles, "core {} is unused", c.core);
+        }
         assert!(
             c.busy_cycles >= 8 + r.steps_run as u64,
             "clear plus one cycle per sweep at least"
         );
         assert_eq!(k.pointer_reads, c.events_received);
     }
+    // 16 + 6 neurons on cores of 8: one of tiny's 4 cores is unused.
+    assert_eq!(r.per_core.iter().filter(|c| c.layer.is_none()).count(), 1);
+    // Spike queue words: one push and one pop per spike.
+    assert_eq!(r.counts.spike_queue_pushes, spikes);
+    assert_eq!(r.counts.spike_queue_pops, spikes);
+    assert_eq!(r.counts.fifo_pushes, r.per_core.iter().map(|c| c.events_received).sum::<u64>());
 }
 
 #[test]

@@ -150,6 +150,15 @@ pub fn compile_with_activity(
         );
     }
     print_report(&c.report);
+    if let Some(snug) = &c.no_idle {
+        println!(
+            "  {} of {} cores idle (power-gated in the energy model); a configuration with cores = {} (else as `{}`) fits this network with no idle core",
+            params.cores - snug.cores,
+            params.cores,
+            snug.cores,
+            params.name
+        );
+    }
     Ok(c)
 }
 

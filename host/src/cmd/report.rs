@@ -86,9 +86,9 @@ fn energy_rows(r: &SimReport) -> [(&'static str, f64); 8] {
         ("state memory (I, V, fired)", b.state_memory_pj),
         ("accumulate (I+=w, V+=I, leaks)", b.accumulate_pj),
         ("compare (V>=theta)", b.compare_pj),
-        ("FIFOs", b.fifo_pj),
+        ("event FIFOs, spike queues", b.fifo_pj),
         ("bus", b.bus_pj),
-        ("static (all cores)", b.static_pj),
+        ("static (unused cores gated)", b.static_pj),
     ]
 }
 
