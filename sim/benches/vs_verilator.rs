@@ -124,6 +124,20 @@ fn main() {
         passes += 1;
     }
     let sim_inf = (passes * n as u64) as f64 / t0.elapsed().as_secs_f64();
+    // The same over every core of the machine, one simulator per thread
+    // (as `onespike sim` runs a dataset).
+    let threads = rayon::current_num_threads();
+    let t0 = Instant::now();
+    let mut par_passes = 0u64;
+    while par_passes == 0 || t0.elapsed().as_secs_f64() < 1.0 {
+        use rayon::prelude::*;
+        inputs
+            .par_iter()
+            .map_init(|| sim.clone(), |s, i| std::hint::black_box(s.run(i, &opts).unwrap().cycles))
+            .sum::<u64>();
+        par_passes += 1;
+    }
+    let par_inf = (par_passes * n as u64) as f64 / t0.elapsed().as_secs_f64();
     let cycles: u64 = sim_runs.iter().map(|r| r.cycles).sum();
     let spikes: u64 = sim_runs
         .iter()
@@ -141,6 +155,10 @@ fn main() {
         sim_inf * cycles as f64 / n as f64,
         sim_whole,
         n as f64 / sim_whole
+    );
+    println!(
+        "  simulator, {threads} threads: {par_inf:>10.1} inferences/s steady state ({:.2}x one thread)",
+        par_inf / sim_inf
     );
     if !onespike_verilator::available() {
         println!("  Verilator: not installed (or ONESPIKE_NO_VERILATOR is set); only the simulator ran");
