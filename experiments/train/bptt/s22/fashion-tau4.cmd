@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/fashion-mnist --shift-pixels 1 --mirror --ema-decay 0.999 --tau-steps 4 --epochs 30 -o fashion-tau4.json --checkpoint fashion-tau4.ck.json

@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/mnist --coding rows --arch 28-256-10 --input-steps 28 --time-steps 30 --recurrent --ema-decay 0.999 --epochs 30 --rate-weight 0.3 -o rows-rec-rate.json --checkpoint rows-rec-rate.ck.json
