@@ -28,7 +28,8 @@ fn bptt_trained(data: &onespike_dataset::Dataset) -> onespike_compiler::FloatNet
     c.bptt.recurrent = true;
     let mut t = onespike_train::Trainer::new(c).unwrap();
     let prep = t.prepare(&data.train).unwrap();
-    t.train(&prep, 2, &mut onespike_train::NoProgress, None).unwrap();
+    t.train(&prep, 2, &mut onespike_train::NoProgress, None)
+        .unwrap();
     t.network()
 }
 
@@ -37,7 +38,6 @@ fn compiled(net: &onespike_compiler::FloatNetwork, p: &HwParams) -> (QuantNetwor
     let (prog, _) = map_balanced(&q, p, None).unwrap();
     (q, prog)
 }
-
 
 #[test]
 fn template_and_trained_networks_classify_and_agree_on_every_backend() {

@@ -247,7 +247,10 @@ fn bad_input_names_the_file_and_field_and_writes_nothing() {
         .unwrap();
     let (stdout, e) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{e}");
-    assert!(e.contains("--backends verilator") && e.contains("ONESPIKE_NO_VERILATOR"), "{e}");
+    assert!(
+        e.contains("--backends verilator") && e.contains("ONESPIKE_NO_VERILATOR"),
+        "{e}"
+    );
     assert!(!repro.exists(), "nothing written on bad input");
     // Everything in the folder is what the test put there.
     let after = snapshot(&d);
@@ -264,7 +267,13 @@ fn a_configuration_that_is_not_built_in_runs_on_every_backend() {
     write_custom_config(&cfg);
     let c = cfg.display().to_string();
     let v = d.join("verilog");
-    assert_success(&onespike(&["verilog", "--config", &c, "-o", &v.display().to_string()]));
+    assert_success(&onespike(&[
+        "verilog",
+        "--config",
+        &c,
+        "-o",
+        &v.display().to_string(),
+    ]));
     let top = std::fs::read_to_string(v.join("top.v")).unwrap();
     let fpga = std::fs::read_to_string(v.join("fpga_top.v")).unwrap();
     assert!(top.contains("module top(") && fpga.contains("module fpga_top("));
@@ -282,14 +291,22 @@ fn a_configuration_that_is_not_built_in_runs_on_every_backend() {
     ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert_eq!(row(&stdout, "simulator")[..3], ["3", "9", "9/9"], "{stdout}");
+    assert_eq!(
+        row(&stdout, "simulator")[..3],
+        ["3", "9", "9/9"],
+        "{stdout}"
+    );
     assert_eq!(
         row(&stdout, "rust-hdl RTL")[..4],
         ["3", "9", "9/9", "9/9"],
         "{stdout}"
     );
     if onespike_verilator::available() {
-        assert_eq!(row(&stdout, "Verilator")[..4], ["3", "9", "9/9", "9/9"], "{stdout}");
+        assert_eq!(
+            row(&stdout, "Verilator")[..4],
+            ["3", "9", "9/9", "9/9"],
+            "{stdout}"
+        );
     }
     assert!(stdout.contains("all backends agree"), "{stdout}");
 }

@@ -25,7 +25,11 @@ use std::sync::{Arc, Mutex};
 /// `$XDG_CACHE_HOME/onespike`, else `$HOME/.cache/onespike` (else a
 /// folder in the system's temporary directory).
 pub fn cache_dir() -> PathBuf {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var("ONESPIKE_CACHE")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("onespike")))
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("onespike")))
@@ -48,7 +52,11 @@ pub fn unavailable() -> Option<String> {
             src.display()
         ));
     }
-    if std::process::Command::new(cargo()).arg("--version").output().is_err() {
+    if std::process::Command::new(cargo())
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         return Some("the RTL of a configuration that is not built in is compiled on first use, with cargo, which is not installed".into());
     }
     None

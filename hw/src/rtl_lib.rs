@@ -193,7 +193,10 @@ impl RtlLibrary {
             if status != 0 || text.is_null() {
                 return Err(lib_error(
                     &self.path,
-                    format!("exporting Verilog for `{}` failed (status {status})", p.name),
+                    format!(
+                        "exporting Verilog for `{}` failed (status {status})",
+                        p.name
+                    ),
                 ));
             }
             let s = CStr::from_ptr(text).to_string_lossy().into_owned();
@@ -290,7 +293,11 @@ pub mod abi {
 
     /// # Safety
     /// As [`params`].
-    pub unsafe fn new<M>(toml: *const c_char, g: Geometry, make: fn(&HwParams) -> M) -> *mut c_void {
+    pub unsafe fn new<M>(
+        toml: *const c_char,
+        g: Geometry,
+        make: fn(&HwParams) -> M,
+    ) -> *mut c_void {
         let Some(p) = params(toml, g) else {
             return std::ptr::null_mut();
         };
@@ -328,7 +335,11 @@ pub mod abi {
 
     /// # Safety
     /// As [`eval`], over the serial pins.
-    pub unsafe fn cycle<S: SerialPort>(h: *mut c_void, i: *const SerialIn, o: *mut SerialOut) -> i32 {
+    pub unsafe fn cycle<S: SerialPort>(
+        h: *mut c_void,
+        i: *const SerialIn,
+        o: *mut SerialOut,
+    ) -> i32 {
         let s = &mut *(h as *mut S);
         match catch_unwind(AssertUnwindSafe(|| s.cycle(&*i))) {
             Ok(out) => {

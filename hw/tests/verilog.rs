@@ -94,7 +94,11 @@ fn a_configuration_that_is_not_built_in_exports_lint_clean_verilog() {
     let top = write_verilog(&p, &dir).unwrap();
     let fpga = write_fpga_verilog(&p, &dir).unwrap();
     let text = std::fs::read_to_string(&top).unwrap();
-    let cores = |v: &str| (0..).take_while(|k| v.contains(&format!("cores${k}$cfg_core"))).count();
+    let cores = |v: &str| {
+        (0..)
+            .take_while(|k| v.contains(&format!("cores${k}$cfg_core")))
+            .count()
+    };
     assert_eq!(cores(&text), 3);
     assert_eq!(cores(&onespike_hw::export::verilog(&small).unwrap()), 2);
     for f in [&top, &fpga] {

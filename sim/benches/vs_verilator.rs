@@ -110,8 +110,10 @@ fn main() {
     // run the n images once, cold.
     let t0 = Instant::now();
     let mut sim = Simulator::new(&prog).unwrap();
-    let inputs: Vec<Vec<onespike_compiler::Spike>> =
-        images[..n].iter().map(|im| prog.encoding.encode(im)).collect();
+    let inputs: Vec<Vec<onespike_compiler::Spike>> = images[..n]
+        .iter()
+        .map(|im| prog.encoding.encode(im))
+        .collect();
     let sim_runs: Vec<SimRun> = inputs.iter().map(|i| sim.run(i, &opts).unwrap()).collect();
     let sim_whole = t0.elapsed().as_secs_f64();
     // Steady state: the same images again and again for at least a second.
@@ -133,7 +135,10 @@ fn main() {
         use rayon::prelude::*;
         inputs
             .par_iter()
-            .map_init(|| sim.clone(), |s, i| std::hint::black_box(s.run(i, &opts).unwrap().cycles))
+            .map_init(
+                || sim.clone(),
+                |s, i| std::hint::black_box(s.run(i, &opts).unwrap().cycles),
+            )
             .sum::<u64>();
         par_passes += 1;
     }
@@ -161,7 +166,9 @@ fn main() {
         par_inf / sim_inf
     );
     if !onespike_verilator::available() {
-        println!("  Verilator: not installed (or ONESPIKE_NO_VERILATOR is set); only the simulator ran");
+        println!(
+            "  Verilator: not installed (or ONESPIKE_NO_VERILATOR is set); only the simulator ran"
+        );
         return;
     }
 

@@ -506,8 +506,16 @@ mod tests {
         assert!((gated.static_pj - 0.05 * used.static_pj).abs() < 1e-9);
         // A table without the entry gates nothing.
         let old = DEFAULT_TECH_TOML.replace("gated_leakage_fraction = 0.05", "");
-        assert_eq!(TechTable::from_toml(&old, "t").unwrap().gated_leakage_fraction, 1.0);
-        let bad = DEFAULT_TECH_TOML.replace("gated_leakage_fraction = 0.05", "gated_leakage_fraction = 2.0");
+        assert_eq!(
+            TechTable::from_toml(&old, "t")
+                .unwrap()
+                .gated_leakage_fraction,
+            1.0
+        );
+        let bad = DEFAULT_TECH_TOML.replace(
+            "gated_leakage_fraction = 0.05",
+            "gated_leakage_fraction = 2.0",
+        );
         let e = TechTable::from_toml(&bad, "t").unwrap_err().to_string();
         assert!(e.contains("gated_leakage_fraction"), "{e}");
     }

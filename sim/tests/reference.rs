@@ -116,7 +116,10 @@ fn counters_add_up() {
     // Spike queue words: one push and one pop per spike.
     assert_eq!(r.counts.spike_queue_pushes, spikes);
     assert_eq!(r.counts.spike_queue_pops, spikes);
-    assert_eq!(r.counts.fifo_pushes, r.per_core.iter().map(|c| c.events_received).sum::<u64>());
+    assert_eq!(
+        r.counts.fifo_pushes,
+        r.per_core.iter().map(|c| c.events_received).sum::<u64>()
+    );
 }
 
 #[test]

@@ -1062,7 +1062,10 @@ fn the_cpp_testbench_gives_the_simulators_results() {
     let dir = std::env::temp_dir().join(format!("onespike-tb-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut checked = 0;
-    for p in [HwParams::preset("tiny").unwrap(), HwParams::preset("default").unwrap()] {
+    for p in [
+        HwParams::preset("tiny").unwrap(),
+        HwParams::preset("default").unwrap(),
+    ] {
         let exe = onespike_verilator::testbench::testbench(&p).unwrap();
         for k in 0..6 {
             let (name, case) = onespike_tests::random::generated_case(77, k, Some(&p));
@@ -1085,9 +1088,21 @@ fn the_cpp_testbench_gives_the_simulators_results() {
             for (i, (input, got)) in case.inputs.iter().zip(&tb.inputs).enumerate() {
                 let want = sim.run(input, &opts).unwrap();
                 let (spikes, v) = got.record(&case.program).unwrap();
-                assert_eq!(got.cycles, want.cycles, "{name} on {}: input {i} cycles", p.name);
-                assert_eq!(spikes, want.spikes, "{name} on {}: input {i} spikes", p.name);
-                assert_eq!(v, want.final_v, "{name} on {}: input {i} potentials", p.name);
+                assert_eq!(
+                    got.cycles, want.cycles,
+                    "{name} on {}: input {i} cycles",
+                    p.name
+                );
+                assert_eq!(
+                    spikes, want.spikes,
+                    "{name} on {}: input {i} spikes",
+                    p.name
+                );
+                assert_eq!(
+                    v, want.final_v,
+                    "{name} on {}: input {i} potentials",
+                    p.name
+                );
                 checked += 1;
             }
         }

@@ -190,7 +190,11 @@ fn rewiring_reaches_its_target_on_multi_spike_layers_with_recurrent_weights() {
     assert!((s - 0.8).abs() < 0.01, "sparsity {s}");
     // Both reported sparsities count recurrent weights too; quantization
     // can only add zeros.
-    assert!((net.sparsity() - s).abs() < 1e-12, "{} vs {s}", net.sparsity());
+    assert!(
+        (net.sparsity() - s).abs() < 1e-12,
+        "{} vs {s}",
+        net.sparsity()
+    );
     let fin = t.final_report(&embedded_default().test).unwrap();
     assert!(
         fin.hw_sparsity >= s - 1e-12 && fin.hw_sparsity < s + 0.05,

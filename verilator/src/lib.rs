@@ -146,10 +146,16 @@ const SERIAL_OUTPUTS: &[&str] = &["sdo", "done", "out_valid", "in_pending"];
 /// ABI, with `struct` fields in the order of the `#[repr(C)]` pin structs.
 fn shim(which: Which) -> String {
     let fields = |names: &[&str]| -> String {
-        names.iter().map(|n| format!("    uint64_t {n};\n")).collect()
+        names
+            .iter()
+            .map(|n| format!("    uint64_t {n};\n"))
+            .collect()
     };
     let sets = |names: &[&str]| -> String {
-        names.iter().map(|n| format!("    m->{n} = in->{n};\n")).collect()
+        names
+            .iter()
+            .map(|n| format!("    m->{n} = in->{n};\n"))
+            .collect()
     };
     let gets = |names: &[&str]| -> String {
         names
@@ -260,7 +266,11 @@ pub fn library(p: &HwParams, which: Which) -> Result<Arc<RtlLibrary>, VerilatorE
         which == Which::Fpga,
     );
     let libraries = LIBRARIES.get_or_init(Default::default);
-    if let Some(l) = libraries.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    if let Some(l) = libraries
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
         return Ok(l.clone());
     }
     let l = build_library(p, which)?;

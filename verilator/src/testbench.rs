@@ -295,9 +295,9 @@ impl TestbenchInput {
         let sizes: Vec<u32> = prog.neurons.iter().map(|l| l.len() as u32).collect();
         let mut r = onespike_compiler::SpikeRecord::new(&sizes);
         for &(src, step) in &self.spikes {
-            let (l, j) = prog.neuron_of(src as u32).ok_or(onespike_hw::HwError::UnknownSpike {
-                source_id: src,
-            })?;
+            let (l, j) = prog
+                .neuron_of(src as u32)
+                .ok_or(onespike_hw::HwError::UnknownSpike { source_id: src })?;
             r.push(l, step as u32, j as u32);
         }
         r.sort();
