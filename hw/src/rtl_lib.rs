@@ -131,53 +131,58 @@ impl RtlLibrary {
         CString::new(p.to_toml()).expect("TOML text has no NUL byte")
     }
 
-    /// A fresh accelerator model for `p`.
-    pub fn model(self: &Arc<Self>, p: &HwParams) -> Result<DynModel, HwError> {
+    /// A fresh object from the constructor `new` (freed by `free`) for
+    /// `p`; the library stays loaded while it lives.
+    fn instance(
+        self: &Arc<Self>,
+        new: &str,
+        free: &str,
+        p: &HwParams,
+    ) -> Result<Instance, HwError> {
         // SAFETY: the symbols have the ABI's types; the handle is owned by
         // the returned value and freed once by its drop.
         unsafe {
-            let new = self.symbol::<NewFn>("os_new")?;
-            let eval = self.symbol::<EvalFn>("os_eval")?;
-            let tick = self.symbol::<TickFn>("os_tick")?;
-            let free = self.symbol::<FreeFn>("os_free")?;
-            let handle = new(Self::params_text(p).as_ptr());
+            let make = self.symbol::<NewFn>(new)?;
+            let free = self.symbol::<FreeFn>(free)?;
+            let handle = make(Self::params_text(p).as_ptr());
             if handle.is_null() {
                 return Err(lib_error(
                     &self.path,
                     format!("the library was not built for configuration `{}`", p.name),
                 ));
             }
-            Ok(DynModel {
+            Ok(Instance {
                 handle,
-                eval,
-                tick,
                 free,
                 _lib: self.clone(),
             })
         }
     }
 
+    /// A fresh accelerator model for `p`.
+    pub fn model(self: &Arc<Self>, p: &HwParams) -> Result<DynModel, HwError> {
+        // SAFETY: the symbols have the ABI's types.
+        let (eval, tick) = unsafe {
+            (
+                self.symbol::<EvalFn>("os_eval")?,
+                self.symbol::<TickFn>("os_tick")?,
+            )
+        };
+        Ok(DynModel {
+            it: self.instance("os_new", "os_free", p)?,
+            eval,
+            tick,
+        })
+    }
+
     /// A fresh serial-host FPGA top for `p`.
     pub fn serial(self: &Arc<Self>, p: &HwParams) -> Result<DynSerial, HwError> {
-        // SAFETY: as in `model`.
-        unsafe {
-            let new = self.symbol::<NewFn>("os_fpga_new")?;
-            let cycle = self.symbol::<CycleFn>("os_fpga_cycle")?;
-            let free = self.symbol::<FreeFn>("os_fpga_free")?;
-            let handle = new(Self::params_text(p).as_ptr());
-            if handle.is_null() {
-                return Err(lib_error(
-                    &self.path,
-                    format!("the library was not built for configuration `{}`", p.name),
-                ));
-            }
-            Ok(DynSerial {
-                handle,
-                cycle,
-                free,
-                _lib: self.clone(),
-            })
-        }
+        // SAFETY: the symbol has the ABI's type.
+        let cycle = unsafe { self.symbol::<CycleFn>("os_fpga_cycle")? };
+        Ok(DynSerial {
+            it: self.instance("os_fpga_new", "os_fpga_free", p)?,
+            cycle,
+        })
     }
 
     /// The Verilog text the library's model was built from (rust-hdl
@@ -206,67 +211,62 @@ impl RtlLibrary {
     }
 }
 
-/// An accelerator model from an [`RtlLibrary`].
-pub struct DynModel {
+/// One object made by a library's constructor, freed on drop; it keeps
+/// the library loaded.
+struct Instance {
     handle: *mut c_void,
-    eval: EvalFn,
-    tick: TickFn,
     free: FreeFn,
     _lib: Arc<RtlLibrary>,
 }
 
-// SAFETY: a model is one heap object used by one thread at a time (the
-// methods take `&mut self`); nothing in it is tied to a thread.
-unsafe impl Send for DynModel {}
+// SAFETY: an instance is one heap object used by one thread at a time (its
+// owners' methods take `&mut self`); nothing in it is tied to a thread.
+unsafe impl Send for Instance {}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from the constructor paired with `free`,
+        // and is freed once.
+        unsafe { (self.free)(self.handle) };
+    }
+}
+
+/// An accelerator model from an [`RtlLibrary`].
+pub struct DynModel {
+    it: Instance,
+    eval: EvalFn,
+    tick: TickFn,
+}
 
 impl Pins for DynModel {
     fn eval(&mut self, inputs: &Inputs) -> Outputs {
         let mut out = Outputs::default();
         // SAFETY: live handle; #[repr(C)] structs of the ABI.
-        let status = unsafe { (self.eval)(self.handle, inputs, &mut out) };
+        let status = unsafe { (self.eval)(self.it.handle, inputs, &mut out) };
         assert_eq!(status, 0, "the loaded model failed to evaluate");
         out
     }
 
     fn tick(&mut self) {
         // SAFETY: as above.
-        let status = unsafe { (self.tick)(self.handle) };
+        let status = unsafe { (self.tick)(self.it.handle) };
         assert_eq!(status, 0, "the loaded model failed on a clock edge");
-    }
-}
-
-impl Drop for DynModel {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from this library's `os_new`, freed once.
-        unsafe { (self.free)(self.handle) };
     }
 }
 
 /// A serial-host FPGA top from an [`RtlLibrary`].
 pub struct DynSerial {
-    handle: *mut c_void,
+    it: Instance,
     cycle: CycleFn,
-    free: FreeFn,
-    _lib: Arc<RtlLibrary>,
 }
-
-// SAFETY: as for DynModel.
-unsafe impl Send for DynSerial {}
 
 impl SerialPort for DynSerial {
     fn cycle(&mut self, pins: &SerialIn) -> SerialOut {
         let mut out = SerialOut::default();
         // SAFETY: live handle; #[repr(C)] structs of the ABI.
-        let status = unsafe { (self.cycle)(self.handle, pins, &mut out) };
+        let status = unsafe { (self.cycle)(self.it.handle, pins, &mut out) };
         assert_eq!(status, 0, "the loaded FPGA top failed on a cycle");
         out
-    }
-}
-
-impl Drop for DynSerial {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from this library's `os_fpga_new`.
-        unsafe { (self.free)(self.handle) };
     }
 }
 
