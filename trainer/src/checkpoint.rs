@@ -47,15 +47,17 @@ impl Trainer {
         let t = ck.trainer;
         t.config.validate()?;
         let lengths = t.config.matrix_lengths();
+        // Desire has no optimizer state: its moments are empty.
+        let optimizer = t.config.method != crate::config::Method::Desire;
+        let moments = if optimizer { lengths.len() } else { 0 };
         let shapes_ok = t.weights.len() == lengths.len()
-            && [&t.masks.len(), &t.adam_m.len(), &t.adam_v.len()]
-                .iter()
-                .all(|&&n| n == lengths.len())
+            && t.masks.len() == lengths.len()
+            && t.adam_m.len() == moments
+            && t.adam_v.len() == moments
             && lengths.iter().enumerate().all(|(l, &n)| {
                 t.weights[l].len() == n
                     && t.masks[l].len() == n
-                    && t.adam_m[l].len() == n
-                    && t.adam_v[l].len() == n
+                    && (!optimizer || (t.adam_m[l].len() == n && t.adam_v[l].len() == n))
             });
         // The weight average exists exactly when averaging is on, shaped like the weights.
         let averaged_ok = if t.config.ema_decay > 0.0 {

@@ -10,6 +10,10 @@ use onespike_compiler::neuron::{NeuronModel, Reset};
 use onespike_compiler::{Coding, HwParams, InputEncoding};
 use serde::{Deserialize, Serialize};
 
+fn show_shift_text(s: Option<u32>) -> String {
+    s.map_or("none".into(), |k| k.to_string())
+}
+
 /// Parses an architecture such as `784-400-10` into layer sizes.
 pub fn parse_arch(arch: &str) -> Result<Vec<u32>, TrainError> {
     let err = |message: String| TrainError::Arch {
@@ -83,6 +87,9 @@ pub enum Method {
     Ttfs,
     /// Surrogate-gradient BPTT of multi-spike layers ([`crate::bptt`]).
     Bptt,
+    /// Desire backpropagation (Gerlinghoff 2023): ternary desire and
+    /// desire-gated STDP, one image at a time ([`crate::desire`]).
+    Desire,
 }
 
 impl Method {
@@ -93,7 +100,13 @@ impl Method {
         match self {
             Method::Ttfs => "ttfs",
             Method::Bptt => "bptt",
+            Method::Desire => "desire",
         }
+    }
+    /// Multi-spike layers with the `spike_count` decision and the neuron
+    /// of [`BpttOptions::neuron`] (BPTT and Desire).
+    pub fn is_multispike(&self) -> bool {
+        !self.is_ttfs()
     }
 }
 
@@ -103,7 +116,8 @@ impl std::str::FromStr for Method {
         match s {
             "ttfs" => Ok(Method::Ttfs),
             "bptt" => Ok(Method::Bptt),
-            _ => Err(format!("`{s}` is not one of ttfs, bptt")),
+            "desire" => Ok(Method::Desire),
+            _ => Err(format!("`{s}` is not one of ttfs, bptt, desire")),
         }
     }
 }
@@ -163,6 +177,44 @@ impl BpttOptions {
     pub fn slope(&self) -> f64 {
         self.surrogate_slope
             .unwrap_or_else(|| self.surrogate.default_slope())
+    }
+}
+
+/// The options of the Desire trainer (`method = desire`); absent from the
+/// files of other runs. Defaults are the authors' code's (MNIST).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesireOptions {
+    /// Dropout of hidden neurons: per image, each hidden neuron is kept
+    /// with probability `1 - p` for all steps; kept spikes count `1 / (1 - p)`.
+    pub dropout: f32,
+    /// Dropout of input channels (pixels), the same way.
+    pub pixel_dropout: f32,
+    /// A hidden neuron has a desire when `|S| >=` this (`S` the weighted
+    /// sum of the errors of the layer above).
+    pub hidden_threshold: f32,
+    /// An output neuron has a desire when its error exceeds this.
+    pub output_threshold: f32,
+    /// A neuron that fires `input_steps - error_margin` times has reached
+    /// its target count (error 0 for desire +1).
+    pub error_margin: u32,
+}
+
+impl Default for DesireOptions {
+    fn default() -> DesireOptions {
+        DesireOptions {
+            dropout: 0.3,
+            pixel_dropout: 0.0,
+            hidden_threshold: 0.05,
+            output_threshold: 0.30,
+            error_margin: 4,
+        }
+    }
+}
+
+impl DesireOptions {
+    pub fn is_default(&self) -> bool {
+        *self == DesireOptions::default()
     }
 }
 
@@ -252,8 +304,12 @@ pub struct TrainConfig {
     #[serde(default, skip_serializing_if = "Method::is_ttfs")]
     pub method: Method,
     /// The BPTT trainer's options (absent from files while at their defaults).
+    /// The neuron and the coding also apply to `method = desire`.
     #[serde(default, skip_serializing_if = "BpttOptions::is_default")]
     pub bptt: BpttOptions,
+    /// The Desire trainer's options (absent from files while at their defaults).
+    #[serde(default, skip_serializing_if = "DesireOptions::is_default")]
+    pub desire: DesireOptions,
 }
 
 impl TrainConfig {
@@ -296,6 +352,7 @@ impl TrainConfig {
             input_dropout: 0.0,
             method: Method::Ttfs,
             bptt: BpttOptions::default(),
+            desire: DesireOptions::default(),
         }
     }
 
@@ -313,6 +370,28 @@ impl TrainConfig {
             learning_rate: 1e-3,
             init_mean: 0.0,
             init_width: 1.0,
+            ..TrainConfig::new(sizes)
+        }
+    }
+
+    /// Defaults of the Desire trainer (`method = desire`), the authors'
+    /// code's: rate input over 20 steps and `T` = 21 (the authors' 20 steps
+    /// with the hardware's one step of delay before the first layer; see
+    /// [`crate::desire`]), one image per update, learning rate 1e-5 decaying
+    /// as `exp(-0.04 epoch)`, Kaiming-normal weights (`init-width` 1 is a
+    /// standard deviation of `sqrt(2 / fan_in)` thresholds), no
+    /// quantization-aware epoch.
+    pub fn desire(sizes: Vec<u32>) -> TrainConfig {
+        TrainConfig {
+            method: Method::Desire,
+            input_steps: 20,
+            time_steps: 21,
+            batch_size: 1,
+            learning_rate: 1e-5,
+            lr_decay: (-0.04f64).exp(),
+            init_mean: 0.0,
+            init_width: 1.0,
+            qat_epochs: 0,
             ..TrainConfig::new(sizes)
         }
     }
@@ -442,6 +521,7 @@ impl TrainConfig {
         }
         let params = HwParams::from_preset_or_file(&self.hw_config)?;
         self.validate_bptt(&params)?;
+        self.validate_desire()?;
         let max_steps = 1u64 << params.step_bits.min(40);
         if self.time_steps as u64 > max_steps || self.time_steps < 2 {
             return Err(bad(
@@ -459,6 +539,97 @@ impl TrainConfig {
     /// Quantization-aware epochs as trained: at least one epoch trains in float.
     pub fn qat_epochs_effective(&self) -> usize {
         self.qat_epochs.min(self.epochs - 1)
+    }
+
+    /// The Desire options against the method, and the options Desire
+    /// has no use for.
+    fn validate_desire(&self) -> Result<(), TrainError> {
+        let o = &self.desire;
+        if self.method != Method::Desire {
+            let d = DesireOptions::default();
+            let set = [
+                ("dropout", o.dropout != d.dropout),
+                ("pixel-dropout", o.pixel_dropout != d.pixel_dropout),
+                ("desire-threshold", o.hidden_threshold != d.hidden_threshold),
+                ("output-threshold", o.output_threshold != d.output_threshold),
+                ("error-margin", o.error_margin != d.error_margin),
+            ];
+            if let Some((name, _)) = set.iter().find(|s| s.1) {
+                return Err(bad(
+                    name,
+                    "(set)",
+                    format!(
+                        "applies to method = desire only (this run is method = {})",
+                        self.method.name()
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        let base = TrainConfig::new(self.sizes.clone());
+        let b = BpttOptions::default();
+        // What the gradient trainers have and Desire does not.
+        let unused = [
+            ("batch-size", self.batch_size != 1),
+            ("qat-epochs", self.qat_epochs != 0),
+            ("sparsity", self.sparsity != base.sparsity),
+            ("ema-decay", self.ema_decay != base.ema_decay),
+            ("weight-decay", self.weight_decay != base.weight_decay),
+            (
+                "label-smoothing",
+                self.label_smoothing != base.label_smoothing,
+            ),
+            ("count-weight", self.count_weight != base.count_weight),
+            ("input-dropout", self.input_dropout != base.input_dropout),
+            ("tau-steps", self.tau_steps != base.tau_steps),
+            ("recurrent", self.bptt.recurrent != b.recurrent),
+            ("surrogate", self.bptt.surrogate != b.surrogate),
+            (
+                "surrogate-slope",
+                self.bptt.surrogate_slope != b.surrogate_slope,
+            ),
+            ("reset-grad", self.bptt.reset_grad != b.reset_grad),
+            ("rate-weight", self.bptt.rate_weight != b.rate_weight),
+        ];
+        if let Some((name, _)) = unused.iter().find(|s| s.1) {
+            let why = match *name {
+                "batch-size" => "must be 1 with method = desire: one update per image, as the paper (the two cores share each image's neurons instead)",
+                "qat-epochs" => "must be 0 with method = desire (no quantization-aware epochs; the hardware figures are after quantization)",
+                _ => "does not apply to method = desire",
+            };
+            return Err(bad(name, "(set)", why));
+        }
+        for (name, p) in [("dropout", o.dropout), ("pixel-dropout", o.pixel_dropout)] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(bad(name, p, "must be in [0, 1)"));
+            }
+        }
+        for (name, v) in [
+            ("desire-threshold", o.hidden_threshold),
+            ("output-threshold", o.output_threshold),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(bad(name, v, "must be a finite number >= 0"));
+            }
+        }
+        if o.error_margin >= self.input_steps {
+            return Err(bad(
+                "error-margin",
+                o.error_margin,
+                format!(
+                    "must be less than input-steps = {} (the target count is input-steps - error-margin)",
+                    self.input_steps
+                ),
+            ));
+        }
+        if self.bptt.i_shift != Some(0) {
+            return Err(bad(
+                "i-shift",
+                show_shift_text(self.bptt.i_shift),
+                "must be 0 with method = desire (the traces pair each spike with the input it integrated)",
+            ));
+        }
+        Ok(())
     }
 
     /// The BPTT options against the method and the hardware's widths.
@@ -558,11 +729,9 @@ impl TrainConfig {
     /// (TTFS), or the BPTT run's coding (`rows`: a pixel above 127 spikes).
     pub fn encoding(&self) -> InputEncoding {
         match (self.method, self.bptt.coding) {
-            (Method::Ttfs, _) | (Method::Bptt, Coding::Latency) => {
-                InputEncoding::new(self.input_steps)
-            }
-            (Method::Bptt, Coding::Rate) => InputEncoding::rate(self.input_steps),
-            (Method::Bptt, Coding::Rows) => InputEncoding::rows(self.input_steps, 127),
+            (Method::Ttfs, _) | (_, Coding::Latency) => InputEncoding::new(self.input_steps),
+            (_, Coding::Rate) => InputEncoding::rate(self.input_steps),
+            (_, Coding::Rows) => InputEncoding::rows(self.input_steps, 127),
         }
     }
 

@@ -24,7 +24,7 @@ pub struct FloatEval {
 impl Trainer {
     /// Evaluates the float network on encoded images (parallel, ordered).
     pub fn float_eval(&self, data: &Encoded, mode: TimeMode) -> FloatEval {
-        if !self.config.method.is_ttfs() {
+        if self.config.method.is_multispike() {
             return self.bptt_float_eval(data);
         }
         let view = self.view(self.eval_weights(), None, mode);
@@ -77,7 +77,7 @@ impl Trainer {
         let params = self.config.validate()?;
         let enc = Encoded::new(test.clone(), &self.config.encoding());
         let fe = self.float_eval(&enc, self.config.mode);
-        let bptt = !self.config.method.is_ttfs();
+        let bptt = self.config.method.is_multispike();
         // Multi-spike networks have no continuous-time model and no early
         // exit (the spike_count decision ignores it): those figures repeat.
         let fc = if bptt {
@@ -104,6 +104,7 @@ impl Trainer {
             test_float_spikes_per_neuron: fe.spikes_per_neuron,
             test_float_continuous_accuracy: fc.accuracy,
             test_hw_accuracy: hw.accuracy,
+            test_hw_unique_max_accuracy: hw.unique_max_accuracy,
             test_hw_spikes_per_neuron: hw.spikes_per_neuron,
             test_hw_spikes_per_image_by_layer: hw.spikes_per_image_by_layer,
             test_hw_early_exit_accuracy: early.accuracy,

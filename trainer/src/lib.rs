@@ -32,6 +32,7 @@ pub mod augment;
 pub mod bptt;
 pub mod checkpoint;
 pub mod config;
+pub mod desire;
 pub mod error;
 pub mod eval;
 pub mod multispike;
@@ -45,7 +46,7 @@ pub mod trainer;
 pub mod ttfs;
 
 pub use checkpoint::{CHECKPOINT_FORMAT, CHECKPOINT_VERSION};
-pub use config::{parse_arch, BpttOptions, Method, SsrKind, TrainConfig};
+pub use config::{parse_arch, BpttOptions, DesireOptions, Method, SsrKind, TrainConfig};
 pub use error::TrainError;
 pub use eval::FloatEval;
 pub use recipe::{Origin, Recipe, RecipeError, OPTIONS};

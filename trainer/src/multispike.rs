@@ -60,7 +60,7 @@ impl Matrices {
 }
 
 /// The events of a spike list as `(step, channel)`.
-fn events(s: &SpikeList) -> Vec<(u32, u32)> {
+pub(crate) fn events(s: &SpikeList) -> Vec<(u32, u32)> {
     s.times_steps
         .iter()
         .zip(&s.sources)

@@ -413,7 +413,7 @@ pub static OPTIONS: &[TrainOption] = &[
     },
     TrainOption {
         name: "method",
-        help: "Trainer: ttfs (exact spike times, fire-once neurons) or bptt (surrogate-gradient BPTT of multi-spike layers)",
+        help: "Trainer: ttfs (exact spike times, fire-once neurons), bptt (surrogate-gradient BPTT of multi-spike layers) or desire (Desire backpropagation: ternary desire and STDP, one image at a time)",
         kind: Kind::Text,
         set: |r, v| {
             r.config.method = v.trim().parse::<Method>()?;
@@ -521,6 +521,56 @@ pub static OPTIONS: &[TrainOption] = &[
         get: |r| show(r.config.bptt.rate_weight),
     },
     TrainOption {
+        name: "dropout",
+        help: "desire: dropout of hidden neurons, per image (kept spikes count 1 / (1 - P)) [default: 0.3]",
+        kind: Kind::Number,
+        set: |r, v| {
+            r.config.desire.dropout = number(v)?;
+            Ok(())
+        },
+        get: |r| show(r.config.desire.dropout),
+    },
+    TrainOption {
+        name: "pixel-dropout",
+        help: "desire: dropout of input channels, per image (kept spikes count 1 / (1 - P)) [default: 0]",
+        kind: Kind::Number,
+        set: |r, v| {
+            r.config.desire.pixel_dropout = number(v)?;
+            Ok(())
+        },
+        get: |r| show(r.config.desire.pixel_dropout),
+    },
+    TrainOption {
+        name: "desire-threshold",
+        help: "desire: a hidden neuron has a desire when the weighted error sum from above reaches this [default: 0.05]",
+        kind: Kind::Number,
+        set: |r, v| {
+            r.config.desire.hidden_threshold = number(v)?;
+            Ok(())
+        },
+        get: |r| show(r.config.desire.hidden_threshold),
+    },
+    TrainOption {
+        name: "output-threshold",
+        help: "desire: an output neuron has a desire when its error exceeds this [default: 0.3]",
+        kind: Kind::Number,
+        set: |r, v| {
+            r.config.desire.output_threshold = number(v)?;
+            Ok(())
+        },
+        get: |r| show(r.config.desire.output_threshold),
+    },
+    TrainOption {
+        name: "error-margin",
+        help: "desire: a neuron firing input-steps - M times has reached its target count [default: 4]",
+        kind: Kind::Integer,
+        set: |r, v| {
+            r.config.desire.error_margin = int(v)?;
+            Ok(())
+        },
+        get: |r| show(r.config.desire.error_margin),
+    },
+    TrainOption {
         name: "config",
         help: "Hardware configuration of the hardware-aware evaluation: a preset name (default, small, tiny, tiny_narrow) or the path of a TOML file",
         kind: Kind::Text,
@@ -552,6 +602,27 @@ static BPTT_DEFAULTS: [(&str, TakeDefault); 4] = [
     ("init-mean", |c, d| c.init_mean = d.init_mean),
     ("init-width", |c, d| c.init_width = d.init_width),
 ];
+
+/// Options whose default differs under `method = desire`, and how to take
+/// the Desire default ([`TrainConfig::desire`]); `time-steps` defaults to
+/// `input-steps + 1` and `qat-epochs` to 0.
+static DESIRE_DEFAULTS: [(&str, TakeDefault); 6] = [
+    ("input-steps", |c, d| c.input_steps = d.input_steps),
+    ("lr", |c, d| c.learning_rate = d.learning_rate),
+    ("lr-decay", |c, d| c.lr_decay = d.lr_decay),
+    ("batch-size", |c, d| c.batch_size = d.batch_size),
+    ("init-mean", |c, d| c.init_mean = d.init_mean),
+    ("init-width", |c, d| c.init_width = d.init_width),
+];
+
+/// The options whose default `method` changes (none for TTFS).
+fn method_defaults(method: Method) -> &'static [(&'static str, TakeDefault)] {
+    match method {
+        Method::Ttfs => &[],
+        Method::Bptt => &BPTT_DEFAULTS,
+        Method::Desire => &DESIRE_DEFAULTS,
+    }
+}
 
 /// The option called `name`.
 pub fn option(name: &str) -> Option<&'static TrainOption> {
@@ -733,29 +804,36 @@ impl Recipe {
     /// option, where it was set and the limit.
     pub fn finish(&self) -> Result<TrainConfig, RecipeError> {
         let mut c = self.config.clone();
-        if c.method == Method::Bptt {
+        if c.method.is_multispike() {
             for name in TTFS_ONLY {
                 // A checkpoint's configuration carries every option; only
                 // a file or a flag sets one.
                 if matches!(self.origin(name), Origin::File(_) | Origin::Flag) {
                     return Err(RecipeError::Value {
                         what: self.describe_value(name, self.get(name).unwrap_or_default()),
-                        message: "applies to method = ttfs only (this run is method = bptt)".into(),
+                        message: format!(
+                            "applies to method = ttfs only (this run is method = {})",
+                            c.method.name()
+                        ),
                     });
                 }
             }
-            // The BPTT defaults of the options this run leaves out.
-            let d = TrainConfig::bptt(c.sizes.clone());
-            for (name, take) in BPTT_DEFAULTS {
+            // The method's defaults of the options this run leaves out.
+            let (d, delay) = match c.method {
+                Method::Desire => (TrainConfig::desire(c.sizes.clone()), 1),
+                _ => (TrainConfig::bptt(c.sizes.clone()), c.sizes.len() as u32 - 1),
+            };
+            for (name, take) in method_defaults(c.method) {
                 if self.origin(name) == Origin::Default {
                     take(&mut c, &d);
                 }
             }
             if self.origin("time-steps") == Origin::Default {
-                c.time_steps = c.input_steps + c.sizes.len() as u32 - 1;
+                c.time_steps = c.input_steps + delay;
             }
         }
         c.qat_epochs = match self.qat_epochs {
+            None if c.method == Method::Desire => 0,
             None => 1.min(c.epochs.saturating_sub(1)),
             Some(q) if q >= c.epochs.max(1) => {
                 return Err(RecipeError::Value {
@@ -791,16 +869,18 @@ impl Recipe {
     /// the TTFS-only ones in a BPTT run).
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
-        let bptt = self.config.method == Method::Bptt;
+        let method = self.config.method;
+        let multispike = method.is_multispike();
         for o in OPTIONS {
-            // A BPTT run refuses the TTFS-only options, even at their defaults.
-            if bptt && TTFS_ONLY.contains(&o.name) {
+            // A multi-spike run refuses the TTFS-only options, even at their defaults.
+            if multispike && TTFS_ONLY.contains(&o.name) {
                 continue;
             }
-            // Left out, they take their BPTT defaults in `finish`.
-            let method_default =
-                o.name == "time-steps" || BPTT_DEFAULTS.iter().any(|d| d.0 == o.name);
-            if bptt && method_default && self.origin(o.name) == Origin::Default {
+            // Left out, they take their method's defaults in `finish`.
+            let method_default = o.name == "time-steps"
+                || (method == Method::Desire && o.name == "qat-epochs")
+                || method_defaults(method).iter().any(|d| d.0 == o.name);
+            if multispike && method_default && self.origin(o.name) == Origin::Default {
                 continue;
             }
             if let Some(v) = o.value(self) {

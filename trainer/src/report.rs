@@ -46,6 +46,10 @@ pub struct FinalReport {
     /// time steps): how much the hardware's time resolution costs.
     pub test_float_continuous_accuracy: f64,
     pub test_hw_accuracy: f64,
+    /// The same under Desire BP's rule (the label's count is the unique
+    /// maximum; a tie is wrong); `test_hw_accuracy` breaks ties to the
+    /// lowest index. Equal for TTFS networks (first spike decides).
+    pub test_hw_unique_max_accuracy: f64,
     pub test_hw_spikes_per_neuron: f64,
     /// Spikes of the hidden layers and of the output layer per image (hardware).
     pub test_hw_spikes_per_image_by_layer: Vec<f64>,

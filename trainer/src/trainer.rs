@@ -104,8 +104,20 @@ impl Trainer {
                 .into_iter()
                 .map(|l| (config.sizes[l + 1], config.sizes[l + 1])),
         );
+        let desire = config.method == crate::config::Method::Desire;
         for (n_in, n_out) in shapes {
             let (n_in, n_out) = (n_in as usize, n_out as usize);
+            if desire {
+                weights.push(crate::desire::kaiming_normal(
+                    &mut rng,
+                    n_in,
+                    n_out,
+                    config.init_mean,
+                    config.init_width,
+                    config.threshold,
+                ));
+                continue;
+            }
             let mean = config.init_mean * config.threshold / n_in as f32;
             let half = config.init_width * config.threshold / (n_in as f32).sqrt();
             weights.push(
@@ -114,7 +126,12 @@ impl Trainer {
                     .collect::<Vec<f32>>(),
             );
         }
-        let zeros: Vec<Vec<f32>> = weights.iter().map(|w| vec![0.0; w.len()]).collect();
+        // Desire has no optimizer state.
+        let zeros: Vec<Vec<f32>> = if desire {
+            Vec::new()
+        } else {
+            weights.iter().map(|w| vec![0.0; w.len()]).collect()
+        };
         let averaged = if config.ema_decay > 0.0 {
             weights.clone()
         } else {
@@ -231,7 +248,7 @@ impl Trainer {
         for (k, layer) in net.layers.iter_mut().enumerate() {
             layer.weights = present(k);
         }
-        if c.method == crate::config::Method::Bptt {
+        if c.method.is_multispike() {
             net.decision = onespike_compiler::Decision::SpikeCount;
             for layer in net.layers.iter_mut() {
                 layer.neuron = c.bptt.neuron();
@@ -321,8 +338,10 @@ impl Trainer {
         params: &HwParams,
         progress: &mut dyn Progress,
     ) -> Result<EpochRecord, TrainError> {
-        if self.config.method == crate::config::Method::Bptt {
-            return self.bptt_epoch(data, params, progress);
+        match self.config.method {
+            crate::config::Method::Bptt => return self.bptt_epoch(data, params, progress),
+            crate::config::Method::Desire => return self.desire_epoch(data, progress),
+            crate::config::Method::Ttfs => {}
         }
         let started = Instant::now();
         let c = self.config.clone();

@@ -355,12 +355,17 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     trainer.train(&prepared, epochs, &mut bars, args.checkpoint.as_deref())?;
     let fin = trainer.final_report(&data.test)?;
     println!(
-        "test ({} images): float {:.2}% (continuous time {:.2}%), hardware (`{}`) {:.2}%, {:.4} spikes/neuron/sample (hw; {:.4} with early exit; per image by layer {:?}), {:.1}% synapses pruned ({:.1}% after quantization)",
+        "test ({} images): float {:.2}% (continuous time {:.2}%), hardware (`{}`) {:.2}%{}, {:.4} spikes/neuron/sample (hw; {:.4} with early exit; per image by layer {:?}), {:.1}% synapses pruned ({:.1}% after quantization)",
         fin.test_images,
         100.0 * fin.test_float_accuracy,
         100.0 * fin.test_float_continuous_accuracy,
         fin.hw_config,
         100.0 * fin.test_hw_accuracy,
+        if trainer.config.method.is_multispike() {
+            format!(" (a tie wrong, Desire BP's rule: {:.2}%)", 100.0 * fin.test_hw_unique_max_accuracy)
+        } else {
+            String::new()
+        },
         fin.test_hw_spikes_per_neuron,
         fin.test_hw_early_exit_spikes_per_neuron,
         fin.test_hw_spikes_per_image_by_layer

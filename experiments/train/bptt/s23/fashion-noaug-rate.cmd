@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/mnist-bptt.toml --data ../../../../../shared/data/fashion-mnist --ema-decay 0.999 --epochs 30 --rate-weight 0.3 -o fashion-noaug-rate.json --checkpoint fashion-noaug-rate.ck.json
