@@ -179,6 +179,19 @@ pub fn input_steps(events: &[(u32, u32)], time_steps: usize) -> Vec<Vec<u32>> {
     steps
 }
 
+/// The input events of the channels `drop` keeps (all without dropout).
+fn kept_inputs(input: &[Vec<u32>], drop: &Dropout) -> Vec<Vec<u32>> {
+    input
+        .iter()
+        .map(|s| {
+            s.iter()
+                .copied()
+                .filter(|&c| drop.kept(0, c as usize))
+                .collect()
+        })
+        .collect()
+}
+
 /// Neurons per parallel unit: any split gives the same values (each
 /// neuron's arithmetic is its own); this one keeps both cores busy.
 fn range_len(n: usize) -> usize {
@@ -203,20 +216,12 @@ pub fn forward(net: &DesireNet, input: &[Vec<u32>], drop: &Dropout) -> Pass {
     for (l, layer) in net.layers.iter().enumerate() {
         // The layer's sources per step: kept input channels, or the spikes
         // of the layer below (a dropped hidden neuron never fires).
-        let filtered;
-        let src: &[Vec<u32>] = if l == 0 {
-            filtered = input
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .copied()
-                        .filter(|&c| drop.kept(0, c as usize))
-                        .collect()
-                })
-                .collect::<Vec<Vec<u32>>>();
-            &filtered
+        let kept_input;
+        let src = if l == 0 {
+            kept_input = kept_inputs(input, drop);
+            &kept_input[..]
         } else {
-            &spikes[l - 1]
+            &spikes[l - 1][..]
         };
         let scale = drop.scale[l];
         let n = layer.outputs;
@@ -388,20 +393,12 @@ pub fn update(
     let t_max = net.time_steps;
     let (dv, _) = decays(&net.neuron);
     for l in 0..net.layers.len() {
-        let filtered;
-        let src: &[Vec<u32>] = if l == 0 {
-            filtered = input
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .copied()
-                        .filter(|&c| drop.kept(0, c as usize))
-                        .collect()
-                })
-                .collect::<Vec<Vec<u32>>>();
-            &filtered
+        let kept_input;
+        let src = if l == 0 {
+            kept_input = kept_inputs(input, drop);
+            &kept_input[..]
         } else {
-            &pass.spikes[l - 1]
+            &pass.spikes[l - 1][..]
         };
         let layer = &mut net.layers[l];
         let n_out = layer.outputs;
@@ -545,28 +542,7 @@ impl Trainer {
         for (layer, w) in net.layers.iter().zip(self.weights.iter_mut()) {
             layer.to_rows(w);
         }
-        let train_seconds = started.elapsed().as_secs_f64();
-        self.epochs_done += 1;
-        let fe = self.bptt_float_eval(&data.val);
-        let hw = self.hardware_eval(&data.val.split)?;
-        let n = plan.order.len().max(1) as f64;
-        Ok(EpochRecord {
-            epoch: e + 1,
-            learning_rate: plan.learning_rate,
-            count_weight: 0.0,
-            quantization_aware: false,
-            train_loss: err_sum / n,
-            train_cross_entropy: ce_sum / n,
-            train_accuracy: correct as f64 / n,
-            val_images: data.val.spikes.len(),
-            val_float_accuracy: fe.accuracy,
-            val_float_spikes_per_neuron: fe.spikes_per_neuron,
-            val_hw_accuracy: hw.accuracy,
-            val_hw_spikes_per_neuron: hw.spikes_per_neuron,
-            sparsity: self.network().sparsity(),
-            epoch_seconds: started.elapsed().as_secs_f64(),
-            train_seconds,
-        })
+        self.close_epoch(data, &plan, (err_sum, ce_sum, correct), started)
     }
 }
 

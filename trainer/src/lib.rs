@@ -1,10 +1,13 @@
-//! onespike-train: the TTFS trainer as a library (issue 6, made a library
-//! in issue 13): exact spike-time gradients for the ramp-PSP
-//! integrate-and-fire network of `docs/semantics.md`, the sparse-firing
-//! regularizers (M-SSR, F-SSR), an annealed spike-count term, pruning with
-//! rewiring, quantization-aware fine-tuning and hardware-aware evaluation
-//! through the integer reference model; and the hand-built multi-spike
-//! template networks.
+//! onespike-train: the trainers as a library. The TTFS trainer (issue 6,
+//! made a library in issue 13): exact spike-time gradients for the
+//! ramp-PSP integrate-and-fire network of `docs/semantics.md`, the
+//! sparse-firing regularizers (M-SSR, F-SSR), an annealed spike-count
+//! term, pruning with rewiring, quantization-aware fine-tuning and
+//! hardware-aware evaluation through the integer reference model. The
+//! multi-spike trainers on the hardware's leaky neurons: surrogate-gradient
+//! BPTT ([`bptt`], [`multispike`]; issue 13) and Desire backpropagation
+//! ([`desire`]; issue 17). And the hand-built multi-spike template
+//! networks.
 //!
 //! Module map, one job each: [`config`] (every option of a run, defaults,
 //! validation), [`recipe`] (where options come from: TOML recipe files and
@@ -14,7 +17,9 @@
 //! [`trainer`] (the training state and loop), [`eval`] (float and
 //! reference-model evaluation), [`checkpoint`] (save and resume), [`ttfs`]
 //! (the per-sample forward and backward pass), [`augment`] (resampling),
-//! [`prune`] (rewiring), [`report`] (training log and plot),
+//! [`prune`] (rewiring), [`report`] (training log and plot), [`bptt`] /
+//! [`multispike`] (BPTT passes / epoch), [`desire`] (Desire passes and
+//! epoch),
 //! [`templates`] (multi-spike networks from class means). The loss terms
 //! and the choices behind them: `docs/training.md`.
 //!

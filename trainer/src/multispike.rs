@@ -262,28 +262,7 @@ impl Trainer {
         if pruning && e < plan.prune_epochs {
             self.rewire_all(&mut grad_mag, (e + 1) as f64 / plan.prune_epochs as f64);
         }
-        let train_seconds = started.elapsed().as_secs_f64();
-        self.epochs_done += 1;
-        let fe = self.bptt_float_eval(&data.val);
-        let hw = self.hardware_eval(&data.val.split)?;
-        let n = plan.order.len().max(1) as f64;
-        Ok(EpochRecord {
-            epoch: e + 1,
-            learning_rate: plan.learning_rate,
-            count_weight: plan.count_weight as f64,
-            quantization_aware: qat,
-            train_loss: loss_sum / n,
-            train_cross_entropy: ce_sum / n,
-            train_accuracy: correct as f64 / n,
-            val_images: data.val.spikes.len(),
-            val_float_accuracy: fe.accuracy,
-            val_float_spikes_per_neuron: fe.spikes_per_neuron,
-            val_hw_accuracy: hw.accuracy,
-            val_hw_spikes_per_neuron: hw.spikes_per_neuron,
-            sparsity: self.network().sparsity(),
-            epoch_seconds: started.elapsed().as_secs_f64(),
-            train_seconds,
-        })
+        self.close_epoch(data, &plan, (loss_sum, ce_sum, correct), started)
     }
 
     /// The float model (the passes' forward, as `float_eval::run_discrete`)

@@ -348,7 +348,7 @@ impl Trainer {
         let e = self.epochs_done;
         let plan = EpochPlan::new(&c, e, data.train.spikes.len());
         let (qat, mode, lw) = (plan.quantization_aware, plan.mode, plan.loss);
-        let (lr, count_weight) = (plan.learning_rate, plan.count_weight);
+        let lr = plan.learning_rate;
         let order = &plan.order;
         let n_layers = c.sizes.len() - 1;
         let batches = order.len().div_ceil(c.batch_size);
@@ -459,20 +459,33 @@ impl Trainer {
         if pruning && e < prune_epochs {
             self.rewire_all(&mut grad_mag, (e + 1) as f64 / prune_epochs as f64);
         }
+        self.close_epoch(data, &plan, (loss_sum, ce_sum, correct), started)
+    }
+
+    /// Ends epoch `plan.epoch`: counts it done, evaluates the network on
+    /// the validation images (float and hardware) and returns its log
+    /// record. `sums` are the training images' summed loss and
+    /// cross-entropy and their number of correct classes.
+    pub(crate) fn close_epoch(
+        &mut self,
+        data: &Prepared,
+        plan: &EpochPlan,
+        sums: (f64, f64, usize),
+        started: Instant,
+    ) -> Result<EpochRecord, TrainError> {
         let train_seconds = started.elapsed().as_secs_f64();
         self.epochs_done += 1;
-
-        let fe = self.float_eval(&data.val, c.mode);
+        let fe = self.float_eval(&data.val, self.config.mode);
         let hw = self.hardware_eval(&data.val.split)?;
-        let n = order.len().max(1) as f64;
+        let n = plan.order.len().max(1) as f64;
         Ok(EpochRecord {
-            epoch: e + 1,
-            learning_rate: lr,
-            count_weight: count_weight as f64,
-            quantization_aware: qat,
-            train_loss: loss_sum / n,
-            train_cross_entropy: ce_sum / n,
-            train_accuracy: correct as f64 / n,
+            epoch: plan.epoch + 1,
+            learning_rate: plan.learning_rate,
+            count_weight: plan.count_weight as f64,
+            quantization_aware: plan.quantization_aware,
+            train_loss: sums.0 / n,
+            train_cross_entropy: sums.1 / n,
+            train_accuracy: sums.2 as f64 / n,
             val_images: data.val.spikes.len(),
             val_float_accuracy: fe.accuracy,
             val_float_spikes_per_neuron: fe.spikes_per_neuron,

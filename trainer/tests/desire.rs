@@ -287,3 +287,22 @@ fn desire_options_have_their_defaults_and_limits() {
         assert!(m.contains("r.toml"), "{m}");
     }
 }
+
+#[test]
+fn a_resumed_run_trains_the_weights_of_an_uninterrupted_one() {
+    let mut c = small(2);
+    c.limit_train = Some(300);
+    let data = embedded_default();
+    let full = trained(c.clone());
+    let mut t = Trainer::new(c).unwrap();
+    let prep = t.prepare(&data.train).unwrap();
+    let dir = std::env::temp_dir().join(format!("onespike-desire-ck-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ck = dir.join("ck.json");
+    t.train(&prep, 1, &mut NoProgress, Some(&ck)).unwrap();
+    let mut resumed = Trainer::load_checkpoint(&ck).unwrap();
+    assert_eq!(resumed.epochs_done, 1);
+    resumed.train(&prep, 2, &mut NoProgress, None).unwrap();
+    assert_eq!(resumed.weights, full.weights);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,5 +1,5 @@
-//! `onespike train`: train a sparse TTFS network or (`--method bptt`) a
-//! multi-spike network (float weights) on a dataset, and the train stage
+//! `onespike train`: train a sparse TTFS network or (`--method bptt`,
+//! `--method desire`) a multi-spike network (float weights) on a dataset, and the train stage
 //! of `onespike run`. Argument parsing,
 //! progress bars and files only; the trainer is `onespike_train`.
 
@@ -21,7 +21,10 @@ use std::path::{Path, PathBuf};
 /// annealed spike-count term and pruning with rewiring, then fine-tunes it
 /// quantization-aware. `--method bptt` trains leaky multi-spike layers
 /// (`--v-shift`, `--i-shift`, `--reset`, `--recurrent`) by surrogate-gradient
-/// back-propagation through time on spike counts (`docs/training.md`). Every epoch measures validation accuracy in float
+/// back-propagation through time on spike counts (`docs/training.md`).
+/// `--method desire` trains the same layers by Desire backpropagation
+/// (Gerlinghoff 2023: ternary desire from the output error, desire-gated
+/// STDP, one image per update; `recipes/mnist-desire.toml`). Every epoch measures validation accuracy in float
 /// and through the integer reference model of the hardware (`--config`).
 ///
 /// Options come from the defaults, then a recipe file (`--recipe`, TOML:
