@@ -60,6 +60,20 @@ pub struct HwParams {
     pub fifo_depth: u32,
     /// Clock frequency used to turn cycles into time in reports.
     pub clock_mhz: f64,
+    /// Baud rate of the UART host interface (`uart_top`, for boards that
+    /// reach a PC through a USB-serial chip): 8 data bits, no parity, one
+    /// stop bit, `clock_mhz * 1e6 / uart_baud` clocks per bit. Optional in
+    /// files (default 1 000 000).
+    #[serde(default = "default_uart_baud")]
+    pub uart_baud: u32,
+}
+
+/// The UART's default rate: what the FTDI chips of iCE40 boards (FT2232H,
+/// FT232H) and common USB-serial adapters run reliably.
+pub const DEFAULT_UART_BAUD: u32 = 1_000_000;
+
+fn default_uart_baud() -> u32 {
+    DEFAULT_UART_BAUD
 }
 
 /// The integers of a configuration: every [`HwParams`] field but the
@@ -241,7 +255,13 @@ impl HwParams {
             step_bits: g.step_bits,
             fifo_depth: g.fifo_depth,
             clock_mhz,
+            uart_baud: DEFAULT_UART_BAUD,
         }
+    }
+
+    /// Clocks per UART bit: `clock_mhz * 1e6 / uart_baud`, rounded.
+    pub fn uart_clocks_per_bit(&self) -> u64 {
+        (self.clock_mhz * 1e6 / self.uart_baud.max(1) as f64).round() as u64
     }
 
     /// The integers of these parameters (all but the name and the clock).
@@ -368,6 +388,17 @@ impl HwParams {
                 "clock_mhz",
                 self.clock_mhz.to_string(),
                 "must be a number in (0, 2000]",
+            ));
+        }
+        let cpb = self.uart_clocks_per_bit();
+        if self.uart_baud == 0 || !(8..=65535).contains(&cpb) {
+            return Err(err(
+                "uart_baud",
+                self.uart_baud.to_string(),
+                &format!(
+                    "gives {cpb} clocks per bit at clock_mhz = {}: must give 8..=65535 (the receiver samples mid-bit)",
+                    self.clock_mhz
+                ),
             ));
         }
         if self.source_bits() > 32 {

@@ -212,3 +212,113 @@ fn cli_recipe_with_overrides_trains_what_the_same_flags_train() {
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A Desire run may be lengthened on resume (`--epochs`), since its
+/// schedules do not depend on the number of epochs: one epoch, then a
+/// second one from the checkpoint, trains the weights of a two-epoch run.
+/// Other methods refuse it, and fewer epochs than done is refused.
+#[test]
+fn a_desire_run_can_be_lengthened_on_resume() {
+    let d = scratch("desire-resume");
+    let p = |name: &str| d.join(name).display().to_string();
+    let run = |epochs: &str, out: &str, ck: &str| {
+        onespike(&[
+            "train",
+            "--method",
+            "desire",
+            "--arch",
+            "784-16-10",
+            "--limit-train",
+            "200",
+            "--val-images",
+            "50",
+            "--epochs",
+            epochs,
+            "-o",
+            out,
+            "--checkpoint",
+            ck,
+        ])
+    };
+    let out = run("2", &p("two.json"), &p("two.ck.json"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run("1", &p("one.json"), &p("one.ck.json"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = onespike(&[
+        "train",
+        "--resume",
+        &p("one.ck.json"),
+        "--epochs",
+        "2",
+        "-o",
+        &p("resumed.json"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        onespike_compiler::FloatNetwork::load(&d.join("resumed.json")).unwrap(),
+        onespike_compiler::FloatNetwork::load(&d.join("two.json")).unwrap()
+    );
+    let out = onespike(&[
+        "train",
+        "--resume",
+        &p("two.ck.json"),
+        "--epochs",
+        "1",
+        "-o",
+        &p("x.json"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("2 epochs done already"),
+        "{err}"
+    );
+    // A TTFS checkpoint keeps its number of epochs.
+    let out = onespike(&[
+        "train",
+        "--arch",
+        "784-16-10",
+        "--limit-train",
+        "100",
+        "--val-images",
+        "50",
+        "--epochs",
+        "1",
+        "-o",
+        &p("t.json"),
+        "--checkpoint",
+        &p("t.ck.json"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = onespike(&[
+        "train",
+        "--resume",
+        &p("t.ck.json"),
+        "--epochs",
+        "3",
+        "-o",
+        &p("y.json"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("only method = desire"),
+        "{err}"
+    );
+    assert!(!d.join("x.json").exists() && !d.join("y.json").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}

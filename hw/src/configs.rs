@@ -162,6 +162,23 @@ macro_rules! fpga_top_of {
     };
 }
 
+/// [`crate::uart::UartTop`] built for the geometry `$g`.
+#[macro_export]
+macro_rules! uart_top_of {
+    ($g:expr) => {
+        $crate::__of_geometry!(uart::UartTop, $g, [nb cb pab wab wb ib vb sb sb1 srcb srcb1 fb fb1 pw ww iw ow])
+    };
+}
+
+/// `UartTop` of row `$i` of the preset table.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __uart_top_of_row {
+    ($i:literal) => {
+        $crate::uart_top_of!($crate::configs::PRESET_TABLE[$i].geometry)
+    };
+}
+
 /// `Top` of row `$i` of the preset table.
 #[doc(hidden)]
 #[macro_export]
@@ -199,6 +216,15 @@ macro_rules! with_fpga_config {
     }};
 }
 
+/// Like [`with_config!`] for the UART-host [`crate::uart::UartTop`].
+#[macro_export]
+macro_rules! with_uart_config {
+    ($params:expr, $U:ident => $body:expr) => {{
+        let row = $crate::configs::built_in_row($params);
+        $crate::__with_built_in_rows!(__dispatch!(row, $U, __uart_top_of_row, $body,))
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +234,7 @@ mod tests {
         for p in supported_configs() {
             with_config!(&p, T => { let _ = T::new(&p); }).unwrap();
             with_fpga_config!(&p, F => { let _ = F::new(&p); }).unwrap();
+            with_uart_config!(&p, U => { let _ = U::new(&p); }).unwrap();
         }
     }
 

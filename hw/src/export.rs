@@ -31,6 +31,41 @@ pub fn fpga_verilog(p: &HwParams) -> Result<String, HwError> {
     }
 }
 
+/// Top module of [`uart_verilog`]'s text.
+pub const UART_TOP_MODULE: &str = "uart_top";
+
+/// The Verilog of the UART-host top for `p` (top module
+/// [`UART_TOP_MODULE`]; pins `clock`, `reset`, `rx`, `tx`, `done`; its UART
+/// runs at `p.uart_baud`). Any configuration, as [`verilog`].
+pub fn uart_verilog(p: &HwParams) -> Result<String, HwError> {
+    p.validate(&format!("configuration `{}`", p.name))
+        .map_err(|e| HwError::Config(e.to_string()))?;
+    match crate::configs::built_in_row(p) {
+        Ok(_) => crate::with_uart_config!(p, U => uart_verilog_of(U::new(p))),
+        Err(_) => crate::generated::library(p)?.verilog(p, crate::rtl_lib::Which::Uart),
+    }
+}
+
+/// The Verilog of a UART-host top block (module [`UART_TOP_MODULE`]).
+pub fn uart_verilog_of<U: Block>(top: U) -> String {
+    rename_modules(&verilog_of(top), "top", UART_TOP_MODULE)
+}
+
+/// Writes `uart_top.v`, the UART-host top, into `dir`.
+pub fn write_uart_verilog(p: &HwParams, dir: &Path) -> Result<std::path::PathBuf, HwError> {
+    let v = uart_verilog(p)?;
+    std::fs::create_dir_all(dir).map_err(|source| HwError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let file = dir.join("uart_top.v");
+    std::fs::write(&file, v).map_err(|source| HwError::Io {
+        path: file.display().to_string(),
+        source,
+    })?;
+    Ok(file)
+}
+
 /// The Verilog of an accelerator top block (module `top`).
 pub fn verilog_of<T: Block>(mut top: T) -> String {
     top.connect_all();

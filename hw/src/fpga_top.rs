@@ -77,6 +77,38 @@ pub fn offset(fields: &[(&'static str, usize)], name: &str) -> usize {
     panic!("no field {name}")
 }
 
+/// The bits of a vector of `fields` (LSB first) with `values` set by field
+/// name and every other field zero.
+pub fn pack_fields(fields: &[(&'static str, usize)], values: &[(&str, u64)]) -> Vec<u64> {
+    let width: usize = fields.iter().map(|f| f.1).sum();
+    let mut bits = vec![0u64; width];
+    for (name, value) in values {
+        let o = offset(fields, name);
+        let w = fields.iter().find(|f| f.0 == *name).expect("field").1;
+        for b in 0..w {
+            bits[o + b] = (value >> b) & 1;
+        }
+    }
+    bits
+}
+
+/// Every field of a vector of `fields` by name, from its bit `i` (LSB
+/// first) as `bit(i)`.
+pub fn unpack_fields(
+    fields: &[(&'static str, usize)],
+    bit: impl Fn(usize) -> u64,
+) -> Vec<(&'static str, u64)> {
+    let mut o = 0;
+    fields
+        .iter()
+        .map(|&(name, w)| {
+            let v = (0..w).map(|b| bit(o + b) << b).sum();
+            o += w;
+            (name, v)
+        })
+        .collect()
+}
+
 /// The serial-host FPGA top. Const parameters as in [`Top`], plus `IW` and
 /// `OW`, the widths of the input and output vectors.
 #[derive(LogicBlock)]
@@ -397,21 +429,8 @@ impl<S: SerialPort> SerialHost<S> {
 
     /// Shifts in the input vector with `fields` set (the others zero) and applies it.
     pub fn send(&mut self, fields: &[(&str, u64)]) {
-        let width: usize = self.inputs.iter().map(|f| f.1).sum();
-        let mut bits = vec![0u64; width];
-        for (name, value) in fields {
-            let o = offset(&self.inputs, name);
-            let w = self
-                .inputs
-                .iter()
-                .find(|f| f.0 == *name)
-                .expect("input field")
-                .1;
-            for b in 0..w {
-                bits[o + b] = (value >> b) & 1;
-            }
-        }
-        for b in (0..width).rev() {
+        let bits = pack_fields(&self.inputs, fields);
+        for b in (0..bits.len()).rev() {
             self.port.cycle(&SerialIn {
                 sdi: bits[b],
                 shift: 1,
@@ -442,15 +461,7 @@ impl<S: SerialPort> SerialHost<S> {
                 })
                 .sdo;
         }
-        let mut o = 0;
-        self.outputs
-            .iter()
-            .map(|&(name, w)| {
-                let v = (0..w).map(|b| bits[o + b] << b).sum();
-                o += w;
-                (name, v)
-            })
-            .collect()
+        unpack_fields(&self.outputs, |i| bits[i])
     }
 
     /// One output field, from a fresh capture.

@@ -4,7 +4,8 @@
 //! Owns one module per hardware block — [`host_port`], [`event_fifo`],
 //! [`core`] (with its pointer/weight SRAMs and state memories) and its
 //! [`neuron`] datapath, [`step_controller`], [`top`] (with the router), [`fpga_top`] (a serial
-//! host interface for pin-limited FPGAs) — plus the host-side
+//! host interface for pin-limited FPGAs), [`uart`] (the same behind a UART,
+//! for boards with a USB-serial chip; its host side is [`uart_host`]) — plus the host-side
 //! [`driver`] that loads a `Program` and runs inferences through a [`Pins`]
 //! trait (implemented here for the rust-hdl model, and by the
 //! `onespike-verilator` crate for Verilator), and [`export`] (Verilog, lint,
@@ -62,6 +63,8 @@ pub mod rtl_lib;
 pub mod step_controller;
 pub mod synth;
 pub mod top;
+pub mod uart;
+pub mod uart_host;
 
 pub use configs::{supported_configs, tiny_narrow_params, tiny_params};
 pub use driver::{Driver, Inputs, Outputs, Pins, RtlRun};
@@ -87,6 +90,10 @@ pub enum HwError {
         file: String,
         message: String,
     },
+    #[error("{0}")]
+    Config(String),
+    #[error("serial link to the board: {message}")]
+    Link { message: String },
     #[error("{path}: {source}")]
     Io {
         path: String,

@@ -20,7 +20,8 @@
 //! | `os_tick` | `int32_t (void*)` | one rising clock edge (0: ok) |
 //! | `os_free` | `void (void*)` | |
 //! | `os_fpga_new`, `os_fpga_cycle`, `os_fpga_free` | as above, over `SerialIn`/`SerialOut` | optional: the FPGA top |
-//! | `os_verilog` | `int32_t (const char* params_toml, uint32_t which, char** text)` | optional: 0 `top.v`, 1 `fpga_top.v` |
+//! | `os_uart_new`, `os_uart_cycle`, `os_uart_free` | as above, over `uint64_t rx` / `uint64_t* tx` | optional: the UART top |
+//! | `os_verilog` | `int32_t (const char* params_toml, uint32_t which, char** text)` | optional: 0 `top.v`, 1 `fpga_top.v`, 2 `uart_top.v` |
 //! | `os_string_free` | `void (char*)` | frees `os_verilog`'s text |
 //!
 //! A library is loaded once per process and never unloaded (a C++ model
@@ -28,6 +29,7 @@
 
 use crate::driver::{Inputs, Outputs, Pins};
 use crate::fpga_top::{SerialIn, SerialOut, SerialPort};
+use crate::uart_host::UartPins;
 use crate::HwError;
 use onespike_compiler::HwParams;
 use std::collections::HashMap;
@@ -36,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Version of the ABI above; a library that answers another is refused.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 type AbiFn = unsafe extern "C" fn() -> u32;
 type NewFn = unsafe extern "C" fn(*const c_char) -> *mut c_void;
@@ -44,6 +46,7 @@ type EvalFn = unsafe extern "C" fn(*mut c_void, *const Inputs, *mut Outputs) -> 
 type TickFn = unsafe extern "C" fn(*mut c_void) -> i32;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
 type CycleFn = unsafe extern "C" fn(*mut c_void, *const SerialIn, *mut SerialOut) -> i32;
+type UartCycleFn = unsafe extern "C" fn(*mut c_void, u64, *mut u64) -> i32;
 type VerilogFn = unsafe extern "C" fn(*const c_char, u32, *mut *mut c_char) -> i32;
 type StringFreeFn = unsafe extern "C" fn(*mut c_char);
 
@@ -54,6 +57,8 @@ pub enum Which {
     Top = 0,
     /// `fpga_top.v`: the serial-host FPGA top.
     Fpga = 1,
+    /// `uart_top.v`: the UART-host top.
+    Uart = 2,
 }
 
 /// One loaded model library.
@@ -185,6 +190,16 @@ impl RtlLibrary {
         })
     }
 
+    /// A new UART-host top (rust-hdl libraries only).
+    pub fn uart(self: &Arc<Self>, p: &HwParams) -> Result<DynUart, HwError> {
+        // SAFETY: the symbol has the ABI's type.
+        let cycle = unsafe { self.symbol::<UartCycleFn>("os_uart_cycle")? };
+        Ok(DynUart {
+            it: self.instance("os_uart_new", "os_uart_free", p)?,
+            cycle,
+        })
+    }
+
     /// The Verilog text the library's model was built from (rust-hdl
     /// libraries only).
     pub fn verilog(&self, p: &HwParams, which: Which) -> Result<String, HwError> {
@@ -270,6 +285,22 @@ impl SerialPort for DynSerial {
     }
 }
 
+/// A UART-host top from a library, behind [`UartPins`].
+pub struct DynUart {
+    it: Instance,
+    cycle: UartCycleFn,
+}
+
+impl UartPins for DynUart {
+    fn cycle(&mut self, rx: bool) -> bool {
+        let mut tx = 1u64;
+        // SAFETY: the handle is live; `tx` is a valid place.
+        let status = unsafe { (self.cycle)(self.it.handle, rx as u64, &mut tx) };
+        assert_eq!(status, 0, "the loaded UART top failed on a cycle");
+        tx != 0
+    }
+}
+
 /// The library side of the ABI for a rust-hdl model, which
 /// [`crate::export_rtl_library!`] instantiates; not for other use.
 #[doc(hidden)]
@@ -351,6 +382,19 @@ pub mod abi {
     }
 
     /// # Safety
+    /// As [`eval`], over the UART pins; `tx` is valid for a write.
+    pub unsafe fn uart_cycle<U: UartPins>(h: *mut c_void, rx: u64, tx: *mut u64) -> i32 {
+        let u = &mut *(h as *mut U);
+        match catch_unwind(AssertUnwindSafe(|| u.cycle(rx != 0))) {
+            Ok(out) => {
+                *tx = out as u64;
+                0
+            }
+            Err(_) => 1,
+        }
+    }
+
+    /// # Safety
     /// As [`params`]; `out` is valid for a write.
     pub unsafe fn verilog(
         toml: *const c_char,
@@ -359,6 +403,7 @@ pub mod abi {
         out: *mut *mut c_char,
         top: fn(&HwParams) -> String,
         fpga: fn(&HwParams) -> String,
+        uart: fn(&HwParams) -> String,
     ) -> i32 {
         let Some(p) = params(toml, g) else {
             return 1;
@@ -366,6 +411,7 @@ pub mod abi {
         let text = match which {
             0 => catch_unwind(|| top(&p)),
             1 => catch_unwind(|| fpga(&p)),
+            2 => catch_unwind(|| uart(&p)),
             _ => return 2,
         };
         match text.ok().and_then(|t| CString::new(t).ok()) {
@@ -396,6 +442,8 @@ macro_rules! export_rtl_library {
         type __OsFpga = $crate::fpga_top_of!($g);
         type __OsModel = $crate::hdl_model::HdlModel<__OsTop>;
         type __OsSerial = $crate::fpga_top::HdlSerial<__OsFpga>;
+        type __OsUartTop = $crate::uart_top_of!($g);
+        type __OsUart = $crate::uart_host::HdlUart<__OsUartTop>;
 
         #[no_mangle]
         pub extern "C" fn os_abi() -> u32 {
@@ -468,7 +516,32 @@ macro_rules! export_rtl_library {
                 out,
                 |p| $crate::export::verilog_of(__OsTop::new(p)),
                 |p| $crate::export::fpga_verilog_of(__OsFpga::new(p)),
+                |p| $crate::export::uart_verilog_of(__OsUartTop::new(p)),
             )
+        }
+        /// # Safety
+        /// See `onespike_hw::rtl_lib`.
+        #[no_mangle]
+        pub unsafe extern "C" fn os_uart_new(
+            t: *const ::std::ffi::c_char,
+        ) -> *mut ::std::ffi::c_void {
+            $crate::rtl_lib::abi::new(t, $g, |p| __OsUart::new(p))
+        }
+        /// # Safety
+        /// See `onespike_hw::rtl_lib`.
+        #[no_mangle]
+        pub unsafe extern "C" fn os_uart_cycle(
+            h: *mut ::std::ffi::c_void,
+            rx: u64,
+            tx: *mut u64,
+        ) -> i32 {
+            $crate::rtl_lib::abi::uart_cycle::<__OsUart>(h, rx, tx)
+        }
+        /// # Safety
+        /// See `onespike_hw::rtl_lib`.
+        #[no_mangle]
+        pub unsafe extern "C" fn os_uart_free(h: *mut ::std::ffi::c_void) {
+            $crate::rtl_lib::abi::free::<__OsUart>(h)
         }
         /// # Safety
         /// See `onespike_hw::rtl_lib`.

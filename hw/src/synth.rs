@@ -7,6 +7,16 @@ use crate::HwError;
 use onespike_compiler::HwParams;
 use std::path::Path;
 
+/// Which top is synthesized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FpgaTopKind {
+    /// `fpga_top.v`: the bit-serial host interface (`docs/hw.md`).
+    #[default]
+    Serial,
+    /// `uart_top.v`: the UART host interface, for a board's USB-serial chip.
+    Uart,
+}
+
 /// Target of the place-and-route step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ice40Target {
@@ -14,6 +24,9 @@ pub struct Ice40Target {
     pub device: String,
     pub package: String,
     pub freq_mhz: f64,
+    pub top: FpgaTopKind,
+    /// Pin constraints (nextpnr `--pcf`); without, nextpnr picks the pins.
+    pub pcf: Option<std::path::PathBuf>,
 }
 
 impl Default for Ice40Target {
@@ -22,6 +35,8 @@ impl Default for Ice40Target {
             device: "hx8k".into(),
             package: "ct256".into(),
             freq_mhz: 60.0,
+            top: FpgaTopKind::Serial,
+            pcf: None,
         }
     }
 }
@@ -36,6 +51,10 @@ pub struct SynthReport {
     pub ffs: u64,
     /// `SB_RAM40_4K` block RAMs.
     pub brams: u64,
+    /// `SB_SPRAM256KA` single-port RAMs (UltraPlus parts).
+    pub sprams: u64,
+    /// The bitstream (`icepack`), when place and route and icepack ran.
+    pub bitstream: Option<std::path::PathBuf>,
     /// Logic cells used / available after placement (None without nextpnr).
     pub lcs_used: Option<(u64, u64)>,
     /// Max frequency of the clock after routing, in MHz.
@@ -44,10 +63,17 @@ pub struct SynthReport {
     pub pnr_note: Option<String>,
 }
 
-/// Parses the last cell statistics of a Yosys log.
+/// Parses the last cell statistics of a Yosys log: LUT4, flip-flops,
+/// block RAMs.
 pub fn parse_yosys_stats(log: &str) -> (u64, u64, u64) {
+    let (luts, ffs, brams, _) = parse_yosys_cells(log);
+    (luts, ffs, brams)
+}
+
+/// [`parse_yosys_stats`] and the `SB_SPRAM256KA` count.
+pub fn parse_yosys_cells(log: &str) -> (u64, u64, u64, u64) {
     let start = log.rfind("Number of cells").unwrap_or(0);
-    let (mut luts, mut ffs, mut brams) = (0, 0, 0);
+    let (mut luts, mut ffs, mut brams, mut sprams) = (0, 0, 0, 0);
     for line in log[start..].lines().skip(1) {
         let mut it = line.split_whitespace();
         let (Some(cell), Some(n)) = (it.next(), it.next()) else {
@@ -60,9 +86,11 @@ pub fn parse_yosys_stats(log: &str) -> (u64, u64, u64) {
             ffs += n;
         } else if cell == "SB_RAM40_4K" {
             brams += n;
+        } else if cell == "SB_SPRAM256KA" {
+            sprams += n;
         }
     }
-    (luts, ffs, brams)
+    (luts, ffs, brams, sprams)
 }
 
 /// Parses Fmax (the last report) and logic-cell use from a nextpnr log.
@@ -91,14 +119,23 @@ pub fn parse_nextpnr(log: &str) -> (Option<f64>, Option<(u64, u64)>) {
 /// Synthesizes the FPGA top of `p` in `dir` (Yosys), then places and routes
 /// it (nextpnr-ice40) when installed.
 pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<SynthReport, HwError> {
-    let v = write_fpga_verilog(p, dir)?;
-    let json = dir.join("fpga_top.json");
+    let (v, module) = match target.top {
+        FpgaTopKind::Serial => (write_fpga_verilog(p, dir)?, crate::export::FPGA_TOP_MODULE),
+        FpgaTopKind::Uart => (
+            crate::export::write_uart_verilog(p, dir)?,
+            crate::export::UART_TOP_MODULE,
+        ),
+    };
+    let json = dir.join(format!("{module}.json"));
     let ylog = dir.join("yosys.log");
-    let script = format!(
-        "synth_ice40 -top {} -json {}",
-        crate::export::FPGA_TOP_MODULE,
-        json.display()
-    );
+    // UltraPlus parts: memories that fit a single-port 16k x 16 RAM may
+    // become SPRAM.
+    let spram = if target.device.starts_with("up") {
+        " -spram"
+    } else {
+        ""
+    };
+    let script = format!("synth_ice40 -top {module}{spram} -json {}", json.display());
     run_tool(
         "yosys",
         &[
@@ -115,12 +152,13 @@ pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<Syn
         path: ylog.display().to_string(),
         source,
     })?;
-    let (luts, ffs, brams) = parse_yosys_stats(&log);
+    let (luts, ffs, brams, sprams) = parse_yosys_cells(&log);
     let mut rep = SynthReport {
         config: p.name.clone(),
         luts,
         ffs,
         brams,
+        sprams,
         ..Default::default()
     };
     if !tool_available("nextpnr-ice40") {
@@ -128,7 +166,8 @@ pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<Syn
         return Ok(rep);
     }
     let plog = dir.join("nextpnr.log");
-    let args = [
+    let asc = dir.join(format!("{module}.asc"));
+    let mut args = vec![
         format!("--{}", target.device),
         "--package".into(),
         target.package.clone(),
@@ -137,15 +176,26 @@ pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<Syn
         "--freq".into(),
         target.freq_mhz.to_string(),
         "--timing-allow-fail".into(),
+        "--asc".into(),
+        asc.display().to_string(),
         "--log".into(),
         plog.display().to_string(),
     ];
+    if let Some(pcf) = &target.pcf {
+        args.extend(["--pcf".into(), pcf.display().to_string()]);
+    }
     let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     match run_tool("nextpnr-ice40", &args, &json) {
         Ok(text) => {
             let (fmax, lcs) = parse_nextpnr(&text);
             rep.fmax_mhz = fmax;
             rep.lcs_used = lcs;
+            if tool_available("icepack") {
+                let bin = dir.join(format!("{module}.bin"));
+                let (a, b) = (asc.display().to_string(), bin.display().to_string());
+                run_tool("icepack", &[&a, &b], &asc)?;
+                rep.bitstream = Some(bin);
+            }
         }
         Err(HwError::Tool { message, .. }) => {
             let line = message

@@ -5,7 +5,9 @@
 //! all (`onespike_hw::export::tool_for_tests`).
 
 use onespike_compiler::HwParams;
-use onespike_hw::export::{run_tool, tool_for_tests, write_fpga_verilog, write_verilog};
+use onespike_hw::export::{
+    run_tool, tool_for_tests, write_fpga_verilog, write_uart_verilog, write_verilog,
+};
 use onespike_hw::synth::parse_yosys_stats;
 use std::path::PathBuf;
 
@@ -27,9 +29,13 @@ fn every_configuration_exports_and_lints_clean() {
         let dir = scratch(&format!("lint-{}", p.name));
         let top = write_verilog(&p, &dir).unwrap();
         let fpga = write_fpga_verilog(&p, &dir).unwrap();
+        let uart = write_uart_verilog(&p, &dir).unwrap();
         let text = std::fs::read_to_string(&top).unwrap();
         assert!(text.contains("module top"), "{}", p.name);
-        for f in [&top, &fpga] {
+        assert!(std::fs::read_to_string(&uart)
+            .unwrap()
+            .contains("module uart_top("));
+        for f in [&top, &fpga, &uart] {
             let s = f.display().to_string();
             if have("verilator") {
                 let out = run_tool("verilator", &["--lint-only", "-Wno-fatal", &s], f).unwrap();
@@ -93,6 +99,7 @@ fn a_configuration_that_is_not_built_in_exports_lint_clean_verilog() {
     let dir = scratch("small3");
     let top = write_verilog(&p, &dir).unwrap();
     let fpga = write_fpga_verilog(&p, &dir).unwrap();
+    let uart = write_uart_verilog(&p, &dir).unwrap();
     let text = std::fs::read_to_string(&top).unwrap();
     let cores = |v: &str| {
         (0..)
@@ -101,7 +108,7 @@ fn a_configuration_that_is_not_built_in_exports_lint_clean_verilog() {
     };
     assert_eq!(cores(&text), 3);
     assert_eq!(cores(&onespike_hw::export::verilog(&small).unwrap()), 2);
-    for f in [&top, &fpga] {
+    for f in [&top, &fpga, &uart] {
         let s = f.display().to_string();
         if have("verilator") {
             let out = run_tool("verilator", &["--lint-only", "-Wno-fatal", &s], f).unwrap();

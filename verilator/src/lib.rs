@@ -112,6 +112,22 @@ impl SerialPort for VerilatorFpga {
     }
 }
 
+/// One Verilated UART-host top (`uart_top.v`).
+pub struct VerilatorUart(onespike_hw::rtl_lib::DynUart);
+
+impl VerilatorUart {
+    /// A fresh UART top of configuration `p`, built on first use.
+    pub fn new(p: &HwParams) -> Result<VerilatorUart, VerilatorError> {
+        Ok(VerilatorUart(library(p, Which::Uart)?.uart(p)?))
+    }
+}
+
+impl onespike_hw::uart_host::UartPins for VerilatorUart {
+    fn cycle(&mut self, rx: bool) -> bool {
+        self.0.cycle(rx)
+    }
+}
+
 const INPUTS: &[&str] = &[
     "reset",
     "start",
@@ -240,6 +256,23 @@ struct OsSerialOut {{
             sets = sets(SERIAL_INPUTS),
             gets = gets(SERIAL_OUTPUTS),
         ),
+        Which::Uart => format!(
+            r#"{new_free}int32_t os_uart_cycle(void* h, uint64_t rx, uint64_t* tx) {{
+    Vtop* m = static_cast<Vtop*>(h);
+    m->reset = 0;
+    m->rx = rx;
+    m->clock = 0;
+    m->eval();
+    *tx = (uint64_t)m->tx;
+    m->clock = 1;
+    m->eval();
+    m->clock = 0;
+    m->eval();
+    return 0;
+}}
+"#,
+            new_free = new_free("uart_"),
+        ),
     };
     format!("{head}{body}}}\n")
 }
@@ -259,11 +292,20 @@ pub fn library(p: &HwParams, which: Which) -> Result<Arc<RtlLibrary>, VerilatorE
         return Err(e);
     }
     // The Verilog depends on the geometry only: export it once per process.
-    type Libraries = Mutex<std::collections::HashMap<(String, bool), Arc<RtlLibrary>>>;
+    type Libraries = Mutex<std::collections::HashMap<(String, u32), Arc<RtlLibrary>>>;
     static LIBRARIES: std::sync::OnceLock<Libraries> = std::sync::OnceLock::new();
+    // The UART top's Verilog also depends on its clocks per bit.
     let key = (
-        onespike_hw::generated::geometry_key(p),
-        which == Which::Fpga,
+        format!(
+            "{}-{}",
+            onespike_hw::generated::geometry_key(p),
+            if which == Which::Uart {
+                p.uart_clocks_per_bit()
+            } else {
+                0
+            }
+        ),
+        which as u32,
     );
     let libraries = LIBRARIES.get_or_init(Default::default);
     if let Some(l) = libraries
@@ -285,10 +327,12 @@ fn build_library(p: &HwParams, which: Which) -> Result<Arc<RtlLibrary>, Verilato
     let text = match which {
         Which::Top => onespike_hw::export::verilog(p)?,
         Which::Fpga => onespike_hw::export::fpga_verilog(p)?,
+        Which::Uart => onespike_hw::export::uart_verilog(p)?,
     };
     let kind = match which {
         Which::Top => "top",
         Which::Fpga => "fpga_top",
+        Which::Uart => "uart_top",
     };
     let lib = cached_build(p, kind, &text, &shim(which), Link::Library)?;
     Ok(onespike_hw::rtl_lib::load(&lib)?)

@@ -3,6 +3,7 @@
 //! atomic writes) and `checks` (network against configuration and memory,
 //! data against network).
 
+pub mod board;
 pub mod checks;
 pub mod compile;
 pub mod nir;

@@ -115,6 +115,7 @@ pub fn check_same_hardware(prog: &Program, cfg: &HwParams, file: &Path) -> anyho
     let norm = |p: &HwParams| HwParams {
         name: String::new(),
         clock_mhz: 0.0,
+        uart_baud: 0,
         ..p.clone()
     };
     if norm(&prog.params) != norm(cfg) {

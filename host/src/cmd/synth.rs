@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use onespike_compiler::HwParams;
-use onespike_hw::synth::{synth_ice40, Ice40Target};
+use onespike_hw::synth::{synth_ice40, FpgaTopKind, Ice40Target};
 use std::path::PathBuf;
 
 /// Synthesize the exported Verilog with Yosys and nextpnr-ice40: resources (LUT, FF, BRAM) and Fmax.
@@ -25,9 +25,48 @@ pub struct Args {
     /// Target clock in MHz.
     #[arg(long, default_value_t = 60.0)]
     pub freq: f64,
-    /// Output folder for netlists and logs.
+    /// The top to synthesize: `serial` (fpga_top.v, the bit-serial host
+    /// interface) or `uart` (uart_top.v, for a board's USB-serial chip;
+    /// `onespike board` talks to it).
+    #[arg(long, default_value = "serial")]
+    pub top: String,
+    /// Pin constraints for nextpnr (a board's .pcf); without, nextpnr picks
+    /// the pins and the bitstream suits no board.
+    #[arg(long)]
+    pub pcf: Option<PathBuf>,
+    /// A program compiled for the configuration: its mean cycles per
+    /// inference on the first --images test images of --data (simulated)
+    /// give the classification throughput at Fmax.
+    #[arg(long, requires = "data")]
+    pub program: Option<PathBuf>,
+    /// With --program: `default` (embedded MNIST subset) or a directory of IDX files.
+    #[arg(long, requires = "program")]
+    pub data: Option<String>,
+    /// With --program: test images simulated.
+    #[arg(long, default_value_t = 200)]
+    pub images: usize,
+    /// Output folder for netlists, logs and bitstreams.
     #[arg(short, long, default_value = "synth")]
     pub out: PathBuf,
+}
+
+/// Mean cycles per inference of `prog` on the first `n` test images of
+/// `data`, on the cycle-accurate simulator.
+fn mean_cycles(prog: &onespike_compiler::Program, data: &str, n: usize) -> anyhow::Result<f64> {
+    let d = onespike_dataset::load(data)?;
+    let net = prog.network("--program")?;
+    super::checks::check_data_encoded(&d, "--data", &net.encoding, net.input_size, "the program")?;
+    let split = d.test.take(n.max(1).min(d.test.len()));
+    let setup = super::sim::Setup {
+        program: "--program".into(),
+        dataset: d.name.clone(),
+        params: prog.params.clone(),
+        tech: onespike_sim::energy::TechTable::default_table(),
+        opts: Default::default(),
+    };
+    let mut staged = super::outputs::Staged::new();
+    let rep = super::sim::simulate_split(prog, &split, &setup, None, &mut staged)?;
+    Ok(rep.cycles_per_inference.mean)
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
@@ -35,23 +74,55 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     if !onespike_hw::export::tool_available("yosys") {
         anyhow::bail!("yosys is not installed (apt-get install yosys nextpnr-ice40 fpga-icestorm)");
     }
+    let top = match args.top.as_str() {
+        "serial" => FpgaTopKind::Serial,
+        "uart" => FpgaTopKind::Uart,
+        other => anyhow::bail!("--top {other}: must be serial or uart"),
+    };
+    if let Some(pcf) = &args.pcf {
+        if !pcf.is_file() {
+            anyhow::bail!("--pcf {}: no such file", pcf.display());
+        }
+    }
+    let program = match &args.program {
+        Some(path) => {
+            let prog = onespike_compiler::Program::load(path)
+                .with_context(|| format!("loading the program {}", path.display()))?;
+            Some(prog)
+        }
+        None => None,
+    };
     let target = Ice40Target {
         device: args.device.clone(),
         package: args.package.clone(),
         freq_mhz: args.freq,
+        top,
+        pcf: args.pcf.clone(),
     };
     let mut rows = Vec::new();
     for spec in &args.config {
         let params = HwParams::from_preset_or_file(spec)?;
+        if let Some(prog) = &program {
+            if !prog.params.same_hardware(&params) {
+                anyhow::bail!(
+                    "--program was compiled for `{}`, not for --config {spec}",
+                    prog.params.name
+                );
+            }
+        }
         let dir = args.out.join(&params.name);
         println!("synthesizing `{}` in {} ...", params.name, dir.display());
         let rep = synth_ice40(&params, &dir, &target)
             .with_context(|| format!("synthesizing `{}`", params.name))?;
         rows.push(rep);
     }
+    let cycles = match (&program, &args.data) {
+        (Some(prog), Some(data)) => Some(mean_cycles(prog, data, args.images)?),
+        _ => None,
+    };
     println!();
-    println!("| config | LUT4 | FF | BRAM (4 kbit) | LCs placed | Fmax (MHz) | target |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    println!("| config | LUT4 | FF | BRAM (4 kbit) | SPRAM (256 kbit) | LCs placed | Fmax (MHz) | target |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for r in &rows {
         let lcs = r
             .lcs_used
@@ -74,9 +145,28 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             (None, None) => "-".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            r.config, r.luts, r.ffs, r.brams, lcs, fmax, verdict
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.config, r.luts, r.ffs, r.brams, r.sprams, lcs, fmax, verdict
         );
+    }
+    for r in &rows {
+        if let Some(b) = &r.bitstream {
+            println!("bitstream of `{}`: {}", r.config, b.display());
+        }
+    }
+    if let Some(c) = cycles {
+        for r in &rows {
+            if let Some(f) = r.fmax_mhz {
+                println!(
+                    "`{}`: {:.0} cycles per inference (simulated, {} test images), {:.0} inferences/s at Fmax {:.1} MHz",
+                    r.config,
+                    c,
+                    args.images,
+                    f * 1e6 / c,
+                    f
+                );
+            }
+        }
     }
     Ok(())
 }

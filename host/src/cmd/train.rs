@@ -222,13 +222,41 @@ pub fn main(args: Args) -> anyhow::Result<()> {
                     path.display()
                 );
             }
-            if let Some((name, _)) = args.options.0.iter().find(|(n, _)| *n != "data") {
+            if let Some((name, _)) = args
+                .options
+                .0
+                .iter()
+                .find(|(n, _)| *n != "data" && *n != "epochs")
+            {
                 bail!(
-                    "--{name} with --resume {}: a resumed run keeps the checkpoint's training options (only --data may be given)",
+                    "--{name} with --resume {}: a resumed run keeps the checkpoint's training options (only --data may be given, and --epochs for method = desire)",
                     path.display()
                 );
             }
-            let t = Trainer::load_checkpoint(path)?;
+            let mut t = Trainer::load_checkpoint(path)?;
+            if let Some((_, v)) = args.options.0.iter().find(|(n, _)| *n == "epochs") {
+                // Desire's schedules do not depend on the number of epochs,
+                // so its runs may be lengthened or ended early (N at least
+                // the epochs done; N = done only writes the outputs).
+                if t.config.method != onespike_train::Method::Desire {
+                    bail!(
+                        "--epochs with --resume {}: a resumed run keeps the checkpoint's training options (its number of epochs sets the {} run's schedules; only method = desire may change it)",
+                        path.display(),
+                        t.config.method.name()
+                    );
+                }
+                let epochs: usize = v
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--epochs {v}: not a number of epochs"))?;
+                if epochs < t.epochs_done.max(1) {
+                    bail!(
+                        "--epochs {epochs} with --resume {}: the checkpoint has {} epochs done already",
+                        path.display(),
+                        t.epochs_done
+                    );
+                }
+                t.config.epochs = epochs;
+            }
             println!(
                 "resuming {} after epoch {} of {} (the checkpoint's training options are used)",
                 path.display(),

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 ///
 /// Writes `top.v` (the accelerator with its wide host port, top module
 /// `top`), `fpga_top.v` (module `fpga_top`: the same behind a serial host interface of ten
-/// pins, for pin-limited FPGAs) and `params.toml` (the configuration it was
+/// pins, for pin-limited FPGAs), `uart_top.v` (module `uart_top`: the same
+/// behind a UART, pins `clock`, `reset`, `rx`, `tx`, `done`, for boards with
+/// a USB-serial chip; `onespike board` drives it) and `params.toml` (the configuration it was
 /// built for). Interfaces and timing: docs/hw.md. Any configuration: one
 /// that is not built in has its RTL compiled once on first use (minutes
 /// for the first such configuration, about half a minute for each later
@@ -24,7 +26,7 @@ pub struct Args {
 }
 
 /// The files `verilog` writes into its folder.
-pub const FILES: [&str; 3] = ["top.v", "fpga_top.v", "params.toml"];
+pub const FILES: [&str; 4] = ["top.v", "fpga_top.v", "uart_top.v", "params.toml"];
 
 pub fn main(args: Args) -> anyhow::Result<()> {
     let config = Path::new(&args.config);
@@ -39,15 +41,18 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The verilog stage of `onespike run`: stages the three files in `dir`
+/// The verilog stage of `onespike run`: stages the four files in `dir`
 /// (which must exist).
 pub fn run_stage(params: &HwParams, dir: &Path, out: &mut Staged) -> anyhow::Result<()> {
     let top = onespike_hw::export::verilog(params)
         .with_context(|| format!("exporting Verilog for `{}`", params.name))?;
     let fpga = onespike_hw::export::fpga_verilog(params)
         .with_context(|| format!("exporting the FPGA top for `{}`", params.name))?;
+    let uart = onespike_hw::export::uart_verilog(params)
+        .with_context(|| format!("exporting the UART top for `{}`", params.name))?;
     out.bytes(&dir.join("top.v"), top.as_bytes())?;
     out.bytes(&dir.join("fpga_top.v"), fpga.as_bytes())?;
+    out.bytes(&dir.join("uart_top.v"), uart.as_bytes())?;
     out.bytes(&dir.join("params.toml"), params.to_toml().as_bytes())?;
     Ok(())
 }
