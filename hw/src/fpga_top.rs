@@ -407,6 +407,7 @@ pub trait SerialPort {
 /// output vectors out, by field name.
 pub struct SerialHost<S: SerialPort> {
     pub port: S,
+    params: HwParams,
     inputs: Vec<(&'static str, usize)>,
     outputs: Vec<(&'static str, usize)>,
 }
@@ -415,6 +416,7 @@ impl<S: SerialPort> SerialHost<S> {
     pub fn new(port: S, p: &HwParams) -> Self {
         let mut h = SerialHost {
             port,
+            params: p.clone(),
             inputs: input_fields(&p.geometry()).to_vec(),
             outputs: output_fields(&p.geometry()).to_vec(),
         };
@@ -476,6 +478,41 @@ impl<S: SerialPort> SerialHost<S> {
     /// One idle cycle.
     pub fn idle(&mut self) {
         self.port.cycle(&SerialIn::default());
+    }
+}
+
+impl<S: SerialPort> crate::uart_host::VectorHost for SerialHost<S> {
+    fn params(&self) -> &HwParams {
+        &self.params
+    }
+    fn send_vector(&mut self, fields: &[(&str, u64)]) -> Result<(), crate::HwError> {
+        self.send(fields);
+        Ok(())
+    }
+    fn read_vector(&mut self) -> Result<Vec<(&'static str, u64)>, crate::HwError> {
+        Ok(self.read())
+    }
+}
+
+/// Two FPGA tops driven with the same pins, compared output for output
+/// in every cycle (a gate-level netlist against its RTL, say); the first
+/// one's outputs are returned. A difference panics with the cycle.
+pub struct Lockstep<A, B> {
+    pub a: A,
+    pub b: B,
+    pub cycles: u64,
+}
+
+impl<A: SerialPort, B: SerialPort> SerialPort for Lockstep<A, B> {
+    fn cycle(&mut self, pins: &SerialIn) -> SerialOut {
+        let (x, y) = (self.a.cycle(pins), self.b.cycle(pins));
+        assert_eq!(
+            x, y,
+            "the two FPGA tops differ in cycle {} (pins {pins:?})",
+            self.cycles
+        );
+        self.cycles += 1;
+        x
     }
 }
 

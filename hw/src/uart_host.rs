@@ -121,7 +121,8 @@ impl<L: ByteLink> UartHost<L> {
         Ok(unpack_fields(&self.outputs, bit))
     }
 
-    /// Loads `prog` with the flags of `run`: one input command per host write.
+    /// Loads `prog` with the flags of `run`: one input command per host
+    /// write ([`load_program`]), then waits for every answer.
     pub fn load(&mut self, prog: &Program, run: &RunConfig) -> Result<(), HwError> {
         if !prog.params.same_hardware(&self.params) {
             return Err(HwError::ConfigMismatch {
@@ -129,100 +130,148 @@ impl<L: ByteLink> UartHost<L> {
                 model: self.params.name.clone(),
             });
         }
-        for w in host_writes(prog, run)? {
-            self.send(&[
-                ("cfg_we", 1),
-                ("cfg_core", w.core as u64),
-                ("cfg_region", w.region),
-                ("cfg_index", w.index),
-                ("cfg_data", w.data),
-            ])?;
-        }
+        load_program(self, prog, run)?;
         self.sync()
     }
 
-    /// Runs one inference of the loaded `prog` on `input`; gives up after
-    /// `max_polls` output commands without `done`.
+    /// Runs one inference of the loaded `prog` ([`run_inference`]).
     pub fn infer<I: SpikeInput + ?Sized>(
         &mut self,
         prog: &Program,
         input: &I,
         max_polls: u64,
     ) -> Result<RtlRun, HwError> {
-        let p = self.params.clone();
-        let events =
-            onespike_compiler::program::input_events(input, prog.input_size, prog.time_steps, &p)?;
-        let mut queue: VecDeque<(u32, u32)> = events.into_iter().collect();
-        // `start` travels with the first event (or with `in_end` alone).
-        let mut first = true;
-        loop {
-            let ev = queue.pop_front();
-            let mut f: Vec<(&str, u64)> = vec![("in_end", queue.is_empty() as u64)];
-            if first {
-                f.push(("start", 1));
-            }
-            if let Some((t, src)) = ev {
-                f.extend([
-                    ("in_valid", 1),
-                    ("in_source", src as u64),
-                    ("in_step", t as u64),
-                ]);
-            }
-            self.send(&f)?;
-            first = false;
-            if queue.is_empty() {
-                break;
-            }
-        }
-        let sizes: Vec<u32> = prog.neurons.iter().map(|l| l.len() as u32).collect();
-        let mut spikes = SpikeRecord::new(&sizes);
-        let mut spike_count = 0;
-        let mut polls = 0;
-        let (steps_run, cycles) = loop {
-            let out = self.read()?;
-            let field = |n: &str| out.iter().find(|f| f.0 == n).expect("output field").1;
-            // `done` implies the output register was empty: a spike in
-            // this answer is one the capture took.
-            if field("out_valid") == 1 {
-                let src = field("out_source");
-                let (l, j) = prog
-                    .neuron_of(src as u32)
-                    .ok_or(HwError::UnknownSpike { source_id: src })?;
-                spikes.push(l, field("out_step") as u32, j as u32);
-                spike_count += 1;
-            }
-            if field("done") == 1 {
-                break (field("step") as u32 + 1, field("cycles"));
-            }
-            polls += 1;
-            if polls > max_polls {
-                return Err(link_error(format!(
-                    "the board did not finish the inference within {max_polls} output commands"
-                )));
-            }
-        };
-        spikes.sort();
-        let mut final_v = Vec::new();
-        for slot in prog.neurons.last().map(|l| l.as_slice()).unwrap_or(&[]) {
-            self.send(&[
-                ("in_end", 1),
-                ("vread_core", slot.core as u64),
-                ("vread_addr", slot.local as u64),
-            ])?;
-            let out = self.read()?;
-            let v = out.iter().find(|f| f.0 == "vread_data").expect("field").1;
-            final_v.push(sign_extend(v, p.membrane_bits));
-        }
-        let class = decide(prog.decision, spikes.output(), &final_v);
-        Ok(RtlRun {
-            spikes,
-            final_v,
-            class,
-            steps_run,
-            cycles,
-            spike_count,
-        })
+        run_inference(self, prog, input, max_polls)
     }
+}
+
+impl<L: ByteLink> VectorHost for UartHost<L> {
+    fn params(&self) -> &HwParams {
+        &self.params
+    }
+    fn send_vector(&mut self, fields: &[(&str, u64)]) -> Result<(), HwError> {
+        self.send(fields)
+    }
+    fn read_vector(&mut self) -> Result<Vec<(&'static str, u64)>, HwError> {
+        self.read()
+    }
+}
+
+/// A host that sends input vectors and reads output vectors of the FPGA
+/// top by field name (`crate::fpga_top::input_fields` / `output_fields`):
+/// the bit-serial [`crate::fpga_top::SerialHost`] and the UART's
+/// [`UartHost`]. [`load_program`] and [`run_inference`] drive either.
+pub trait VectorHost {
+    fn params(&self) -> &HwParams;
+    /// Sends and applies the input vector with `fields` set (others zero).
+    fn send_vector(&mut self, fields: &[(&str, u64)]) -> Result<(), HwError>;
+    /// Captures the outputs (acknowledging an offered output spike).
+    fn read_vector(&mut self) -> Result<Vec<(&'static str, u64)>, HwError>;
+}
+
+/// Loads `prog` with the flags of `run`: one input vector per host write
+/// (`regs::host_writes`).
+pub fn load_program<H: VectorHost + ?Sized>(
+    h: &mut H,
+    prog: &Program,
+    run: &RunConfig,
+) -> Result<(), HwError> {
+    for w in host_writes(prog, run)? {
+        h.send_vector(&[
+            ("cfg_we", 1),
+            ("cfg_core", w.core as u64),
+            ("cfg_region", w.region),
+            ("cfg_index", w.index),
+            ("cfg_data", w.data),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Runs one inference of the loaded `prog` on `input`: `start` with the
+/// first input event, the other events in order (`in_end` with the last),
+/// then output vectors until `done`, each one's spike (when `out_valid`)
+/// recorded; then the final potentials of the output neurons. Gives up
+/// after `max_polls` output vectors without `done`.
+pub fn run_inference<H: VectorHost + ?Sized, I: SpikeInput + ?Sized>(
+    h: &mut H,
+    prog: &Program,
+    input: &I,
+    max_polls: u64,
+) -> Result<RtlRun, HwError> {
+    let p = h.params().clone();
+    let events =
+        onespike_compiler::program::input_events(input, prog.input_size, prog.time_steps, &p)?;
+    let mut queue: VecDeque<(u32, u32)> = events.into_iter().collect();
+    // `start` travels with the first event (or with `in_end` alone).
+    let mut first = true;
+    loop {
+        let ev = queue.pop_front();
+        let mut f: Vec<(&str, u64)> = vec![("in_end", queue.is_empty() as u64)];
+        if first {
+            f.push(("start", 1));
+        }
+        if let Some((t, src)) = ev {
+            f.extend([
+                ("in_valid", 1),
+                ("in_source", src as u64),
+                ("in_step", t as u64),
+            ]);
+        }
+        h.send_vector(&f)?;
+        first = false;
+        if queue.is_empty() {
+            break;
+        }
+    }
+    let sizes: Vec<u32> = prog.neurons.iter().map(|l| l.len() as u32).collect();
+    let mut spikes = SpikeRecord::new(&sizes);
+    let mut spike_count = 0;
+    let mut polls = 0;
+    let (steps_run, cycles) = loop {
+        let out = h.read_vector()?;
+        let field = |n: &str| out.iter().find(|f| f.0 == n).expect("output field").1;
+        // `done` implies the output register was empty: a spike in this
+        // answer is one the capture took.
+        if field("out_valid") == 1 {
+            let src = field("out_source");
+            let (l, j) = prog
+                .neuron_of(src as u32)
+                .ok_or(HwError::UnknownSpike { source_id: src })?;
+            spikes.push(l, field("out_step") as u32, j as u32);
+            spike_count += 1;
+        }
+        if field("done") == 1 {
+            break (field("step") as u32 + 1, field("cycles"));
+        }
+        polls += 1;
+        if polls > max_polls {
+            return Err(link_error(format!(
+                "the accelerator did not finish the inference within {max_polls} output reads"
+            )));
+        }
+    };
+    spikes.sort();
+    let mut final_v = Vec::new();
+    for slot in prog.neurons.last().map(|l| l.as_slice()).unwrap_or(&[]) {
+        h.send_vector(&[
+            ("in_end", 1),
+            ("vread_core", slot.core as u64),
+            ("vread_addr", slot.local as u64),
+        ])?;
+        let out = h.read_vector()?;
+        let v = out.iter().find(|f| f.0 == "vread_data").expect("field").1;
+        final_v.push(sign_extend(v, p.membrane_bits));
+    }
+    let class = decide(prog.decision, spikes.output(), &final_v);
+    Ok(RtlRun {
+        spikes,
+        final_v,
+        class,
+        steps_run,
+        cycles,
+        spike_count,
+    })
 }
 
 /// Pins of a UART top, clocked: drive `rx`, sample `tx`.

@@ -39,6 +39,8 @@ pub enum VerilatorError {
         dir: String,
         message: String,
     },
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Hw(#[from] onespike_hw::HwError),
 }
@@ -126,6 +128,102 @@ impl onespike_hw::uart_host::UartPins for VerilatorUart {
     fn cycle(&mut self, rx: bool) -> bool {
         self.0.cycle(rx)
     }
+}
+
+impl VerilatorFpga {
+    /// The gate-level netlist of the FPGA top of `p` as Yosys synthesizes
+    /// it for the iCE40 (`synth_ice40`, then `write_verilog -noattr`),
+    /// Verilated with Yosys' iCE40 cell library (`ice40/cells_sim.v`): LUTs,
+    /// carries, flip-flops and block RAMs as the FPGA has them. Built on
+    /// first use (the netlist and the model are cached).
+    pub fn gate_level(p: &HwParams) -> Result<VerilatorFpga, VerilatorError> {
+        let text = gate_level_text(p)?;
+        let lib = cached_build_with(
+            p,
+            "fpga_gate",
+            &text,
+            &shim(Which::Fpga),
+            Link::Library,
+            &[
+                "--top-module",
+                onespike_hw::export::FPGA_TOP_MODULE,
+                "-Wno-lint",
+                "-Wno-style",
+            ],
+        )?;
+        Ok(VerilatorFpga(onespike_hw::rtl_lib::load(&lib)?.serial(p)?))
+    }
+}
+
+/// Yosys' iCE40 cell library: `$YOSYS_DATDIR/ice40/cells_sim.v`, else the
+/// usual install folders.
+fn ice40_cells() -> Result<String, VerilatorError> {
+    let dirs = std::env::var_os("YOSYS_DATDIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(["/usr/share/yosys", "/usr/local/share/yosys"].map(PathBuf::from));
+    for d in dirs {
+        if let Ok(t) = std::fs::read_to_string(d.join("ice40/cells_sim.v")) {
+            return Ok(t);
+        }
+    }
+    Err(VerilatorError::Unavailable(
+        "Yosys' iCE40 cell library (ice40/cells_sim.v) was not found: install yosys, or set YOSYS_DATDIR".into(),
+    ))
+}
+
+/// The gate-level netlist of `p`'s FPGA top and the cell library, as one
+/// Verilog text; the netlist is cached by the RTL's text.
+fn gate_level_text(p: &HwParams) -> Result<String, VerilatorError> {
+    let rtl = onespike_hw::export::fpga_verilog(p)?;
+    let yosys = Command::new("yosys")
+        .arg("-V")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .map_err(|e| VerilatorError::Unavailable(format!("yosys does not run: {e}")))?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&rtl, &yosys).hash(&mut h);
+    let dir = onespike_hw::generated::cache_dir()
+        .join("verilator")
+        .join("netlists");
+    let file = dir.join(format!("{:016x}.v", h.finish()));
+    let netlist = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(_) => {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| VerilatorError::Unavailable(e.to_string()))?;
+            let tmp = dir.join(format!(".{}-{:016x}", std::process::id(), h.finish()));
+            std::fs::create_dir_all(&tmp)
+                .map_err(|e| VerilatorError::Unavailable(e.to_string()))?;
+            let (src, out) = (tmp.join("fpga_top.v"), tmp.join("gate.v"));
+            std::fs::write(&src, &rtl).map_err(|e| VerilatorError::Unavailable(e.to_string()))?;
+            eprintln!(
+                "synthesizing `{}` with Yosys for its gate-level netlist, once for this design",
+                p.name
+            );
+            let script = format!(
+                "synth_ice40 -top {}; write_verilog -noattr {}",
+                onespike_hw::export::FPGA_TOP_MODULE,
+                out.display()
+            );
+            run(Command::new("yosys").args(["-q", "-p", &script]).arg(&src)).map_err(
+                |message| VerilatorError::Build {
+                    config: p.name.clone(),
+                    dir: tmp.display().to_string(),
+                    message,
+                },
+            )?;
+            let t = std::fs::read_to_string(&out)
+                .map_err(|e| VerilatorError::Unavailable(e.to_string()))?;
+            let _ = std::fs::rename(&out, &file);
+            let _ = std::fs::remove_dir_all(&tmp);
+            t
+        }
+    };
+    Ok(format!(
+        "`define NO_ICE40_DEFAULT_ASSIGNMENTS\n{netlist}\n{}",
+        ice40_cells()?
+    ))
 }
 
 const INPUTS: &[&str] = &[
@@ -368,8 +466,23 @@ pub(crate) fn cached_build(
     driver: &str,
     link: Link,
 ) -> Result<PathBuf, VerilatorError> {
+    cached_build_with(p, kind, text, driver, link, &[])
+}
+
+/// [`cached_build`] with more arguments for `verilator` (a top module).
+pub(crate) fn cached_build_with(
+    p: &HwParams,
+    kind: &str,
+    text: &str,
+    driver: &str,
+    link: Link,
+    verilator_args: &[&str],
+) -> Result<PathBuf, VerilatorError> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (text, driver, link, verilator_version()).hash(&mut h);
+    if !verilator_args.is_empty() {
+        verilator_args.hash(&mut h);
+    }
     let root = onespike_hw::generated::cache_dir().join("verilator");
     let dir = root.join(format!("{kind}-{:016x}", h.finish()));
     let out = dir.join(link.file_name());
@@ -382,10 +495,12 @@ pub(crate) fn cached_build(
                 p.name,
                 dir.display()
             );
-            build(text, driver, &root, &dir, link).map_err(|message| VerilatorError::Build {
-                config: p.name.clone(),
-                dir: dir.display().to_string(),
-                message,
+            build(text, driver, &root, &dir, link, verilator_args).map_err(|message| {
+                VerilatorError::Build {
+                    config: p.name.clone(),
+                    dir: dir.display().to_string(),
+                    message,
+                }
             })?;
         }
     }
@@ -395,7 +510,14 @@ pub(crate) fn cached_build(
 /// Verilates `text` and compiles it with `driver` into `dir`, building in
 /// a private folder that is renamed into place when complete (so a reader
 /// never sees half a model).
-fn build(text: &str, driver: &str, root: &Path, dir: &Path, link: Link) -> Result<(), String> {
+fn build(
+    text: &str,
+    driver: &str,
+    root: &Path,
+    dir: &Path,
+    link: Link,
+    verilator_args: &[&str],
+) -> Result<(), String> {
     let tmp = root.join(format!(
         ".build-{}-{}",
         std::process::id(),
@@ -403,7 +525,7 @@ fn build(text: &str, driver: &str, root: &Path, dir: &Path, link: Link) -> Resul
     ));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let result = build_in(text, driver, &tmp, link);
+    let result = build_in(text, driver, &tmp, link, verilator_args);
     let result = result.and_then(|()| match std::fs::rename(&tmp, dir) {
         Ok(()) => Ok(()),
         // Another process finished the same model first: use that one.
@@ -428,13 +550,21 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     ))
 }
 
-fn build_in(text: &str, driver: &str, tmp: &Path, link: Link) -> Result<(), String> {
+fn build_in(
+    text: &str,
+    driver: &str,
+    tmp: &Path,
+    link: Link,
+    verilator_args: &[&str],
+) -> Result<(), String> {
     let top = tmp.join("top.v");
     std::fs::write(&top, text).map_err(|e| format!("{}: {e}", top.display()))?;
     std::fs::write(tmp.join("shim.cpp"), driver).map_err(|e| e.to_string())?;
     let obj = tmp.join("obj");
     run(Command::new("verilator")
-        .args(["--cc", "-O3", "-Wno-fatal", "--prefix", "Vtop", "--Mdir"])
+        .args(["--cc", "-O3", "-Wno-fatal", "--prefix", "Vtop"])
+        .args(verilator_args)
+        .arg("--Mdir")
         .arg(&obj)
         .arg(&top))?;
     let root = Command::new("verilator")

@@ -63,7 +63,7 @@ pub fn uart_params() -> HwParams {
 }
 
 /// A 6-5-3 network whose hidden and output neurons fire at different steps.
-fn uart_network() -> QuantNetwork {
+pub fn uart_network() -> QuantNetwork {
     #[rustfmt::skip]
     let hidden = vec![
         9, 3, 0, 0, 4, 1,
