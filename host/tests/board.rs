@@ -125,3 +125,70 @@ fn bad_input_is_refused_before_any_work() {
     assert_eq!(out.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `onespike synth --top uart` for the program's configuration: the UART
+/// top through Yosys, nextpnr and icepack, the resource table, the
+/// bitstream, and the throughput at Fmax from the simulated cycles.
+#[test]
+fn synth_writes_the_uart_tops_bitstream_and_its_throughput() {
+    if !onespike_hw::export::tool_for_tests("yosys")
+        || !onespike_hw::export::tool_for_tests("nextpnr-ice40")
+        || !onespike_hw::export::tool_for_tests("icepack")
+    {
+        return;
+    }
+    let dir = scratch("board-synth");
+    write_data(&dir.join("data"), 8);
+    write_program(&dir.join("prog.json"));
+    let out_dir = dir.join("synth");
+    let out = onespike(&[
+        "synth",
+        "--config",
+        "tiny",
+        "--top",
+        "uart",
+        "--program",
+        &dir.join("prog.json").display().to_string(),
+        "--data",
+        &dir.join("data").display().to_string(),
+        "--images",
+        "5",
+        "-o",
+        &out_dir.display().to_string(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("| tiny |") && text.contains("SPRAM"),
+        "{text}"
+    );
+    assert!(text.contains("inferences/s at Fmax"), "{text}");
+    let bin = out_dir.join("tiny").join("uart_top.bin");
+    assert!(
+        std::fs::metadata(&bin).unwrap().len() > 10_000,
+        "{}",
+        bin.display()
+    );
+    // A program of another configuration is refused before any synthesis.
+    let out = onespike(&[
+        "synth",
+        "--config",
+        "small",
+        "--program",
+        &dir.join("prog.json").display().to_string(),
+        "--data",
+        &dir.join("data").display().to_string(),
+        "-o",
+        &dir.join("synth2").display().to_string(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("not for --config small"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
