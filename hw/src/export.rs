@@ -53,13 +53,17 @@ pub fn uart_verilog_of<U: Block>(top: U) -> String {
 
 /// Writes `uart_top.v`, the UART-host top, into `dir`.
 pub fn write_uart_verilog(p: &HwParams, dir: &Path) -> Result<std::path::PathBuf, HwError> {
-    let v = uart_verilog(p)?;
+    write_file(dir, "uart_top.v", &uart_verilog(p)?)
+}
+
+/// Writes `text` into `dir/name` (creating `dir`).
+fn write_file(dir: &Path, name: &str, text: &str) -> Result<std::path::PathBuf, HwError> {
     std::fs::create_dir_all(dir).map_err(|source| HwError::Io {
         path: dir.display().to_string(),
         source,
     })?;
-    let file = dir.join("uart_top.v");
-    std::fs::write(&file, v).map_err(|source| HwError::Io {
+    let file = dir.join(name);
+    std::fs::write(&file, text).map_err(|source| HwError::Io {
         path: file.display().to_string(),
         source,
     })?;
@@ -105,17 +109,7 @@ fn rename_modules(text: &str, from: &str, to: &str) -> String {
 
 /// Writes `fpga_top.v`, the serial-host FPGA top, into `dir`.
 pub fn write_fpga_verilog(p: &HwParams, dir: &Path) -> Result<std::path::PathBuf, HwError> {
-    let v = fpga_verilog(p)?;
-    std::fs::create_dir_all(dir).map_err(|source| HwError::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    let file = dir.join("fpga_top.v");
-    std::fs::write(&file, v).map_err(|source| HwError::Io {
-        path: file.display().to_string(),
-        source,
-    })?;
-    Ok(file)
+    write_file(dir, "fpga_top.v", &fpga_verilog(p)?)
 }
 
 /// Writes `top.v` (and the parameters it was built for) into `dir`.
