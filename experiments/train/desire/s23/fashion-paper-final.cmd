@@ -1,0 +1,1 @@
+onespike train --resume fashion-paper.ck.json --epochs 32 --data ../../../../../shared/data/fashion-mnist -o fashion-paper.json   # the 60-epoch run stopped after epoch 32 (fashion-paper.out), its outputs written from the checkpoint

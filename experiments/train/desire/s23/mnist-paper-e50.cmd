@@ -1,0 +1,1 @@
+onespike train --resume mnist-paper.ck.json --epochs 50 --data ../../../../../shared/data/mnist -o mnist-paper-e50.json --checkpoint mnist-paper-e50.ck.json   # mnist-paper (40 epochs) lengthened to 50
