@@ -176,12 +176,7 @@ impl<P: Pins> Driver<P> {
     /// Writes every register and SRAM image of `prog` through the host port:
     /// exactly [`host_writes`], one write per cycle.
     pub fn load(&mut self, prog: &Program, run: &RunConfig) -> Result<(), HwError> {
-        if !prog.params.same_hardware(&self.params) {
-            return Err(HwError::ConfigMismatch {
-                program: prog.params.name.clone(),
-                model: self.params.name.clone(),
-            });
-        }
+        check_hardware(prog, &self.params)?;
         for w in host_writes(prog, run)? {
             self.write(&w);
         }
@@ -266,6 +261,18 @@ impl<P: Pins> Driver<P> {
             steps_run: done_out.step as u32 + 1,
             cycles: done_out.cycles,
             spike_count,
+        })
+    }
+}
+
+/// Refuses `prog` unless it was compiled for the hardware of `model`.
+pub fn check_hardware(prog: &Program, model: &HwParams) -> Result<(), HwError> {
+    if prog.params.same_hardware(model) {
+        Ok(())
+    } else {
+        Err(HwError::ConfigMismatch {
+            program: prog.params.name.clone(),
+            model: model.name.clone(),
         })
     }
 }

@@ -17,7 +17,7 @@
 //! most [`WINDOW_BYTES`] bytes of input commands unanswered, well inside
 //! the board's receive FIFO ([`crate::uart::RX_FIFO_BYTES`]).
 
-use crate::driver::{host_writes, RtlRun, RunConfig};
+use crate::driver::{check_hardware, host_writes, RtlRun, RunConfig};
 use crate::fpga_top::{input_fields, output_fields, pack_fields, unpack_fields};
 use crate::uart::{payload_bytes, ACK, CMD_INPUT, CMD_OUTPUT, RX_FIFO_BYTES};
 use crate::HwError;
@@ -124,12 +124,6 @@ impl<L: ByteLink> UartHost<L> {
     /// Loads `prog` with the flags of `run`: one input command per host
     /// write ([`load_program`]), then waits for every answer.
     pub fn load(&mut self, prog: &Program, run: &RunConfig) -> Result<(), HwError> {
-        if !prog.params.same_hardware(&self.params) {
-            return Err(HwError::ConfigMismatch {
-                program: prog.params.name.clone(),
-                model: self.params.name.clone(),
-            });
-        }
         load_program(self, prog, run)?;
         self.sync()
     }
@@ -170,12 +164,13 @@ pub trait VectorHost {
 }
 
 /// Loads `prog` with the flags of `run`: one input vector per host write
-/// (`regs::host_writes`).
+/// (`regs::host_writes`); refuses a program of other hardware.
 pub fn load_program<H: VectorHost + ?Sized>(
     h: &mut H,
     prog: &Program,
     run: &RunConfig,
 ) -> Result<(), HwError> {
+    check_hardware(prog, h.params())?;
     for w in host_writes(prog, run)? {
         h.send_vector(&[
             ("cfg_we", 1),
@@ -278,6 +273,12 @@ pub fn run_inference<H: VectorHost + ?Sized, I: SpikeInput + ?Sized>(
 pub trait UartPins {
     /// Applies `rx`, settles, samples `tx`, then one rising edge.
     fn cycle(&mut self, rx: bool) -> bool;
+}
+
+impl UartPins for Box<dyn UartPins> {
+    fn cycle(&mut self, rx: bool) -> bool {
+        (**self).cycle(rx)
+    }
 }
 
 /// The serial line of a simulated board: bytes become 8N1 frames on `rx`

@@ -100,17 +100,8 @@ impl ByteLink for PortLink {
     }
 }
 
-/// A boxed simulated board.
-struct BoxedPins(Box<dyn UartPins>);
-
-impl UartPins for BoxedPins {
-    fn cycle(&mut self, rx: bool) -> bool {
-        self.0.cycle(rx)
-    }
-}
-
-fn simulated(p: &HwParams, kind: &str) -> anyhow::Result<BoxedPins> {
-    Ok(BoxedPins(match kind {
+fn simulated(p: &HwParams, kind: &str) -> anyhow::Result<Box<dyn UartPins>> {
+    Ok(match kind {
         "rtl" => match onespike_hw::configs::built_in_row(p) {
             Ok(_) => onespike_hw::with_uart_config!(p, U => {
                 Box::new(onespike_hw::uart_host::HdlUart::<U>::new(p)) as Box<dyn UartPins>
@@ -119,7 +110,7 @@ fn simulated(p: &HwParams, kind: &str) -> anyhow::Result<BoxedPins> {
         },
         "verilator" => Box::new(onespike_verilator::VerilatorUart::new(p)?),
         other => bail!("--simulate {other}: must be rtl or verilator"),
-    }))
+    })
 }
 
 pub fn main(args: Args) -> anyhow::Result<()> {
