@@ -93,11 +93,6 @@ impl DesireLayer {
             }
         }
     }
-
-    /// Weight from input `i` to neuron `j`.
-    pub fn w(&self, j: usize, i: usize) -> f32 {
-        self.wt[i * self.outputs + j]
-    }
 }
 
 /// A network for the Desire passes.
