@@ -162,11 +162,15 @@ const TINY: Geometry = Geometry {
 /// - `default`: sized for pruned MNIST-class networks (784-400-10 at 90 %
 ///   sparsity fits with room to spare).
 /// - `small`: sized to fit an iCE40 HX8K (32 block RAMs of 4 kbit).
+/// - `up5k`: sized to fit an iCE40 UltraPlus UP5K (30 block RAMs of 4 kbit,
+///   4 SPRAMs of 256 kbit that hold the weights: a weight entry is 16 bits,
+///   one SPRAM word) with a pruned 784-256-10 MNIST network
+///   (`recipes/mnist-up5k.toml`).
 /// - `tiny`: 4 cores of 8 neurons, FIFOs of 4: fast to simulate, easy to
 ///   fill; the configuration of most regression cases.
 /// - `tiny_narrow`: `tiny` with 10-bit current and membrane, so that
 ///   saturation of `V` is reachable within a run.
-pub const PRESET_TABLE: [Preset; 4] = [
+pub const PRESET_TABLE: [Preset; 5] = [
     Preset {
         name: "default",
         geometry: Geometry {
@@ -198,6 +202,22 @@ pub const PRESET_TABLE: [Preset; 4] = [
             fifo_depth: 16,
         },
         clock_mhz: 60.0,
+    },
+    Preset {
+        name: "up5k",
+        geometry: Geometry {
+            cores: 2,
+            neurons_per_core: 256,
+            pointer_depth: 1024,
+            weight_depth: 32768,
+            max_inputs: 1024,
+            weight_bits: 8,
+            current_bits: 16,
+            membrane_bits: 20,
+            step_bits: 6,
+            fifo_depth: 16,
+        },
+        clock_mhz: 30.0,
     },
     Preset {
         name: "tiny",

@@ -310,3 +310,43 @@ fn a_configuration_that_is_not_built_in_runs_on_every_backend() {
     }
     assert!(stdout.contains("all backends agree"), "{stdout}");
 }
+
+/// The shipped MNIST program for the iCE40 UltraPlus (`recipes/mnist-up5k.toml`,
+/// seed 1) on the reference model, the simulator, Verilator and the Yosys
+/// netlist for the UP5K (SPRAM weights) in lockstep with its RTL.
+#[test]
+fn the_shipped_up5k_program_agrees_on_its_ice40_netlist() {
+    if !onespike_verilator::models_for_tests() || !onespike_hw::export::tool_for_tests("yosys") {
+        return;
+    }
+    let prog = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../experiments/train/up5k/s24/up5k-s1.program.json");
+    let d = scratch("verify-up5k");
+    let repro = d.join("failures");
+    let out = onespike(&[
+        "verify",
+        "--program",
+        &prog.display().to_string(),
+        "--data",
+        "default",
+        "--images",
+        "3",
+        "--backends",
+        "reference,sim,verilator,gate-up",
+        "--reproducer-dir",
+        &repro.display().to_string(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        row(&stdout, "Verilator")[..4],
+        ["1", "3", "3/3", "3/3"],
+        "{stdout}"
+    );
+    assert_eq!(
+        row(&stdout, "iCE40 UP netlist")[..4],
+        ["1", "3", "3/3", "-"],
+        "{stdout}"
+    );
+    assert!(!repro.exists(), "nothing written when all agree");
+}

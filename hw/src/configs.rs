@@ -76,11 +76,11 @@ impl RtlWidths {
 #[macro_export]
 macro_rules! __with_built_in_rows {
     ($m:ident ! ($($a:tt)*)) => {
-        $crate::$m!($($a)* [0 1 2 3])
+        $crate::$m!($($a)* [0 1 2 3 4])
     };
 }
 const _: () = assert!(
-    PRESET_TABLE.len() == 4,
+    PRESET_TABLE.len() == 5,
     "instantiate every row of PRESET_TABLE in __with_built_in_rows!"
 );
 
@@ -258,7 +258,7 @@ mod tests {
         p.name = "mine".into();
         let e = config_name(&p).unwrap_err().to_string();
         assert!(
-            e.contains("mine") && e.contains("default, small, tiny, tiny_narrow"),
+            e.contains("mine") && e.contains("default, small, up5k, tiny, tiny_narrow"),
             "{e}"
         );
         // Name and clock do not matter; the hardware does.

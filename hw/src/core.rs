@@ -30,6 +30,7 @@
 
 use crate::event_fifo::EventFifo;
 use crate::neuron::{NeuronUnit, MODE_BITS};
+use crate::spram::SpRam;
 use crate::{k, ones};
 use onespike_compiler::layout::{PointerEntry, WeightEntry};
 use onespike_compiler::regs::{
@@ -114,7 +115,7 @@ pub struct Core<
     fifo: EventFifo<SRCB1, FB, FB1>,
     spikes: EventFifo<NB, NB, CB>,
     ptr_ram: RAM<Bits<PW>, PAB>,
-    wgt_ram: RAM<Bits<WW>, WAB>,
+    wgt_ram: SpRam<Bits<WW>, WAB>,
     i_ram: RAM<Bits<IB>, NB>,
     v_ram: RAM<Bits<VB>, NB>,
     f_ram: RAM<Bit, NB>,
@@ -414,8 +415,7 @@ impl<
         self.neuron.clock.next = self.clock.val();
         self.ptr_ram.read_clock.next = self.clock.val();
         self.ptr_ram.write_clock.next = self.clock.val();
-        self.wgt_ram.read_clock.next = self.clock.val();
-        self.wgt_ram.write_clock.next = self.clock.val();
+        self.wgt_ram.clock.next = self.clock.val();
         self.i_ram.read_clock.next = self.clock.val();
         self.i_ram.write_clock.next = self.clock.val();
         self.v_ram.read_clock.next = self.clock.val();
@@ -429,7 +429,6 @@ impl<
         self.ptr_ram.write_data.next = bit_cast::<PW, CFG_DATA_BITS>(self.cfg_data.val());
         self.ptr_ram.write_enable.next =
             self.sel.val() & (self.cfg_region.val() == self.region_ptr.val());
-        self.wgt_ram.write_address.next = bit_cast::<WAB, CFG_INDEX_BITS>(self.cfg_index.val());
         self.wgt_ram.write_data.next = bit_cast::<WW, CFG_DATA_BITS>(self.cfg_data.val());
         self.wgt_ram.write_enable.next =
             self.sel.val() & (self.cfg_region.val() == self.region_wgt.val());
@@ -507,7 +506,10 @@ impl<
             .read_data
             .val()
             .get_bits::<CB>(self.ptr_count_lsb.val().index());
-        self.wgt_ram.read_address.next = self.waddr.q.val();
+        // The weight SRAM has one port (`SpRam`): the synapse walk's address
+        // here and in `First`, the host's write address (below, last) while
+        // it loads the image, which it does only while the core is idle.
+        self.wgt_ram.address.next = self.waddr.q.val();
         self.w_target.next = self
             .wgt_ram
             .read_data
@@ -606,7 +608,7 @@ impl<
                     self.ending.next = true;
                 } else {
                     self.w_issue.next = true;
-                    self.wgt_ram.read_address.next = self.p_base.val();
+                    self.wgt_ram.address.next = self.p_base.val();
                     self.waddr.d.next = self.p_base.val() + self.wab_one.val();
                     self.rem.d.next = self.p_count.val() - self.cb_one.val();
                     if self.p_count.val() == self.cb_one.val() {
@@ -700,6 +702,10 @@ impl<
         self.spikes.push.next = self.neuron.spike.val();
         self.spikes.push_data.next = self.int3_addr.q.val();
         self.output_fired.next = self.neuron.spike.val() & self.output_flag.q.val();
+
+        if self.wgt_ram.write_enable.val() {
+            self.wgt_ram.address.next = bit_cast::<WAB, CFG_INDEX_BITS>(self.cfg_index.val());
+        }
 
         // ---- Status and reset -------------------------------------------------
         self.busy.next = (self.state.q.val() != CoreState::Idle)

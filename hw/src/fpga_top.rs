@@ -4,7 +4,8 @@
 //! Pins: `clock`, `reset`, `sdi` + `shift` (shift one bit, MSB first, into
 //! the input staging register), `apply` (copy the staging register onto the
 //! accelerator's inputs: `cfg_we` and `start` become one-cycle pulses,
-//! `in_valid` is held until the accelerator takes the event), `capture`
+//! the input event is held until the accelerator takes it, offered once
+//! its step has been reached), `capture`
 //! (snapshot the outputs into the output shift register and acknowledge
 //! the output spike, if any), `sdo` (MSB of the output shift register,
 //! advanced by `shift`), and status pins `done`, `out_valid`, `in_pending`.
@@ -147,6 +148,11 @@ pub struct FpgaTop<
     we_pulse: DFF<Bit>,
     start_pulse: DFF<Bit>,
     pending: DFF<Bit>,
+    /// The staged event's step had been reached (`in_step <= step`) as of
+    /// the last cycle: the accelerator's own compare, taken off its
+    /// router's critical path (see `update`).
+    due: DFF<Bit>,
+    next_step: Signal<Local, Bits<SB>>,
     out_sr: DFF<Bits<OW>>,
     pack_out: Signal<Local, Bits<OW>>,
     o_cfg_core: Constant<Bits<8>>,
@@ -168,6 +174,7 @@ pub struct FpgaTop<
     f_pending: Constant<Bits<OW>>,
     f_out_valid: Constant<Bits<OW>>,
     ow_zero: Constant<Bits<OW>>,
+    sb_zero: Constant<Bits<SB>>,
     shift_one: Constant<Bits<8>>,
 }
 
@@ -210,12 +217,14 @@ impl<
             done: Default::default(),
             out_valid: Default::default(),
             in_pending: Default::default(),
-            acc: Top::new(p),
+            acc: Top::judged_by_host(p),
             in_sr: Default::default(),
             staged: Default::default(),
             we_pulse: Default::default(),
             start_pulse: Default::default(),
             pending: Default::default(),
+            due: Default::default(),
+            next_step: Default::default(),
             out_sr: Default::default(),
             pack_out: Default::default(),
             o_cfg_core: i("cfg_core"),
@@ -237,6 +246,7 @@ impl<
             f_pending: flag("in_pending"),
             f_out_valid: flag("out_valid"),
             ow_zero: k::<OW>(0),
+            sb_zero: k::<SB>(0),
             shift_one: k::<8>(1),
         }
     }
@@ -273,6 +283,7 @@ impl<
             we_pulse,
             start_pulse,
             pending,
+            due,
             out_sr
         );
         self.acc.clock.next = self.clock.val();
@@ -300,8 +311,33 @@ impl<
         }
         self.acc.cfg_we.next = self.we_pulse.q.val();
         self.acc.start.next = self.start_pulse.q.val();
-        self.acc.in_valid.next = self.pending.q.val();
-        self.acc.in_end.next = self.staged.q.val().get_bit(3);
+        // The pending event is offered only once its step has been reached,
+        // judged one cycle late from registers (`due`); the accelerator is
+        // built without its own `in_step <= step` compare
+        // (`Top::judged_by_host`), a carry chain at the head of the
+        // router's longest path. Until then the event is reported as the
+        // host holding an event for a later step (`in_end` high, `in_valid`
+        // low: both only make the input quiet). Exact: `step` changes only
+        // when a step is advanced, and the one stale cycle that follows
+        // falls in the next integrate phase, where the input quiet is not
+        // consulted; the event is merely taken a cycle later, which is host
+        // pacing.
+        self.next_step.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<SB>(self.o_in_step.val().index());
+        if self.apply.val() {
+            self.next_step.next = self
+                .in_sr
+                .q
+                .val()
+                .get_bits::<SB>(self.o_in_step.val().index());
+        }
+        self.due.d.next = self.next_step.val() <= self.acc.step.val();
+        self.acc.in_valid.next = self.pending.q.val() & self.due.q.val();
+        self.acc.in_end.next =
+            self.staged.q.val().get_bit(3) | (self.pending.q.val() & !self.due.q.val());
         self.acc.cfg_core.next = self
             .staged
             .q
@@ -327,11 +363,7 @@ impl<
             .q
             .val()
             .get_bits::<SRCB>(self.o_in_source.val().index());
-        self.acc.in_step.next = self
-            .staged
-            .q
-            .val()
-            .get_bits::<SB>(self.o_in_step.val().index());
+        self.acc.in_step.next = self.sb_zero.val();
         self.acc.vread_core.next = self
             .staged
             .q
@@ -410,6 +442,11 @@ pub struct SerialHost<S: SerialPort> {
     params: HwParams,
     inputs: Vec<(&'static str, usize)>,
     outputs: Vec<(&'static str, usize)>,
+    /// Output vectors captured while [`SerialHost::send`] waited for an
+    /// input event to be taken; `read_vector` returns them first.
+    spilled: std::collections::VecDeque<Vec<(&'static str, u64)>>,
+    /// Output vectors captured while an input event waited, so far.
+    pub spills: u64,
 }
 
 impl<S: SerialPort> SerialHost<S> {
@@ -419,6 +456,8 @@ impl<S: SerialPort> SerialHost<S> {
             params: p.clone(),
             inputs: input_fields(&p.geometry()).to_vec(),
             outputs: output_fields(&p.geometry()).to_vec(),
+            spilled: Default::default(),
+            spills: 0,
         };
         for _ in 0..2 {
             h.port.cycle(&SerialIn {
@@ -429,8 +468,16 @@ impl<S: SerialPort> SerialHost<S> {
         h
     }
 
-    /// Shifts in the input vector with `fields` set (the others zero) and applies it.
-    pub fn send(&mut self, fields: &[(&str, u64)]) {
+    /// Shifts in the input vector with `fields` set (the others zero),
+    /// applies it, and waits until the input event it carries (if any) has
+    /// been taken, as the UART bridge does before its `K`: the next vector
+    /// must not be applied over a pending event. While it waits it captures
+    /// every output spike offered (an accelerator blocked on its output
+    /// would never take the event) and keeps the vectors for `read_vector`,
+    /// as the bridge's `S` records do; reading only after the apply keeps
+    /// the input shift register, which `shift` also moves, out of harm's
+    /// way. Gives up after [`SerialHost::MAX_PENDING_CYCLES`] cycles.
+    pub fn send(&mut self, fields: &[(&str, u64)]) -> Result<(), crate::HwError> {
         let bits = pack_fields(&self.inputs, fields);
         for b in (0..bits.len()).rev() {
             self.port.cycle(&SerialIn {
@@ -443,7 +490,31 @@ impl<S: SerialPort> SerialHost<S> {
             apply: 1,
             ..Default::default()
         });
+        let mut waited = 0;
+        loop {
+            let out = self.port.cycle(&SerialIn::default());
+            if out.in_pending == 0 {
+                return Ok(());
+            }
+            if waited == Self::MAX_PENDING_CYCLES {
+                return Err(crate::HwError::Link {
+                    message: format!(
+                        "the accelerator left an input event pending for {waited} cycles"
+                    ),
+                });
+            }
+            if out.out_valid != 0 {
+                let v = self.read();
+                self.spilled.push_back(v);
+                self.spills += 1;
+            }
+            waited += 1;
+        }
     }
+
+    /// How long [`SerialHost::send`] waits for a pending input event to be
+    /// taken (far above an inference's cycles at any preset).
+    pub const MAX_PENDING_CYCLES: u64 = 100_000_000;
 
     /// Captures the outputs (acknowledging an offered output spike) and
     /// shifts them out; returns every field by name.
@@ -486,31 +557,45 @@ impl<S: SerialPort> crate::uart_host::VectorHost for SerialHost<S> {
         &self.params
     }
     fn send_vector(&mut self, fields: &[(&str, u64)]) -> Result<(), crate::HwError> {
-        self.send(fields);
-        Ok(())
+        self.send(fields)
     }
     fn read_vector(&mut self) -> Result<Vec<(&'static str, u64)>, crate::HwError> {
-        Ok(self.read())
+        Ok(self.spilled.pop_front().unwrap_or_else(|| self.read()))
     }
 }
 
 /// Two FPGA tops driven with the same pins, compared output for output
 /// in every cycle (a gate-level netlist against its RTL, say); the first
-/// one's outputs are returned. A difference panics with the cycle.
+/// one's outputs are returned, and the first cycle in which they differ is
+/// kept in [`Lockstep::difference`].
 pub struct Lockstep<A, B> {
     pub a: A,
     pub b: B,
     pub cycles: u64,
+    /// The first difference: its cycle, the pins and both tops' outputs.
+    pub difference: Option<String>,
+}
+
+impl<A, B> Lockstep<A, B> {
+    pub fn new(a: A, b: B) -> Lockstep<A, B> {
+        Lockstep {
+            a,
+            b,
+            cycles: 0,
+            difference: None,
+        }
+    }
 }
 
 impl<A: SerialPort, B: SerialPort> SerialPort for Lockstep<A, B> {
     fn cycle(&mut self, pins: &SerialIn) -> SerialOut {
         let (x, y) = (self.a.cycle(pins), self.b.cycle(pins));
-        assert_eq!(
-            x, y,
-            "the two FPGA tops differ in cycle {} (pins {pins:?})",
-            self.cycles
-        );
+        if x != y && self.difference.is_none() {
+            self.difference = Some(format!(
+                "the two FPGA tops differ in cycle {} (pins {pins:?}): {x:?} against {y:?}",
+                self.cycles
+            ));
+        }
         self.cycles += 1;
         x
     }

@@ -60,6 +60,7 @@ pub mod hdl_model;
 pub mod host_port;
 pub mod neuron;
 pub mod rtl_lib;
+pub mod spram;
 pub mod step_controller;
 pub mod synth;
 pub mod top;

@@ -116,6 +116,20 @@ pub fn parse_nextpnr(log: &str) -> (Option<f64>, Option<(u64, u64)>) {
     (fmax, lcs)
 }
 
+/// The Yosys command that synthesizes `module` for the iCE40 `device`
+/// (nextpnr's device name): on UltraPlus parts (`up5k`, ...) with `-spram`,
+/// so that a single-port memory of up to 16k x 16 words per SPRAM (a
+/// core's weight SRAM, `crate::spram`) becomes `SB_SPRAM256KA` cells. The
+/// bitstream flow and the gate-level netlist both use it.
+pub fn synth_ice40_script(module: &str, device: &str) -> String {
+    let spram = if device.starts_with("up") {
+        " -spram"
+    } else {
+        ""
+    };
+    format!("synth_ice40 -top {module}{spram}")
+}
+
 /// Synthesizes the FPGA top of `p` in `dir` (Yosys), then places and routes
 /// it (nextpnr-ice40) when installed.
 pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<SynthReport, HwError> {
@@ -128,14 +142,11 @@ pub fn synth_ice40(p: &HwParams, dir: &Path, target: &Ice40Target) -> Result<Syn
     };
     let json = dir.join(format!("{module}.json"));
     let ylog = dir.join("yosys.log");
-    // UltraPlus parts: memories that fit a single-port 16k x 16 RAM may
-    // become SPRAM.
-    let spram = if target.device.starts_with("up") {
-        " -spram"
-    } else {
-        ""
-    };
-    let script = format!("synth_ice40 -top {module}{spram} -json {}", json.display());
+    let script = format!(
+        "{}; write_json {}",
+        synth_ice40_script(module, &target.device),
+        json.display()
+    );
     run_tool(
         "yosys",
         &[

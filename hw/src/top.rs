@@ -78,6 +78,11 @@ pub struct Top<
     all_drained: Signal<Local, Bit>,
     out_fired: Signal<Local, Bit>,
     vdata: Signal<Local, Bits<VB>>,
+    /// The host offers an event only once its step has been reached, so
+    /// `in_step` is not compared here (the FPGA top's bridge, which judges
+    /// the step from registers; see `FpgaTop`): high, the compare is gone
+    /// from the netlist, not merely made constant.
+    host_judges_step: Constant<Bit>,
 }
 
 impl<
@@ -100,6 +105,17 @@ impl<
 {
     /// The accelerator for `p`; the type's widths must be those of `p`.
     pub fn new(p: &HwParams) -> Self {
+        Self::build(p, false)
+    }
+
+    /// The accelerator behind a host that offers an input event
+    /// (`in_valid`) only once its step has been reached, and otherwise
+    /// reports the input quiet (`in_end`): `in_step` is ignored.
+    pub fn judged_by_host(p: &HwParams) -> Self {
+        Self::build(p, true)
+    }
+
+    fn build(p: &HwParams, host_judges_step: bool) -> Self {
         assert_eq!(SB, p.step_bits as usize);
         Self {
             clock: Default::default(),
@@ -139,6 +155,7 @@ impl<
             all_drained: Default::default(),
             out_fired: Default::default(),
             vdata: Default::default(),
+            host_judges_step: Constant::new(host_judges_step),
         }
     }
 }
@@ -185,9 +202,10 @@ impl<
         self.cycles.next = self.ctrl.cycles.val();
         self.step.next = self.ctrl.step.val();
         // Router: source selection (input first, then cores in order).
-        self.input_ok.next = self.ctrl.route_en.val()
-            & self.in_valid.val()
-            & (self.in_step.val() <= self.ctrl.step.val());
+        self.input_ok.next = self.ctrl.route_en.val() & self.in_valid.val();
+        if !self.host_judges_step.val() {
+            self.input_ok.next = self.input_ok.val() & (self.in_step.val() <= self.ctrl.step.val());
+        }
         self.bus_valid.next = self.input_ok.val();
         self.bus_source.next = self.in_source.val();
         self.bus_to_out.next = false;

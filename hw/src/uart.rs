@@ -13,6 +13,11 @@
 //!   right-aligned (the top bits of the first byte are padding). The bridge
 //!   shifts it in, applies it, waits until the accelerator has taken an
 //!   input event it carries (`in_pending` low), then answers `K` (0x4B).
+//!   While it waits, every output spike the accelerator offers is sent
+//!   unasked, as `S` (0x53) and the output vector of an `O` answer (below),
+//!   so that an accelerator blocked on its output (a stream of hidden
+//!   spikes, `all_spikes`) never stalls the input: the answer to `I` is
+//!   any number of `S` records, then `K`.
 //! - `O` (0x4F): captures the outputs (acknowledging an offered output
 //!   spike, as `capture` does) and answers with `ceil(OW / 8)` bytes: the
 //!   output vector of [`crate::fpga_top::output_fields`], most significant
@@ -252,6 +257,9 @@ pub const CMD_INPUT: u8 = b'I';
 pub const CMD_OUTPUT: u8 = b'O';
 /// The answer to an input command.
 pub const ACK: u8 = b'K';
+/// Precedes an output vector the board sends while an input command waits
+/// for its event to be taken (an output spike it captured meanwhile).
+pub const SPIKE: u8 = b'S';
 /// Bytes of the board's receive FIFO (what a host may leave unanswered).
 pub const RX_FIFO_BYTES: usize = 512;
 
@@ -302,6 +310,9 @@ pub struct UartTop<
     state: DFF<Bits<4>>,
     /// Return state after a byte is handed to the transmitter.
     after: DFF<Bits<4>>,
+    /// The output vector being sent is an `S` record (back to `st_wait`
+    /// after it), not the answer to `O` (back to `st_idle`).
+    spill: DFF<Bit>,
     sbuf: DFF<Bits<8>>,
     nbit: DFF<Bits<4>>,
     nbytes: DFF<Bits<8>>,
@@ -316,6 +327,7 @@ pub struct UartTop<
     cmd_in: Constant<Bits<8>>,
     cmd_out: Constant<Bits<8>>,
     ack: Constant<Bits<8>>,
+    spike: Constant<Bits<8>>,
     st_idle: Constant<Bits<4>>,
     st_in_byte: Constant<Bits<4>>,
     st_in_shift: Constant<Bits<4>>,
@@ -366,6 +378,7 @@ impl<
             rst: Default::default(),
             state: Default::default(),
             after: Default::default(),
+            spill: Default::default(),
             sbuf: Default::default(),
             nbit: Default::default(),
             nbytes: Default::default(),
@@ -380,6 +393,7 @@ impl<
             cmd_in: k(CMD_INPUT as u64),
             cmd_out: k(CMD_OUTPUT as u64),
             ack: k(ACK as u64),
+            spike: k(SPIKE as u64),
             st_idle: k(0),
             st_in_byte: k(1),
             st_in_shift: k(2),
@@ -417,7 +431,7 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, por, state, after, sbuf, nbit, nbytes, txbyte);
+        dff_setup!(self, clock, por, state, after, spill, sbuf, nbit, nbytes, txbyte);
         // Power-on reset: the first 15 cycles, and the pin.
         if self.por.q.val() != self.por_done.val() {
             self.por.d.next = self.por.q.val() + self.por_one.val();
@@ -450,6 +464,7 @@ impl<
                     self.state.d.next = self.st_in_byte.val();
                 }
                 if self.fifo.data.val() == self.cmd_out.val() {
+                    self.spill.d.next = false;
                     self.state.d.next = self.st_capture.val();
                 }
             }
@@ -483,6 +498,13 @@ impl<
                 self.txbyte.d.next = self.ack.val();
                 self.after.d.next = self.st_idle.val();
                 self.state.d.next = self.st_send.val();
+            } else if self.fpga.out_valid.val() {
+                // An output spike waits: send it, so the accelerator can go
+                // on and take the event.
+                self.txbyte.d.next = self.spike.val();
+                self.after.d.next = self.st_capture.val();
+                self.spill.d.next = true;
+                self.state.d.next = self.st_send.val();
             }
         } else if self.state.q.val() == self.st_send.val() {
             if !self.utx.busy.val() {
@@ -512,7 +534,11 @@ impl<
             self.nbytes.d.next = self.nbytes.q.val() - self.one8.val();
             self.nbit.d.next = 0.into();
             if self.nbytes.q.val() == self.one8.val() {
-                self.state.d.next = self.st_idle.val();
+                if self.spill.q.val() {
+                    self.state.d.next = self.st_wait.val();
+                } else {
+                    self.state.d.next = self.st_idle.val();
+                }
             } else {
                 self.state.d.next = self.st_out_shift.val();
             }

@@ -19,7 +19,7 @@
 
 use crate::driver::{check_hardware, host_writes, RtlRun, RunConfig};
 use crate::fpga_top::{input_fields, output_fields, pack_fields, unpack_fields};
-use crate::uart::{payload_bytes, ACK, CMD_INPUT, CMD_OUTPUT, RX_FIFO_BYTES};
+use crate::uart::{payload_bytes, ACK, CMD_INPUT, CMD_OUTPUT, RX_FIFO_BYTES, SPIKE};
 use crate::HwError;
 use onespike_compiler::layout::sign_extend;
 use onespike_compiler::spikes::{decide, SpikeInput, SpikeRecord};
@@ -53,6 +53,11 @@ pub struct UartHost<L: ByteLink> {
     out_bytes: usize,
     unanswered: usize,
     window: usize,
+    /// Output vectors the board sent unasked (`S` records) while an input
+    /// command waited; [`UartHost::read`] returns them first, in order.
+    spilled: VecDeque<Vec<(&'static str, u64)>>,
+    /// `S` records received so far.
+    pub spills: u64,
 }
 
 impl<L: ByteLink> UartHost<L> {
@@ -67,6 +72,8 @@ impl<L: ByteLink> UartHost<L> {
             out_bytes,
             unanswered: 0,
             window: (WINDOW_BYTES / (1 + in_bytes)).max(1),
+            spilled: VecDeque::new(),
+            spills: 0,
         }
     }
 
@@ -89,16 +96,42 @@ impl<L: ByteLink> UartHost<L> {
         Ok(())
     }
 
-    /// Reads `n` answers of input commands.
+    /// Reads `n` answers of input commands: each is any number of `S`
+    /// records (kept for [`UartHost::read`]), then `K`.
     fn answers(&mut self, n: usize) -> Result<(), HwError> {
-        let got = self.link.recv(n)?;
-        if let Some(b) = got.iter().find(|&&b| b != ACK) {
-            return Err(link_error(format!(
-                "the board answered an input command with 0x{b:02x}, not `K` (0x{ACK:02x})"
-            )));
+        let mut left = n;
+        while left > 0 {
+            match self.link.recv(1)?[0] {
+                ACK => {
+                    left -= 1;
+                    self.unanswered -= 1;
+                }
+                SPIKE => {
+                    let bytes = self.link.recv(self.out_bytes)?;
+                    let v = self.output_vector(&bytes);
+                    self.spilled.push_back(v);
+                    self.spills += 1;
+                }
+                b => {
+                    return Err(link_error(format!(
+                        "the board answered an input command with 0x{b:02x}, \
+                         not `K` (0x{ACK:02x}) or `S` (0x{SPIKE:02x})"
+                    )))
+                }
+            }
         }
-        self.unanswered -= n;
         Ok(())
+    }
+
+    /// The fields of an output vector as the board sends it: most
+    /// significant bit first, left-aligned.
+    fn output_vector(&self, bytes: &[u8]) -> Vec<(&'static str, u64)> {
+        let width: usize = self.outputs.iter().map(|f| f.1).sum();
+        let bit = |i: usize| -> u64 {
+            let j = width - 1 - i;
+            ((bytes[j / 8] >> (7 - j % 8)) & 1) as u64
+        };
+        unpack_fields(&self.outputs, bit)
     }
 
     /// Waits for every input command's answer.
@@ -106,19 +139,18 @@ impl<L: ByteLink> UartHost<L> {
         self.answers(self.unanswered)
     }
 
-    /// Captures the outputs (acknowledging an offered output spike) and
-    /// returns every field by name.
+    /// The next output vector: one the board sent unasked while an input
+    /// command waited, if any; otherwise captures the outputs
+    /// (acknowledging an offered output spike) and returns every field by
+    /// name.
     pub fn read(&mut self) -> Result<Vec<(&'static str, u64)>, HwError> {
         self.sync()?;
+        if let Some(v) = self.spilled.pop_front() {
+            return Ok(v);
+        }
         self.link.send(&[CMD_OUTPUT])?;
         let bytes = self.link.recv(self.out_bytes)?;
-        let width: usize = self.outputs.iter().map(|f| f.1).sum();
-        // Most significant bit first, left-aligned.
-        let bit = |i: usize| -> u64 {
-            let j = width - 1 - i;
-            ((bytes[j / 8] >> (7 - j % 8)) & 1) as u64
-        };
-        Ok(unpack_fields(&self.outputs, bit))
+        Ok(self.output_vector(&bytes))
     }
 
     /// Loads `prog` with the flags of `run`: one input command per host
@@ -157,9 +189,12 @@ impl<L: ByteLink> VectorHost for UartHost<L> {
 /// [`UartHost`]. [`load_program`] and [`run_inference`] drive either.
 pub trait VectorHost {
     fn params(&self) -> &HwParams;
-    /// Sends and applies the input vector with `fields` set (others zero).
+    /// Sends and applies the input vector with `fields` set (others zero),
+    /// never over an input event still pending; output vectors the host
+    /// had to capture meanwhile are kept for `read_vector`.
     fn send_vector(&mut self, fields: &[(&str, u64)]) -> Result<(), HwError>;
-    /// Captures the outputs (acknowledging an offered output spike).
+    /// The next output vector: a kept one, else a fresh capture of the
+    /// outputs (acknowledging an offered output spike).
     fn read_vector(&mut self) -> Result<Vec<(&'static str, u64)>, HwError>;
 }
 

@@ -1,13 +1,16 @@
 //! The backends a case runs on, behind one function: the integer reference
 //! model (the judge), the cycle-accurate simulator, the rust-hdl RTL
-//! (hand-clocked `simulate()` loop), and Verilator on the exported Verilog. Each returns, per input, the
+//! (hand-clocked `simulate()` loop), Verilator on the exported Verilog, and
+//! (opt-in) the iCE40 gate-level netlist in lockstep with its RTL. Each returns, per input, the
 //! backend-independent [`Expected`] record (cycles included where the
 //! backend has a clock), so that one comparison serves them all.
 
 use crate::case::{expected_of, Case, Expected};
 use onespike_compiler::spikes::decide;
 use onespike_hw::driver::{Driver, Pins, RtlRun, RunConfig};
+use onespike_hw::fpga_top::{Lockstep, SerialHost};
 use onespike_hw::hdl_model::HdlModel;
+use onespike_hw::uart_host::{load_program, run_inference};
 
 /// Cycle budget of one inference (far above any case's need: a run that
 /// reaches it has hung).
@@ -23,18 +26,46 @@ pub enum Backend {
     RustHdl,
     /// The exported Verilog, compiled by Verilator.
     Verilator,
+    /// The gate-level netlist Yosys synthesizes for an iCE40 HX part
+    /// (`synth_ice40`: LUTs, carries, flip-flops, block RAMs) of the serial
+    /// FPGA top, Verilated with Yosys' cell library and driven through its
+    /// pins. Opt-in: synthesis takes a while once per configuration.
+    GateHx,
+    /// The same for an UltraPlus part (`synth_ice40 -spram`: the weight
+    /// SRAMs in SPRAM cells), the netlist of the `up5k` bitstream.
+    GateUp,
 }
 
 impl Backend {
     /// Every backend, in the order a case runs on them (the judge first,
     /// then the fastest cycle-level backend, whose cycles the RTL must
     /// repeat).
-    pub const ALL: [Backend; 4] = [
+    pub const ALL: [Backend; 6] = [
+        Backend::Reference,
+        Backend::Sim,
+        Backend::Verilator,
+        Backend::RustHdl,
+        Backend::GateHx,
+        Backend::GateUp,
+    ];
+
+    /// The backends that run when none are named: all but the gate-level
+    /// ones (each synthesizes the design first).
+    pub const DEFAULT: [Backend; 4] = [
         Backend::Reference,
         Backend::Sim,
         Backend::Verilator,
         Backend::RustHdl,
     ];
+
+    /// nextpnr's name of the iCE40 part a gate-level backend synthesizes for.
+    pub fn gate_device(self) -> Option<&'static str> {
+        match self {
+            Backend::GateHx => Some("hx8k"),
+            Backend::GateUp => Some("up5k"),
+            _ => None,
+        }
+    }
 
     /// The name on the command line (`--backends`).
     pub fn flag(self) -> &'static str {
@@ -43,6 +74,8 @@ impl Backend {
             Backend::Sim => "sim",
             Backend::RustHdl => "rtl",
             Backend::Verilator => "verilator",
+            Backend::GateHx => "gate-hx",
+            Backend::GateUp => "gate-up",
         }
     }
 
@@ -57,6 +90,8 @@ impl Backend {
             Backend::Sim => "simulator",
             Backend::RustHdl => "rust-hdl RTL",
             Backend::Verilator => "Verilator",
+            Backend::GateHx => "iCE40 HX netlist",
+            Backend::GateUp => "iCE40 UP netlist",
         }
     }
 }
@@ -99,6 +134,17 @@ pub fn availability(backend: Backend, p: &onespike_compiler::HwParams) -> Result
         Backend::Verilator => onespike_verilator::VerilatorModel::new(p)
             .map(drop)
             .map_err(|e| format!("configuration `{}` has no Verilator model: {e}", p.name)),
+        Backend::GateHx | Backend::GateUp => {
+            let device = backend.gate_device().expect("a gate-level backend");
+            onespike_verilator::VerilatorFpga::gate_level(p, device)
+                .map(drop)
+                .map_err(|e| {
+                    format!(
+                        "configuration `{}` has no gate-level model for {device}: {e}",
+                        p.name
+                    )
+                })
+        }
     }
 }
 
@@ -148,7 +194,58 @@ pub fn run(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
             })?;
             run_rtl(backend, model, case)
         }
+        Backend::GateHx | Backend::GateUp => run_gate(backend, case),
     }
+}
+
+/// Runs every input of `case` on the gate-level netlist of the serial FPGA
+/// top, in lockstep with the same top's RTL (Verilated): both driven
+/// through their pins by one [`SerialHost`], every output pin compared in
+/// every cycle, from the first load write to the last potential read. The
+/// spikes, final potentials and class it reads back are the ones the
+/// harness compares with the reference model. Its cycle count is not the
+/// simulator's (the bit-serial host link paces the input events), so it is
+/// left unrecorded; the lockstep holds it to the RTL's, cycle for cycle.
+fn run_gate(backend: Backend, case: &Case) -> Result<Vec<Expected>, RunError> {
+    let device = backend.gate_device().expect("a gate-level backend");
+    let unavailable = |e: onespike_verilator::VerilatorError| RunError::Unavailable {
+        backend: backend.name(),
+        reason: e.to_string(),
+    };
+    let rtl = onespike_verilator::VerilatorFpga::new(case.params()).map_err(unavailable)?;
+    let gates = onespike_verilator::VerilatorFpga::gate_level(case.params(), device)
+        .map_err(unavailable)?;
+    let fail = |input: usize, message: String| RunError::Failed {
+        backend: backend.name(),
+        input,
+        message,
+    };
+    let cfg = RunConfig {
+        early_exit: case.early_exit,
+        all_spikes: !case.output_only,
+        max_cycles: MAX_CYCLES,
+        timing: case.timing.into(),
+    };
+    let mut host = SerialHost::new(Lockstep::new(rtl, gates), case.params());
+    load_program(&mut host, &case.program, &cfg).map_err(|e| fail(0, e.to_string()))?;
+    if let Some(d) = host.port.difference.take() {
+        return Err(fail(0, format!("loading the program: {d}")));
+    }
+    case.inputs
+        .iter()
+        .enumerate()
+        .map(|(k, inp)| {
+            let r = run_inference(&mut host, &case.program, inp.as_slice(), MAX_CYCLES)
+                .map_err(|e| fail(k, e.to_string()))?;
+            if let Some(d) = host.port.difference.take() {
+                return Err(fail(k, format!("the netlist is not its RTL: {d}")));
+            }
+            Ok(Expected {
+                cycles: None,
+                ..expected_of_rtl(&case.program, &r)
+            })
+        })
+        .collect()
 }
 
 /// Runs every input of `case` on the simulator, with its full results

@@ -135,9 +135,12 @@ impl VerilatorFpga {
     /// it for the iCE40 (`synth_ice40`, then `write_verilog -noattr`),
     /// Verilated with Yosys' iCE40 cell library (`ice40/cells_sim.v`): LUTs,
     /// carries, flip-flops and block RAMs as the FPGA has them. Built on
-    /// first use (the netlist and the model are cached).
-    pub fn gate_level(p: &HwParams) -> Result<VerilatorFpga, VerilatorError> {
-        let text = gate_level_text(p)?;
+    /// first use (the netlist and the model are cached). `device` is
+    /// nextpnr's device name: an UltraPlus part (`up5k`) puts the weight
+    /// SRAMs in `SB_SPRAM256KA` cells, as its bitstream does
+    /// ([`onespike_hw::synth::synth_ice40_script`]).
+    pub fn gate_level(p: &HwParams, device: &str) -> Result<VerilatorFpga, VerilatorError> {
+        let text = gate_level_text(p, device)?;
         let lib = cached_build_with(
             p,
             "fpga_gate",
@@ -174,15 +177,17 @@ fn ice40_cells() -> Result<String, VerilatorError> {
 
 /// The gate-level netlist of `p`'s FPGA top and the cell library, as one
 /// Verilog text; the netlist is cached by the RTL's text.
-fn gate_level_text(p: &HwParams) -> Result<String, VerilatorError> {
+fn gate_level_text(p: &HwParams, device: &str) -> Result<String, VerilatorError> {
     let rtl = onespike_hw::export::fpga_verilog(p)?;
+    let synth =
+        onespike_hw::synth::synth_ice40_script(onespike_hw::export::FPGA_TOP_MODULE, device);
     let yosys = Command::new("yosys")
         .arg("-V")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .map_err(|e| VerilatorError::Unavailable(format!("yosys does not run: {e}")))?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&rtl, &yosys).hash(&mut h);
+    (&rtl, &yosys, &synth).hash(&mut h);
     let dir = onespike_hw::generated::cache_dir()
         .join("verilator")
         .join("netlists");
@@ -201,11 +206,7 @@ fn gate_level_text(p: &HwParams) -> Result<String, VerilatorError> {
                 "synthesizing `{}` with Yosys for its gate-level netlist, once for this design",
                 p.name
             );
-            let script = format!(
-                "synth_ice40 -top {}; write_verilog -noattr {}",
-                onespike_hw::export::FPGA_TOP_MODULE,
-                out.display()
-            );
+            let script = format!("{synth}; write_verilog -noattr {}", out.display());
             run(Command::new("yosys").args(["-q", "-p", &script]).arg(&src)).map_err(
                 |message| VerilatorError::Build {
                     config: p.name.clone(),

@@ -16,15 +16,17 @@ pub struct Args {
     /// Configurations (preset names or TOML files); repeat the flag for several.
     #[arg(long, default_values_t = vec!["small".to_string()], help = super::config_help())]
     pub config: Vec<String>,
-    /// nextpnr-ice40 device (hx1k, hx8k, up5k, ...).
-    #[arg(long, default_value = "hx8k")]
-    pub device: String,
-    /// nextpnr-ice40 package.
-    #[arg(long, default_value = "ct256")]
-    pub package: String,
-    /// Target clock in MHz.
-    #[arg(long, default_value_t = 60.0)]
-    pub freq: f64,
+    /// nextpnr-ice40 device (hx1k, hx8k, up5k, ...); default: up5k for a
+    /// configuration named `up5k`, hx8k otherwise.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// nextpnr-ice40 package; default: sg48 on an UltraPlus (up*), ct256
+    /// otherwise.
+    #[arg(long)]
+    pub package: Option<String>,
+    /// Target clock in MHz; default: the configuration's `clock_mhz`.
+    #[arg(long)]
+    pub freq: Option<f64>,
     /// The top to synthesize: `serial` (fpga_top.v, the bit-serial host
     /// interface) or `uart` (uart_top.v, for a board's USB-serial chip;
     /// `onespike board` talks to it).
@@ -92,16 +94,32 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let target = Ice40Target {
-        device: args.device.clone(),
-        package: args.package.clone(),
-        freq_mhz: args.freq,
-        top,
-        pcf: args.pcf.clone(),
-    };
     let mut rows = Vec::new();
     for spec in &args.config {
         let params = HwParams::from_preset_or_file(spec)?;
+        let device = args.device.clone().unwrap_or_else(|| {
+            if params.name == "up5k" {
+                "up5k"
+            } else {
+                "hx8k"
+            }
+            .to_string()
+        });
+        let package = args.package.clone().unwrap_or_else(|| {
+            if device.starts_with("up") {
+                "sg48"
+            } else {
+                "ct256"
+            }
+            .to_string()
+        });
+        let target = Ice40Target {
+            device,
+            package,
+            freq_mhz: args.freq.unwrap_or(params.clock_mhz),
+            top,
+            pcf: args.pcf.clone(),
+        };
         if let Some(prog) = &program {
             if !prog.params.same_hardware(&params) {
                 anyhow::bail!(
@@ -114,7 +132,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         println!("synthesizing `{}` in {} ...", params.name, dir.display());
         let rep = synth_ice40(&params, &dir, &target)
             .with_context(|| format!("synthesizing `{}`", params.name))?;
-        rows.push(rep);
+        rows.push((rep, target));
     }
     let cycles = match (&program, &args.data) {
         (Some(prog), Some(data)) => Some(mean_cycles(prog, data, args.images)?),
@@ -123,7 +141,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
     println!();
     println!("| config | LUT4 | FF | BRAM (4 kbit) | SPRAM (256 kbit) | LCs placed | Fmax (MHz) | target |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-    for r in &rows {
+    for (r, t) in &rows {
         let lcs = r
             .lcs_used
             .map(|(u, a)| format!("{u}/{a}"))
@@ -133,14 +151,10 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             .map(|f| format!("{f:.1}"))
             .unwrap_or_else(|| "-".into());
         let verdict = match (r.fmax_mhz, &r.pnr_note) {
-            (Some(f), _) if f >= args.freq => format!(
-                "{} {}: PASS at {} MHz",
-                args.device, args.package, args.freq
-            ),
-            (Some(_), _) => format!(
-                "{} {}: FAIL at {} MHz",
-                args.device, args.package, args.freq
-            ),
+            (Some(f), _) if f >= t.freq_mhz => {
+                format!("{} {}: PASS at {} MHz", t.device, t.package, t.freq_mhz)
+            }
+            (Some(_), _) => format!("{} {}: FAIL at {} MHz", t.device, t.package, t.freq_mhz),
             (None, Some(n)) => n.clone(),
             (None, None) => "-".into(),
         };
@@ -149,13 +163,13 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             r.config, r.luts, r.ffs, r.brams, r.sprams, lcs, fmax, verdict
         );
     }
-    for r in &rows {
+    for (r, _) in &rows {
         if let Some(b) = &r.bitstream {
             println!("bitstream of `{}`: {}", r.config, b.display());
         }
     }
     if let Some(c) = cycles {
-        for r in &rows {
+        for (r, _) in &rows {
             if let Some(f) = r.fmax_mhz {
                 println!(
                     "`{}`: {:.0} cycles per inference (simulated, {} test images), {:.0} inferences/s at Fmax {:.1} MHz",

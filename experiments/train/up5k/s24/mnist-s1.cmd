@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/mnist.toml --data ../../../../../shared/data/mnist -o mnist-s1.json
