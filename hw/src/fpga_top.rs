@@ -174,7 +174,6 @@ pub struct FpgaTop<
     f_pending: Constant<Bits<OW>>,
     f_out_valid: Constant<Bits<OW>>,
     ow_zero: Constant<Bits<OW>>,
-    sb_zero: Constant<Bits<SB>>,
     shift_one: Constant<Bits<8>>,
 }
 
@@ -246,7 +245,6 @@ impl<
             f_pending: flag("in_pending"),
             f_out_valid: flag("out_valid"),
             ow_zero: k::<OW>(0),
-            sb_zero: k::<SB>(0),
             shift_one: k::<8>(1),
         }
     }
@@ -363,7 +361,11 @@ impl<
             .q
             .val()
             .get_bits::<SRCB>(self.o_in_source.val().index());
-        self.acc.in_step.next = self.sb_zero.val();
+        self.acc.in_step.next = self
+            .staged
+            .q
+            .val()
+            .get_bits::<SB>(self.o_in_step.val().index());
         self.acc.vread_core.next = self
             .staged
             .q

@@ -51,12 +51,7 @@ impl Backend {
 
     /// The backends that run when none are named: all but the gate-level
     /// ones (each synthesizes the design first).
-    pub const DEFAULT: [Backend; 4] = [
-        Backend::Reference,
-        Backend::Sim,
-        Backend::Verilator,
-        Backend::RustHdl,
-    ];
+    pub const DEFAULT: [Backend; 4] = [Self::ALL[0], Self::ALL[1], Self::ALL[2], Self::ALL[3]];
 
     /// nextpnr's name of the iCE40 part a gate-level backend synthesizes for.
     pub fn gate_device(self) -> Option<&'static str> {
