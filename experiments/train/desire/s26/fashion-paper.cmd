@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/fashion-desire.toml --data ../../../../../shared/data/fashion-mnist --epochs 100 -o fashion-paper.json --checkpoint /work/ckpt/fashion-s26.ck.json   # checkpoint kept outside the repository (large)
