@@ -132,7 +132,32 @@ impl Geometry {
     pub const fn source_bits(&self) -> u32 {
         ceil_log2_u64(self.source_count())
     }
+    /// Whether spikes carry route bits (`docs/hw.md`, "Route bits"): with
+    /// at most [`ROUTE_BITS_MAX_CORES`] cores, every queued spike stores,
+    /// from the moment it is pushed, which listen window of every core
+    /// holds its source, so the bus carries the decision instead of
+    /// comparing the source against every window in the cycle it moves.
+    pub const fn routed(&self) -> bool {
+        self.cores <= ROUTE_BITS_MAX_CORES
+    }
+    /// Route bits a spike carries in the netlist: two per core (first and
+    /// second window) when [`Geometry::routed`], else none. The RTL's route
+    /// word is [`ROUTE_BITS`] wide; synthesis drops the bits of cores that
+    /// do not exist (nothing reads them).
+    pub const fn route_bits(&self) -> u32 {
+        if self.routed() {
+            2 * self.cores
+        } else {
+            0
+        }
+    }
 }
+
+/// The most cores for which spikes carry route bits.
+pub const ROUTE_BITS_MAX_CORES: u32 = 4;
+/// Width of the RTL's route word: bit `2 d` = "in core `d`'s first
+/// window", bit `2 d + 1` = "in its second window".
+pub const ROUTE_BITS: usize = 2 * ROUTE_BITS_MAX_CORES as usize;
 
 /// A built-in configuration: one row of [`PRESET_TABLE`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -466,6 +491,14 @@ impl HwParams {
     /// Bits of a global source id.
     pub fn source_bits(&self) -> u32 {
         self.geometry().source_bits()
+    }
+    /// See [`Geometry::routed`].
+    pub fn routed(&self) -> bool {
+        self.geometry().routed()
+    }
+    /// See [`Geometry::route_bits`].
+    pub fn route_bits(&self) -> u32 {
+        self.geometry().route_bits()
     }
     /// Global source id of neuron `local` of core `core`.
     ///

@@ -15,7 +15,10 @@
 //! `src - listen_base`) and `rec_base..rec_end` (pointer address
 //! `src - rec_base + rec_pointer`, the recurrent window). The event FIFO
 //! stores the source id and one bit for "second window", set at push;
-//! the pointer address is formed at pop.
+//! the pointer address is formed at pop. With at most 4 cores the window
+//! test is not done here: the bus carries each event's route word
+//! (`docs/hw.md`, "Route bits"), which the spike queue stores beside each
+//! spike, and the core reads its own two bits.
 //!
 //! Cycle behaviour (see `docs/hw.md` for the full table):
 //! - clear: `N` cycles (every state word, all `neurons_per_core` of them);
@@ -33,6 +36,7 @@ use crate::neuron::{NeuronUnit, MODE_BITS};
 use crate::spram::SpRam;
 use crate::{k, ones};
 use onespike_compiler::layout::{PointerEntry, WeightEntry};
+use onespike_compiler::params::ROUTE_BITS;
 use onespike_compiler::regs::{
     CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS, REGION_POINTER, REGION_REGISTER, REGION_WEIGHT,
     REG_LISTEN_BASE, REG_LISTEN_END, REG_NEURONS, REG_NEURON_MODE, REG_OUTPUT, REG_REC_BASE,
@@ -40,6 +44,16 @@ use onespike_compiler::regs::{
 };
 use onespike_compiler::HwParams;
 use rust_hdl::prelude::*;
+
+/// Bit of the route word that says "in core `index`'s first (`window` 0)
+/// or second (1) window"; 0 when spikes carry no route bits.
+pub fn route_bit(p: &HwParams, index: u32, window: u32) -> u64 {
+    if p.routed() {
+        (2 * index + window) as u64
+    } else {
+        0
+    }
+}
 
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
 pub enum CoreState {
@@ -108,12 +122,32 @@ pub struct Core<
     /// This core's spike is the bus event of this cycle.
     pub granted: Signal<Out, Bit>,
     pub spike_source: Signal<Out, Bits<SRCB>>,
+    /// Route bits (`docs/hw.md`, "Route bits"), used when the accelerator
+    /// has at most `ROUTE_BITS_MAX_CORES` cores: the route word of the bus
+    /// event (bit `2 i` / `2 i + 1`: in core `i`'s first / second window),
+    /// which replaces this core's window compare.
+    pub bus_route: Signal<In, Bits<ROUTE_BITS>>,
+    /// The route word of the spike pushed this cycle (`push_source`'s
+    /// windows, from the router), stored beside it in the spike queue.
+    pub push_route: Signal<In, Bits<ROUTE_BITS>>,
+    /// Source id of the neuron the integrate pipeline may push this cycle.
+    pub push_source: Signal<Out, Bits<SRCB1>>,
+    /// The route word of the spike at the head of the queue.
+    pub head_route: Signal<Out, Bits<ROUTE_BITS>>,
+    /// The listen windows (registers, static while running), for the
+    /// router's route words.
+    pub win_first_lo: Signal<Out, Bits<SRCB1>>,
+    pub win_first_hi: Signal<Out, Bits<SRCB1>>,
+    pub win_second_lo: Signal<Out, Bits<SRCB1>>,
+    pub win_second_hi: Signal<Out, Bits<SRCB1>>,
     pub is_output: Signal<Out, Bit>,
     /// An output-flagged core fired a neuron this cycle.
     pub output_fired: Signal<Out, Bit>,
     // Children.
     fifo: EventFifo<SRCB1, FB, FB1>,
     spikes: EventFifo<NB, NB, CB>,
+    /// The spike queue's route words, pushed and popped with `spikes`.
+    routes: EventFifo<ROUTE_BITS, NB, CB>,
     ptr_ram: RAM<Bits<PW>, PAB>,
     wgt_ram: SpRam<Bits<WW>, WAB>,
     i_ram: RAM<Bits<IB>, NB>,
@@ -188,6 +222,10 @@ pub struct Core<
     reg_rec_end: Constant<Bits<CFG_INDEX_BITS>>,
     reg_rec_pointer: Constant<Bits<CFG_INDEX_BITS>>,
     src_msb: Constant<Bits<SRCB1>>,
+    /// The accelerator routes by route bits; this core's two bits.
+    routed: Constant<Bit>,
+    route_first_bit: Constant<Bits<8>>,
+    route_second_bit: Constant<Bits<8>>,
     src_mask: Constant<Bits<SRCB1>>,
     ptr_base_lsb: Constant<Bits<8>>,
     ptr_count_lsb: Constant<Bits<8>>,
@@ -222,6 +260,21 @@ impl<
         const WW: usize,
     > Core<NB, CB, PAB, WAB, WB, IB, VB, SRCB, SRCB1, FB, FB1, PW, WW>
 {
+    /// The route word the router would give `src` if this core (number
+    /// `index` of an accelerator for `p`) were the only one: its two window
+    /// bits, judged from its window outputs. For benches that drive one
+    /// core in place of the router.
+    pub fn own_route_word(&self, p: &HwParams, index: u32, src: u64) -> u64 {
+        if !p.routed() {
+            return 0;
+        }
+        let inside = |lo: &Signal<Out, Bits<SRCB1>>, hi: &Signal<Out, Bits<SRCB1>>| {
+            (lo.val().to_u64()..hi.val().to_u64()).contains(&src) as u64
+        };
+        (inside(&self.win_first_lo, &self.win_first_hi) << route_bit(p, index, 0))
+            | (inside(&self.win_second_lo, &self.win_second_hi) << route_bit(p, index, 1))
+    }
+
     /// Core number `index` of an accelerator built for `p`. The widths of
     /// the type must be those of `p` (the config registry guarantees it).
     pub fn new(p: &HwParams, index: u32) -> Self {
@@ -268,10 +321,19 @@ impl<
             prio_out: Default::default(),
             granted: Default::default(),
             spike_source: Default::default(),
+            bus_route: Default::default(),
+            push_route: Default::default(),
+            push_source: Default::default(),
+            head_route: Default::default(),
+            win_first_lo: Default::default(),
+            win_first_hi: Default::default(),
+            win_second_lo: Default::default(),
+            win_second_hi: Default::default(),
             is_output: Default::default(),
             output_fired: Default::default(),
             fifo: Default::default(),
             spikes: Default::default(),
+            routes: Default::default(),
             ptr_ram: Default::default(),
             wgt_ram: Default::default(),
             i_ram: Default::default(),
@@ -342,6 +404,9 @@ impl<
             reg_rec_end: k(REG_REC_END),
             reg_rec_pointer: k(REG_REC_POINTER),
             src_msb: k(1 << SRCB),
+            routed: Constant::new(p.routed()),
+            route_first_bit: k(route_bit(p, index, 0)),
+            route_second_bit: k(route_bit(p, index, 1)),
             src_mask: k(ones(SRCB)),
             ptr_base_lsb: k(pl.field("base").lsb as u64),
             ptr_count_lsb: k(pl.field("count").lsb as u64),
@@ -467,10 +532,25 @@ impl<
 
         // ---- Router side: window test, event FIFO, spike queue ------------
         self.bus_ext.next = bit_cast::<SRCB1, SRCB>(self.bus_source.val());
-        self.in_first.next = (self.bus_ext.val() >= self.listen_base.q.val())
-            & (self.bus_ext.val() < self.listen_end.q.val());
-        self.in_second.next = (self.bus_ext.val() >= self.rec_base.q.val())
-            & (self.bus_ext.val() < self.rec_end.q.val());
+        if self.routed.val() {
+            self.in_first.next = self
+                .bus_route
+                .val()
+                .get_bit(self.route_first_bit.val().index());
+            self.in_second.next = self
+                .bus_route
+                .val()
+                .get_bit(self.route_second_bit.val().index());
+        } else {
+            self.in_first.next = (self.bus_ext.val() >= self.listen_base.q.val())
+                & (self.bus_ext.val() < self.listen_end.q.val());
+            self.in_second.next = (self.bus_ext.val() >= self.rec_base.q.val())
+                & (self.bus_ext.val() < self.rec_end.q.val());
+        }
+        self.win_first_lo.next = self.listen_base.q.val();
+        self.win_first_hi.next = self.listen_end.q.val();
+        self.win_second_lo.next = self.rec_base.q.val();
+        self.win_second_hi.next = self.rec_end.q.val();
         self.accepts.next = self.in_first.val() | self.in_second.val();
         self.fifo.clear.next = self.reset.val() | self.cmd_clear.val();
         self.fifo.push.next = self.bus_go.val() & self.accepts.val();
@@ -484,6 +564,10 @@ impl<
         self.granted.next = self.spikes.valid.val() & !self.prio_in.val();
         self.prio_out.next = self.prio_in.val() | self.spikes.valid.val();
         self.spikes.pop.next = self.granted.val() & self.bus_go.val();
+        self.routes.clock.next = self.clock.val();
+        self.routes.clear.next = self.reset.val() | self.cmd_clear.val();
+        self.routes.pop.next = self.granted.val() & self.bus_go.val();
+        self.head_route.next = self.routes.data.val();
         self.spike_source.next = self.id_base.val() + bit_cast::<SRCB, NB>(self.spikes.data.val());
 
         // ---- Memory port defaults -----------------------------------------
@@ -701,6 +785,10 @@ impl<
         }
         self.spikes.push.next = self.neuron.spike.val();
         self.spikes.push_data.next = self.int3_addr.q.val();
+        self.push_source.next = bit_cast::<SRCB1, SRCB>(self.id_base.val())
+            + bit_cast::<SRCB1, NB>(self.int3_addr.q.val());
+        self.routes.push.next = self.neuron.spike.val();
+        self.routes.push_data.next = self.push_route.val();
         self.output_fired.next = self.neuron.spike.val() & self.output_flag.q.val();
 
         if self.wgt_ram.write_enable.val() {

@@ -12,13 +12,29 @@
 //! stream and its register is taken, the event waits (`bus_go` low):
 //! nothing is dropped. The router runs during the integrate and deliver
 //! phases. A core accepts an event in either of its two listen windows.
+//! With at most 4 cores the windows are judged when a spike is pushed,
+//! not when it moves: the router gives each pushed spike its route word
+//! (which window of every core holds it), the spike queue keeps it, and the
+//! bus carries it (`docs/hw.md`, "Route bits"); same decisions, off the
+//! bus cycle's path.
 
 use crate::core::Core;
 use crate::host_port::HostPort;
 use crate::step_controller::{StepController, CYCLE_BITS};
+use onespike_compiler::params::ROUTE_BITS;
 use onespike_compiler::regs::{CFG_CORE_BITS, CFG_DATA_BITS, CFG_INDEX_BITS};
 use onespike_compiler::HwParams;
 use rust_hdl::prelude::*;
+
+/// The route word with only core `index`'s `window` bit set (zero when
+/// spikes carry no route bits).
+fn route_mask(p: &HwParams, index: u32, window: u32) -> Bits<ROUTE_BITS> {
+    if p.routed() {
+        Bits::from(1u64 << crate::core::route_bit(p, index, window))
+    } else {
+        Bits::from(0u64)
+    }
+}
 
 /// The accelerator. Const parameters as in [`Core`], plus `SB` step bits
 /// and `SB1 = SB + 1`.
@@ -78,6 +94,17 @@ pub struct Top<
     all_drained: Signal<Local, Bit>,
     out_fired: Signal<Local, Bit>,
     vdata: Signal<Local, Bits<VB>>,
+    /// Route bits (`docs/hw.md`, "Route bits"): the input event's route
+    /// word, each core's pushed spike's, and the bus event's.
+    in_ext: Signal<Local, Bits<SRCB1>>,
+    host_route: Signal<Local, Bits<ROUTE_BITS>>,
+    push_routes: Vec<Signal<Local, Bits<ROUTE_BITS>>>,
+    bus_route: Signal<Local, Bits<ROUTE_BITS>>,
+    /// Spikes carry route bits (at most `ROUTE_BITS_MAX_CORES` cores).
+    routed: Constant<Bit>,
+    /// Route word bit of core `i`'s first / second window.
+    first_mask: Vec<Constant<Bits<ROUTE_BITS>>>,
+    second_mask: Vec<Constant<Bits<ROUTE_BITS>>>,
     /// The host offers an event only once its step has been reached, so
     /// `in_step` is not compared here (the FPGA top's bridge, which judges
     /// the step from registers; see `FpgaTop`): high, the compare is gone
@@ -155,6 +182,17 @@ impl<
             all_drained: Default::default(),
             out_fired: Default::default(),
             vdata: Default::default(),
+            in_ext: Default::default(),
+            host_route: Default::default(),
+            push_routes: (0..p.cores).map(|_| Default::default()).collect(),
+            bus_route: Default::default(),
+            routed: Constant::new(p.routed()),
+            first_mask: (0..p.cores)
+                .map(|i| Constant::new(route_mask(p, i, 0)))
+                .collect(),
+            second_mask: (0..p.cores)
+                .map(|i| Constant::new(route_mask(p, i, 1)))
+                .collect(),
             host_judges_step: Constant::new(host_judges_step),
         }
     }
@@ -208,6 +246,44 @@ impl<
         }
         self.bus_valid.next = self.input_ok.val();
         self.bus_source.next = self.in_source.val();
+        // Route words: the windows that hold the input event's source and
+        // each core's pushed spike's (static while running).
+        self.in_ext.next = bit_cast::<SRCB1, SRCB>(self.in_source.val());
+        self.host_route.next = 0.into();
+        for c in 0..self.cores.len() {
+            self.push_routes[c].next = 0.into();
+        }
+        if self.routed.val() {
+            for d in 0..self.cores.len() {
+                if (self.in_ext.val() >= self.cores[d].win_first_lo.val())
+                    & (self.in_ext.val() < self.cores[d].win_first_hi.val())
+                {
+                    self.host_route.next = self.host_route.val() | self.first_mask[d].val();
+                }
+                if (self.in_ext.val() >= self.cores[d].win_second_lo.val())
+                    & (self.in_ext.val() < self.cores[d].win_second_hi.val())
+                {
+                    self.host_route.next = self.host_route.val() | self.second_mask[d].val();
+                }
+            }
+            for c in 0..self.cores.len() {
+                for d in 0..self.cores.len() {
+                    if (self.cores[c].push_source.val() >= self.cores[d].win_first_lo.val())
+                        & (self.cores[c].push_source.val() < self.cores[d].win_first_hi.val())
+                    {
+                        self.push_routes[c].next =
+                            self.push_routes[c].val() | self.first_mask[d].val();
+                    }
+                    if (self.cores[c].push_source.val() >= self.cores[d].win_second_lo.val())
+                        & (self.cores[c].push_source.val() < self.cores[d].win_second_hi.val())
+                    {
+                        self.push_routes[c].next =
+                            self.push_routes[c].val() | self.second_mask[d].val();
+                    }
+                }
+            }
+        }
+        self.bus_route.next = self.host_route.val();
         self.bus_to_out.next = false;
         self.blocked.next = false;
         self.all_idle.next = true;
@@ -234,6 +310,7 @@ impl<
             if self.ctrl.route_en.val() & self.cores[c].granted.val() {
                 self.bus_valid.next = true;
                 self.bus_source.next = self.cores[c].spike_source.val();
+                self.bus_route.next = self.cores[c].head_route.val();
                 self.bus_to_out.next = self.host.all_spikes.val() | self.cores[c].is_output.val();
             }
         }
@@ -244,6 +321,8 @@ impl<
         for c in 0..self.cores.len() {
             self.cores[c].bus_valid.next = self.bus_valid.val();
             self.cores[c].bus_source.next = self.bus_source.val();
+            self.cores[c].bus_route.next = self.bus_route.val();
+            self.cores[c].push_route.next = self.push_routes[c].val();
             self.blocked.next = self.blocked.val() | self.cores[c].blocks.val();
         }
         self.bus_go.next = self.bus_valid.val()

@@ -54,6 +54,11 @@ impl Bench {
         c.vread_addr.next = i.vread.into();
         c.clock.next = Clock { clk: false };
         assert!(simulate(c, 1000));
+        // The router's part: route words from the settled windows.
+        let p = tiny_params();
+        c.bus_route.next = c.own_route_word(&p, 1, i.bus.unwrap_or(0)).into();
+        c.push_route.next = c.own_route_word(&p, 1, c.push_source.val().to_u64()).into();
+        assert!(simulate(c, 1000));
         let seen = (c.busy.val(), c.drained.val(), c.output_fired.val());
         c.clock.next = Clock { clk: true };
         assert!(simulate(c, 1000));

@@ -338,7 +338,8 @@ pub struct ActionEnergies {
     /// plus the window bit.
     pub fifo_push_pj: f64,
     pub fifo_pop_pj: f64,
-    /// A spike queue word: `neurons_per_core` words of a neuron index.
+    /// A spike queue word: `neurons_per_core` words of a neuron index (and
+    /// the spike's route bits, with at most 4 cores).
     #[serde(default)]
     pub spike_queue_push_pj: f64,
     #[serde(default)]
@@ -366,13 +367,16 @@ impl EnergyModel {
         let wgt_w = WeightEntry::layout(p).width();
         let g = p.geometry();
         // The RTL's words: the event FIFO holds a source id and the window
-        // bit, the spike queue a local neuron index, the bus a source id.
+        // bit, the spike queue a local neuron index, the bus a source id;
+        // with route bits (at most 4 cores, docs/hw.md "Route bits") the
+        // queue word and the bus also carry two bits per core.
         let source_w = g.source_bits();
+        let route_w = g.route_bits();
         // Neuron state word: I, V and the fired flag.
         let state_w = p.current_bits + p.membrane_bits + 1;
         let state_read = table.sram_read_pj(p.neurons_per_core as u64, state_w);
         let fifo = table.sram_read_pj(p.fifo_depth as u64, source_w + 1);
-        let queue = table.sram_read_pj(p.neurons_per_core as u64, g.neuron_bits().max(1));
+        let queue = table.sram_read_pj(p.neurons_per_core as u64, g.neuron_bits().max(1) + route_w);
         // mW * ns = pJ.
         let static_pj = table.static_mw_per_core * 1000.0 / p.clock_mhz;
         EnergyModel {
@@ -392,7 +396,7 @@ impl EnergyModel {
                 fifo_pop_pj: fifo,
                 spike_queue_push_pj: queue * table.sram_write_factor,
                 spike_queue_pop_pj: queue,
-                bus_transfer_pj: table.bus_pj_per_bit * source_w as f64,
+                bus_transfer_pj: table.bus_pj_per_bit * (source_w + route_w) as f64,
                 static_per_core_cycle_pj: static_pj,
                 static_gated_per_core_cycle_pj: static_pj * table.gated_leakage_fraction,
             },
@@ -486,6 +490,18 @@ mod tests {
         assert_eq!(e.fifo_pop_pj, t.sram_read_pj(p.fifo_depth as u64, 13));
         assert_eq!(e.spike_queue_pop_pj, t.sram_read_pj(128, 7));
         assert!((e.bus_transfer_pj - 12.0 * t.bus_pj_per_bit).abs() < 1e-12);
+        // `up5k`: 2 cores, so spikes carry 4 route bits in the queue word
+        // (8-bit neuron index) and on the bus (11-bit source id).
+        let p = HwParams::preset("up5k").unwrap();
+        let e = EnergyModel::new(&t, &p).energies;
+        let g = p.geometry();
+        assert_eq!(
+            (g.source_bits(), g.neuron_bits(), g.route_bits()),
+            (11, 8, 4)
+        );
+        assert_eq!(e.fifo_pop_pj, t.sram_read_pj(p.fifo_depth as u64, 12));
+        assert_eq!(e.spike_queue_pop_pj, t.sram_read_pj(256, 12));
+        assert!((e.bus_transfer_pj - 15.0 * t.bus_pj_per_bit).abs() < 1e-12);
     }
 
     #[test]

@@ -326,15 +326,19 @@ fn core_run(seed: u64, steps: u32) -> (u64, u64, u64) {
                     spike_source: c.spike_source.val().to_u64(),
                     vread: c.vread_data.val().to_u64(),
                 };
+                // The router's route words (docs/hw.md, "Route bits").
+                c.push_route.next = c.own_route_word(&p, 1, c.push_source.val().to_u64()).into();
                 match d.event {
                     Some(src) => {
                         c.bus_valid.next = true;
                         c.bus_source.next = src.into();
+                        c.bus_route.next = c.own_route_word(&p, 1, src).into();
                         c.bus_go.next = !seen.blocks;
                     }
                     None if seen.granted => {
                         c.bus_valid.next = true;
                         c.bus_source.next = seen.spike_source.into();
+                        c.bus_route.next = c.head_route.val();
                         c.bus_go.next = true;
                     }
                     None => {}

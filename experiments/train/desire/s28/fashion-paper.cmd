@@ -1,0 +1,1 @@
+onespike train --recipe ../../../../recipes/fashion-desire.toml --data ../../../../../shared/data/fashion-mnist --epochs 100 -o fashion-paper.json --checkpoint fashion-s28.ck.json   # checkpoint (15 MB) not committed
